@@ -1,0 +1,113 @@
+// Callbacks: hooks the trainer calls around training, epochs and batches, with Keras's names.
+// The progress bar and the CSV log are callbacks like any other.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kiln {
+
+// Named values in the order they were first set (loss, accuracy, val_loss, val_accuracy).
+class Logs {
+ public:
+  void set(const std::string& key, double value);
+  double at(const std::string& key) const;  // throws ValueError if absent
+  bool contains(const std::string& key) const;
+  const std::vector<std::pair<std::string, double>>& items() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, double>> items_;
+};
+
+// Per-epoch values of every log key, as Keras's History.history.
+struct History {
+  std::vector<int> epoch;
+  std::map<std::string, std::vector<double>> history;
+};
+
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  // Parameters of the run: epochs, steps per epoch, verbosity.
+  struct Params {
+    int epochs = 1;
+    int64_t steps = 0;
+    int verbose = 1;
+  };
+  virtual void set_params(const Params& params) { params_ = params; }
+  virtual void on_train_begin(const Logs&) {}
+  virtual void on_train_end(const Logs&) {}
+  virtual void on_epoch_begin(int /*epoch*/, const Logs&) {}
+  virtual void on_epoch_end(int /*epoch*/, const Logs&) {}
+  virtual void on_train_batch_begin(int64_t /*batch*/, const Logs&) {}
+  virtual void on_train_batch_end(int64_t /*batch*/, const Logs&) {}
+  virtual void on_test_begin(const Logs&) {}
+  virtual void on_test_end(const Logs&) {}
+  virtual void on_test_batch_end(int64_t /*batch*/, const Logs&) {}
+
+ protected:
+  Params params_;
+};
+
+// Keras's progress bar: "1719/1719 [====...] - 2s 1ms/step - loss: 0.4012 - accuracy: 0.8594".
+// On a terminal it redraws in place; elsewhere it prints each finished line once.
+class Progbar {
+ public:
+  // verbose 1: a bar; verbose 2: one line when done. dynamic: redraw in place.
+  Progbar(int64_t target, int verbose, std::ostream& out, bool dynamic);
+  void update(int64_t current, const Logs& logs, bool finalize = false);
+
+ private:
+  int64_t target_;
+  int verbose_;
+  std::ostream& out_;
+  bool dynamic_;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+  size_t drawn_width_ = 0;
+};
+
+// Whether standard output is a terminal (for in-place redraws).
+bool stdout_is_terminal();
+
+// Prints "Epoch 3/30" and a Progbar per epoch (verbose 1), or one line per epoch (verbose 2).
+class ProgbarLogger : public Callback {
+ public:
+  explicit ProgbarLogger(std::ostream& out);
+  void on_epoch_begin(int epoch, const Logs& logs) override;
+  void on_train_batch_end(int64_t batch, const Logs& logs) override;
+  void on_epoch_end(int epoch, const Logs& logs) override;
+
+ private:
+  std::ostream& out_;
+  bool dynamic_;
+  std::unique_ptr<Progbar> bar_;
+  int64_t seen_ = 0;
+};
+
+// Streams epoch results to a CSV file as Keras's CSVLogger does: "epoch" then the log keys in
+// sorted order, one row per epoch, flushed as it goes.
+class CSVLogger : public Callback {
+ public:
+  explicit CSVLogger(std::string filename, char separator = ',');
+  void on_train_begin(const Logs& logs) override;
+  void on_epoch_end(int epoch, const Logs& logs) override;
+  void on_train_end(const Logs& logs) override;
+
+ private:
+  std::string filename_;
+  char separator_;
+  std::ofstream file_;
+  std::vector<std::string> keys_;
+};
+
+// Shortest text that reads back as the same double (what Python's repr prints).
+std::string format_number(double value);
+
+}  // namespace kiln

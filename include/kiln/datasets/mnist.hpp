@@ -1,0 +1,16 @@
+// MNIST: 70,000 28x28 grey images of handwritten digits (60,000 train, 10,000 test).
+#pragma once
+
+#include "kiln/datasets/dataset.hpp"
+
+namespace kiln::datasets::mnist {
+
+// (train, test) as uint8 tensors: images (N, 28, 28), labels (N). Looks in $KILN_DATASETS,
+// ~/.kiln/datasets and /usr/share/datasets/mnist, then downloads.
+std::pair<Split, Split> load_data();
+// The four IDX files and their SHA-256 digests.
+const std::vector<RemoteFile>& remote_files();
+// "0" ... "9".
+const std::vector<std::string>& class_names();
+
+}  // namespace kiln::datasets::mnist

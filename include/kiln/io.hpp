@@ -1,0 +1,51 @@
+// Saving and loading models, and the safetensors reader and writer they use.
+// A saved model is a folder: config.json (architecture as Keras's model.to_json() lays it out,
+// plus compile settings, class names and preprocessing) and model.safetensors (weights named
+// "<layer>/<weight>", little-endian F32). docs/formats.md describes both.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "kiln/model.hpp"
+#include "kiln/tensor.hpp"
+
+namespace kiln {
+
+// Loads a model saved by Sequential::save; throws IoError or ConfigError naming the file and
+// the problem.
+Sequential load_model(const std::filesystem::path& dir);
+
+namespace io {
+
+// The architecture and settings of a model as config.json holds them.
+nlohmann::ordered_json model_config(const Sequential& model);
+// Builds (but does not load weights into) a model from such a config; `source` names the file
+// in error messages.
+Sequential model_from_config(const nlohmann::json& config, const std::string& source);
+
+// Reads every tensor of a safetensors file (F32 only). Malformed files throw IoError.
+std::map<std::string, Tensor> read_safetensors(const std::filesystem::path& path);
+// Parses safetensors bytes; `source` names them in error messages.
+std::map<std::string, Tensor> parse_safetensors(const std::string& bytes, const std::string& source);
+// Writes tensors as F32, in name order, with optional string metadata.
+void write_safetensors(const std::filesystem::path& path, const std::map<std::string, Tensor>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+// Reads an 8-bit grayscale PNG as (height, width) uint8. Any other PNG (colour, 16-bit,
+// palette, alpha) or a malformed file throws IoError saying what it is.
+ByteTensor read_png_gray(const std::filesystem::path& path);
+ByteTensor parse_png_gray(const std::string& bytes, const std::string& source);
+// Writes (height, width) uint8 as an 8-bit grayscale PNG.
+void write_png_gray(const std::filesystem::path& path, const ByteTensor& image);
+
+// Reads a whole file; throws IoError naming it.
+std::string read_file(const std::filesystem::path& path);
+// Writes a whole file through a temporary in the same folder and a rename, so a reader never
+// sees half of it.
+void write_file_atomic(const std::filesystem::path& path, const std::string& bytes);
+
+}  // namespace io
+}  // namespace kiln

@@ -1,0 +1,21 @@
+// kiln: train, evaluate, save, load and serve image classifiers in C++, the Keras way.
+#pragma once
+
+#include "kiln/callbacks.hpp"
+#include "kiln/datasets/dataset.hpp"
+#include "kiln/datasets/fashion_mnist.hpp"
+#include "kiln/datasets/mnist.hpp"
+#include "kiln/error.hpp"
+#include "kiln/initializers.hpp"
+#include "kiln/io.hpp"
+#include "kiln/layers/core.hpp"
+#include "kiln/layers/layer.hpp"
+#include "kiln/layers/registry.hpp"
+#include "kiln/losses.hpp"
+#include "kiln/metrics.hpp"
+#include "kiln/model.hpp"
+#include "kiln/optimizers.hpp"
+#include "kiln/parallel.hpp"
+#include "kiln/random.hpp"
+#include "kiln/tensor.hpp"
+#include "kiln/trainer.hpp"

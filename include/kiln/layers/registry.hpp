@@ -1,0 +1,15 @@
+// Builds layers from their Keras class name and config, as config.json stores them.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "kiln/layers/layer.hpp"
+
+namespace kiln::layers {
+
+// The layer config.json describes with {"class_name": class_name, "config": config}; throws
+// ConfigError naming the field and what it expected.
+LayerRef from_config(const std::string& class_name, const nlohmann::json& config);
+
+}  // namespace kiln::layers

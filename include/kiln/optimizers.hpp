@@ -1,0 +1,89 @@
+// Optimizers update the model's flat parameter arena in place and own their state arena.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "kiln/tensor.hpp"
+
+namespace kiln {
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string class_name() const = 0;  // "SGD"
+  // Allocates state for n parameters (called when the model is compiled).
+  virtual void build(int64_t n) = 0;
+  // One step: w (n) is updated from its gradient g (n).
+  virtual void update(float* w, const float* g, int64_t n) = 0;
+  // Keras's optimizer config: {"name": "SGD", "learning_rate": 0.01, ...}.
+  virtual nlohmann::json config() const = 0;
+  int64_t iterations() const { return iterations_; }
+
+ protected:
+  int64_t iterations_ = 0;
+};
+
+namespace optimizers {
+
+struct SGDOptions {
+  double learning_rate = 0.01;
+  double momentum = 0.0;
+  bool nesterov = false;
+};
+
+class SGD : public Optimizer {
+ public:
+  SGD(SGDOptions options = {});
+  std::string class_name() const override { return "SGD"; }
+  void build(int64_t n) override;
+  void update(float* w, const float* g, int64_t n) override;
+  nlohmann::json config() const override;
+
+ private:
+  SGDOptions options_;
+  Tensor velocity_;
+};
+
+struct AdamOptions {
+  double learning_rate = 0.001;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+};
+
+class Adam : public Optimizer {
+ public:
+  Adam(AdamOptions options = {});
+  std::string class_name() const override { return "Adam"; }
+  void build(int64_t n) override;
+  void update(float* w, const float* g, int64_t n) override;
+  nlohmann::json config() const override;
+
+ private:
+  AdamOptions options_;
+  Tensor m_, v_;
+};
+
+// An optimizer from its Keras name ("sgd", "adam") or config ({"class_name": "SGD", "config": {...}}).
+std::shared_ptr<Optimizer> get(const nlohmann::json& name_or_config);
+
+}  // namespace optimizers
+
+// An optimizer given by name ("sgd") or as an object (optimizers::SGD({.momentum = 0.9})).
+class OptimizerRef {
+ public:
+  OptimizerRef(const char* name) : opt_(optimizers::get(name)) {}
+  OptimizerRef(const std::string& name) : opt_(optimizers::get(name)) {}
+  OptimizerRef(std::shared_ptr<Optimizer> opt) : opt_(std::move(opt)) {}
+  template <typename O,
+            typename = std::enable_if_t<std::is_base_of_v<Optimizer, std::decay_t<O>>>>
+  OptimizerRef(O&& opt) : opt_(std::make_shared<std::decay_t<O>>(std::forward<O>(opt))) {}
+  const std::shared_ptr<Optimizer>& get() const { return opt_; }
+
+ private:
+  std::shared_ptr<Optimizer> opt_;
+};
+
+}  // namespace kiln

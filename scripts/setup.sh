@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets kiln up on Debian 12: installs the Debian packages it needs (only those missing; as root
+# or through sudo), then configures and builds it into build/. Safe to run again.
+# Extra CMake arguments can be passed in KILN_CMAKE_ARGS (e.g. -DKILN_WERROR=ON).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  g++ cmake ninja-build pkg-config          # toolchain
+  libcli11-dev nlohmann-json3-dev           # command line, JSON
+  zlib1g-dev libspng-dev                    # gzip (IDX files), PNG
+  libcurl4-openssl-dev libssl-dev           # dataset download, SHA-256
+  libgtest-dev                              # tests
+  python3                                   # the CLI test writes its PNG fixtures with it
+  dataset-fashion-mnist                     # the data, in /usr/share/datasets/fashion-mnist
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "Installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# shellcheck disable=SC2086
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release ${KILN_CMAKE_ARGS:-}
+cmake --build build

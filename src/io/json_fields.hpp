@@ -1,0 +1,48 @@
+// Typed reads of config.json fields that throw ConfigError naming where, what and what was found.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "kiln/error.hpp"
+#include "kiln/tensor.hpp"
+
+namespace kiln::io {
+
+inline const nlohmann::json& field(const nlohmann::json& obj, const char* key, const std::string& where) {
+  if (!obj.is_object() || !obj.contains(key))
+    throw ConfigError(where + ": missing field '" + key + "'");
+  return obj[key];
+}
+
+template <typename T>
+T get_as(const nlohmann::json& obj, const char* key, const std::string& where, const char* expected) {
+  const auto& v = field(obj, key, where);
+  bool ok = std::is_same_v<T, bool>          ? v.is_boolean()
+            : std::is_same_v<T, std::string> ? v.is_string()
+            : std::is_integral_v<T>          ? v.is_number_integer()
+                                             : v.is_number();
+  if (!ok) throw ConfigError(where + ": field '" + key + "' must be " + expected + ", received " + v.dump());
+  return v.get<T>();
+}
+
+template <typename T>
+T get_or(const nlohmann::json& obj, const char* key, const std::string& where, const char* expected, T fallback) {
+  if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return fallback;
+  return get_as<T>(obj, key, where, expected);
+}
+
+// [null, 28, 28] -> {28, 28}: a Keras batch shape without its batch axis.
+inline Shape per_sample_shape(const nlohmann::json& v, const std::string& where) {
+  if (!v.is_array() || v.empty() || !v[0].is_null())
+    throw ConfigError(where + ": expected a batch shape like [null, 28, 28], received " + v.dump());
+  Shape s;
+  for (size_t i = 1; i < v.size(); ++i) {
+    if (!v[i].is_number_integer() || v[i].get<int64_t>() <= 0)
+      throw ConfigError(where + ": dimensions must be positive integers, received " + v.dump());
+    s.push_back(v[i].get<int64_t>());
+  }
+  return s;
+}
+
+}  // namespace kiln::io

@@ -1,0 +1,71 @@
+// Grayscale PNG reading and writing with libspng.
+#include <spng.h>
+
+#include <memory>
+
+#include "kiln/io.hpp"
+
+namespace kiln::io {
+
+namespace {
+
+using Ctx = std::unique_ptr<spng_ctx, void (*)(spng_ctx*)>;
+
+std::string describe(const spng_ihdr& h) {
+  const char* kind = "unknown colour type";
+  switch (h.color_type) {
+    case SPNG_COLOR_TYPE_GRAYSCALE: kind = "grayscale"; break;
+    case SPNG_COLOR_TYPE_TRUECOLOR: kind = "RGB"; break;
+    case SPNG_COLOR_TYPE_INDEXED: kind = "palette"; break;
+    case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA: kind = "grayscale+alpha"; break;
+    case SPNG_COLOR_TYPE_TRUECOLOR_ALPHA: kind = "RGBA"; break;
+  }
+  return std::to_string(h.width) + "x" + std::to_string(h.height) + " " + kind + " " +
+         std::to_string(h.bit_depth) + "-bit";
+}
+
+}  // namespace
+
+ByteTensor parse_png_gray(const std::string& bytes, const std::string& source) {
+  Ctx ctx(spng_ctx_new(0), &spng_ctx_free);
+  if (!ctx) throw IoError(source + ": cannot start the PNG decoder");
+  spng_set_image_limits(ctx.get(), 1 << 14, 1 << 14);
+  spng_set_png_buffer(ctx.get(), bytes.data(), bytes.size());
+  spng_ihdr ihdr;
+  if (int rc = spng_get_ihdr(ctx.get(), &ihdr))
+    throw IoError(source + ": not a readable PNG: " + spng_strerror(rc));
+  if (ihdr.color_type != SPNG_COLOR_TYPE_GRAYSCALE || ihdr.bit_depth != 8)
+    throw IoError(source + ": expected an 8-bit grayscale PNG, received a " + describe(ihdr) + " image");
+  ByteTensor image({static_cast<int64_t>(ihdr.height), static_cast<int64_t>(ihdr.width)});
+  if (int rc = spng_decode_image(ctx.get(), image.data(), static_cast<size_t>(image.size()), SPNG_FMT_G8, 0))
+    throw IoError(source + ": corrupt PNG data: " + spng_strerror(rc));
+  return image;
+}
+
+ByteTensor read_png_gray(const std::filesystem::path& path) {
+  return parse_png_gray(read_file(path), path.string());
+}
+
+void write_png_gray(const std::filesystem::path& path, const ByteTensor& image) {
+  if (image.rank() != 2)
+    throw ShapeError("write_png_gray: expected an image shaped (height, width), received " + shape_str(image.shape()));
+  Ctx ctx(spng_ctx_new(SPNG_CTX_ENCODER), &spng_ctx_free);
+  if (!ctx) throw IoError(path.string() + ": cannot start the PNG encoder");
+  spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1);
+  spng_ihdr ihdr{};
+  ihdr.width = static_cast<uint32_t>(image.dim(1));
+  ihdr.height = static_cast<uint32_t>(image.dim(0));
+  ihdr.bit_depth = 8;
+  ihdr.color_type = SPNG_COLOR_TYPE_GRAYSCALE;
+  spng_set_ihdr(ctx.get(), &ihdr);
+  if (int rc = spng_encode_image(ctx.get(), image.data(), static_cast<size_t>(image.size()), SPNG_FMT_PNG,
+                                 SPNG_ENCODE_FINALIZE))
+    throw IoError(path.string() + ": PNG encoding failed: " + spng_strerror(rc));
+  size_t size = 0;
+  int rc = 0;
+  std::unique_ptr<void, void (*)(void*)> buf(spng_get_png_buffer(ctx.get(), &size, &rc), &free);
+  if (!buf || rc) throw IoError(path.string() + ": PNG encoding failed: " + spng_strerror(rc));
+  write_file_atomic(path, std::string(static_cast<const char*>(buf.get()), size));
+}
+
+}  // namespace kiln::io

@@ -1,0 +1,89 @@
+#include "kernels/cpu/activations.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kiln/error.hpp"
+
+namespace kiln::cpu {
+
+Activation parse_activation(const std::string& name) {
+  if (name == "linear" || name.empty()) return Activation::kLinear;
+  if (name == "relu") return Activation::kRelu;
+  if (name == "sigmoid") return Activation::kSigmoid;
+  if (name == "tanh") return Activation::kTanh;
+  if (name == "softmax") return Activation::kSoftmax;
+  throw ValueError("unknown activation '" + name +
+                   "'; expected one of linear, relu, sigmoid, tanh, softmax");
+}
+
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::kLinear: return "linear";
+    case Activation::kRelu: return "relu";
+    case Activation::kSigmoid: return "sigmoid";
+    case Activation::kTanh: return "tanh";
+    case Activation::kSoftmax: return "softmax";
+  }
+  return "linear";
+}
+
+void bias_activation_forward(float* y, const float* bias, Activation act, int64_t B, int64_t N) {
+  for (int64_t r = 0; r < B; ++r) {
+    float* row = y + r * N;
+    if (bias)
+      for (int64_t j = 0; j < N; ++j) row[j] += bias[j];
+    switch (act) {
+      case Activation::kLinear: break;
+      case Activation::kRelu:
+        for (int64_t j = 0; j < N; ++j) row[j] = std::max(row[j], 0.0f);
+        break;
+      case Activation::kSigmoid:
+        for (int64_t j = 0; j < N; ++j) row[j] = 1.0f / (1.0f + std::exp(-row[j]));
+        break;
+      case Activation::kTanh:
+        for (int64_t j = 0; j < N; ++j) row[j] = std::tanh(row[j]);
+        break;
+      case Activation::kSoftmax: {
+        float mx = *std::max_element(row, row + N);
+        float sum = 0.0f;
+        for (int64_t j = 0; j < N; ++j) sum += (row[j] = std::exp(row[j] - mx));
+        float inv = 1.0f / sum;
+        for (int64_t j = 0; j < N; ++j) row[j] *= inv;
+        break;
+      }
+    }
+  }
+}
+
+void activation_backward(float* dy, const float* y, Activation act, int64_t B, int64_t N) {
+  for (int64_t r = 0; r < B; ++r) {
+    float* d = dy + r * N;
+    const float* o = y + r * N;
+    switch (act) {
+      case Activation::kLinear: break;
+      case Activation::kRelu:
+        for (int64_t j = 0; j < N; ++j) d[j] = o[j] > 0.0f ? d[j] : 0.0f;
+        break;
+      case Activation::kSigmoid:
+        for (int64_t j = 0; j < N; ++j) d[j] *= o[j] * (1.0f - o[j]);
+        break;
+      case Activation::kTanh:
+        for (int64_t j = 0; j < N; ++j) d[j] *= 1.0f - o[j] * o[j];
+        break;
+      case Activation::kSoftmax: {
+        float dot = 0.0f;
+        for (int64_t j = 0; j < N; ++j) dot += d[j] * o[j];
+        for (int64_t j = 0; j < N; ++j) d[j] = o[j] * (d[j] - dot);
+        break;
+      }
+    }
+  }
+}
+
+void bias_backward(float* db, const float* dz, int64_t B, int64_t N) {
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t j = 0; j < N; ++j) db[j] += dz[r * N + j];
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,20 @@
+#include "kernels/cpu/dense.hpp"
+
+#include "kernels/cpu/gemm.hpp"
+
+namespace kiln::cpu {
+
+void dense_forward(float* out, const float* in, const float* w, const float* b, Activation act,
+                   int64_t B, int64_t IN, int64_t OUT) {
+  gemm(false, false, B, OUT, IN, in, IN, w, OUT, 0.0f, out, OUT);
+  bias_activation_forward(out, b, act, B, OUT);
+}
+
+void dense_backward(float* din, float* dw, float* db, const float* dz, const float* in,
+                    const float* w, int64_t B, int64_t IN, int64_t OUT) {
+  gemm(true, false, IN, OUT, B, in, IN, dz, OUT, 1.0f, dw, OUT);
+  if (db) bias_backward(db, dz, B, OUT);
+  if (din) gemm(false, true, B, IN, OUT, dz, OUT, w, OUT, 0.0f, din, IN);
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,20 @@
+// Fully connected layer kernels: out = act(in · w + b).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cpu/activations.hpp"
+
+namespace kiln::cpu {
+
+// out (B,OUT) = act(in (B,IN) · w (IN,OUT) + b (OUT)); b may be null.
+void dense_forward(float* out, const float* in, const float* w, const float* b, Activation act,
+                   int64_t B, int64_t IN, int64_t OUT);
+
+// Given dz (B,OUT), the gradient with respect to the pre-activation:
+// dw (IN,OUT) += in^T · dz, db (OUT) += column sums of dz, din (B,IN) = dz · w^T.
+// db and din may be null (no bias; first layer).
+void dense_backward(float* din, float* dw, float* db, const float* dz, const float* in,
+                    const float* w, int64_t B, int64_t IN, int64_t OUT);
+
+}  // namespace kiln::cpu

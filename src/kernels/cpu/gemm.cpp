@@ -1,0 +1,243 @@
+// Blocked GEMM: A is packed into MR-row panels, B is read in place when it is row-major and
+// packed into NR-column panels otherwise (or at a ragged right edge). The micro-kernel keeps an
+// MR x NR tile of C in registers. The whole driver is compiled once per instruction set
+// (AVX-512, AVX2+FMA, SSE2) and the best one the CPU supports is picked at run time.
+#include "kernels/cpu/gemm.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/thread_pool.hpp"
+
+namespace kiln::cpu {
+
+namespace {
+
+constexpr int64_t KC = 512;  // depth of one pass over K
+
+// Vectors of 16, 8 and 4 floats, loaded and stored without alignment requirements.
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
+typedef float v4 __attribute__((vector_size(16), aligned(4)));
+template <int W>
+struct VecOf;
+template <>
+struct VecOf<16> {
+  using type = v16;
+};
+template <>
+struct VecOf<8> {
+  using type = v8;
+};
+template <>
+struct VecOf<4> {
+  using type = v4;
+};
+
+#define KILN_INLINE inline __attribute__((always_inline))
+
+// c (MR,NR) tile = beta * c + a (K,MR packed) · b (K,NR, row stride ldb); only the first
+// rows x cols of the tile are stored. NR is two vectors wide.
+template <int MR, int W>
+KILN_INLINE void micro_kernel(int64_t K, const float* a, const float* b, int64_t ldb, float beta,
+                              float* c, int64_t ldc, int64_t rows, int64_t cols) {
+  using V = typename VecOf<W>::type;
+  constexpr int NR = 2 * W;
+  V acc[MR][2] = {};
+  for (int64_t k = 0; k < K; ++k) {
+    V b0 = *reinterpret_cast<const V*>(b + k * ldb);
+    V b1 = *reinterpret_cast<const V*>(b + k * ldb + W);
+    for (int i = 0; i < MR; ++i) {
+      acc[i][0] += a[k * MR + i] * b0;
+      acc[i][1] += a[k * MR + i] * b1;
+    }
+  }
+  if (rows == MR && cols == NR) {
+    for (int i = 0; i < MR; ++i) {
+      V* row = reinterpret_cast<V*>(c + i * ldc);
+      row[0] = beta != 0.0f ? row[0] + acc[i][0] : acc[i][0];
+      row[1] = beta != 0.0f ? row[1] + acc[i][1] : acc[i][1];
+    }
+    return;
+  }
+  float tile[MR][NR];
+  std::memcpy(tile, acc, sizeof(tile));
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      c[i * ldc + j] = (beta != 0.0f ? c[i * ldc + j] : 0.0f) + tile[i][j];
+}
+
+// Packs rows [m0, m0+MR) x depth [k0, k0+kc) of op(A) into dst (kc, MR), zero-padding rows >= M.
+template <int MR>
+KILN_INLINE void pack_a(bool trans_a, const float* A, int64_t lda, int64_t M, int64_t m0,
+                        int64_t k0, int64_t kc, float* dst) {
+  int64_t rows = std::min<int64_t>(MR, M - m0);
+  for (int64_t k = 0; k < kc; ++k) {
+    float* d = dst + k * MR;
+    for (int64_t i = 0; i < rows; ++i)
+      d[i] = trans_a ? A[(k0 + k) * lda + m0 + i] : A[(m0 + i) * lda + k0 + k];
+    for (int64_t i = rows; i < MR; ++i) d[i] = 0.0f;
+  }
+}
+
+// Packs columns [n0, n0+NR) x depth [k0, k0+kc) of op(B) into dst (kc, NR), zero-padding.
+template <int NR>
+KILN_INLINE void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t N, int64_t n0,
+                        int64_t k0, int64_t kc, float* dst) {
+  int64_t cols = std::min<int64_t>(NR, N - n0);
+  for (int64_t k = 0; k < kc; ++k) {
+    float* d = dst + k * NR;
+    for (int64_t j = 0; j < cols; ++j)
+      d[j] = trans_b ? B[(n0 + j) * ldb + k0 + k] : B[(k0 + k) * ldb + n0 + j];
+    for (int64_t j = cols; j < NR; ++j) d[j] = 0.0f;
+  }
+}
+
+struct Args {
+  bool trans_a, trans_b;
+  int64_t M, N, K;
+  const float* A;
+  int64_t lda;
+  const float* B;
+  int64_t ldb;
+  float beta;
+  float* C;
+  int64_t ldc;
+};
+
+// Column panels [first, last) of C, for every row, with scratch panels a and b.
+template <int MR, int W>
+KILN_INLINE void gemm_panels(const Args& g, int64_t first, int64_t last, float* pa, float* pb) {
+  constexpr int NR = 2 * W;
+  int64_t row_blocks = (g.M + MR - 1) / MR;
+  for (int64_t k0 = 0; k0 < g.K; k0 += KC) {
+    int64_t kc = std::min(KC, g.K - k0);
+    float pass_beta = k0 == 0 ? g.beta : 1.0f;
+    for (int64_t r = 0; r < row_blocks; ++r)
+      pack_a<MR>(g.trans_a, g.A, g.lda, g.M, r * MR, k0, kc, pa + r * kc * MR);
+    for (int64_t cb = first; cb < last; ++cb) {
+      int64_t n0 = cb * NR, cols = std::min<int64_t>(NR, g.N - n0);
+      const float* b = g.B + k0 * g.ldb + n0;
+      int64_t b_stride = g.ldb;
+      if (g.trans_b || cols < NR) {
+        pack_b<NR>(g.trans_b, g.B, g.ldb, g.N, n0, k0, kc, pb);
+        b = pb;
+        b_stride = NR;
+      }
+      for (int64_t r = 0; r < row_blocks; ++r) {
+        int64_t m0 = r * MR;
+        micro_kernel<MR, W>(kc, pa + r * kc * MR, b, b_stride, pass_beta, g.C + m0 * g.ldc + n0,
+                            g.ldc, std::min<int64_t>(MR, g.M - m0), cols);
+      }
+    }
+  }
+}
+
+// One instance per instruction set: the register tile fits the register file (AVX-512: 8 x 32
+// with 32 registers; AVX2: 6 x 16 with 16 registers; SSE2: 4 x 8).
+__attribute__((target("avx512f,avx512vl,fma"))) void panels_avx512(const Args& g, int64_t first,
+                                                                    int64_t last, float* pa, float* pb) {
+  gemm_panels<8, 16>(g, first, last, pa, pb);
+}
+__attribute__((target("avx2,fma"))) void panels_avx2(const Args& g, int64_t first, int64_t last,
+                                                     float* pa, float* pb) {
+  gemm_panels<6, 8>(g, first, last, pa, pb);
+}
+void panels_sse2(const Args& g, int64_t first, int64_t last, float* pa, float* pb) {
+  gemm_panels<4, 4>(g, first, last, pa, pb);
+}
+
+struct Kernel {
+  Isa isa;
+  int mr, nr;
+  void (*panels)(const Args&, int64_t, int64_t, float*, float*);
+};
+
+Kernel kernel_for(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return {isa, 8, 32, &panels_avx512};
+    case Isa::kAvx2: return {isa, 6, 16, &panels_avx2};
+    case Isa::kSse2: break;
+  }
+  return {Isa::kSse2, 4, 8, &panels_sse2};
+}
+
+// Scratch panels for one thread, grown once and reused.
+thread_local std::vector<float> scratch;
+
+void run(const Kernel& kernel, const Args& g) {
+  if (g.M <= 0 || g.N <= 0) return;
+  if (g.K <= 0) {
+    for (int64_t i = 0; i < g.M; ++i)
+      for (int64_t j = 0; j < g.N; ++j) g.C[i * g.ldc + j] = g.beta != 0.0f ? g.C[i * g.ldc + j] : 0.0f;
+    return;
+  }
+  int64_t row_blocks = (g.M + kernel.mr - 1) / kernel.mr;
+  int64_t col_blocks = (g.N + kernel.nr - 1) / kernel.nr;
+  ThreadPool& pool = ThreadPool::global();
+  // Below ~100k multiply-adds, waking another thread costs more than it saves.
+  constexpr int64_t kMinParallelWork = 100000;
+  int64_t threads = g.M * g.N * g.K < kMinParallelWork ? 1 : std::min<int64_t>(pool.size(), col_blocks);
+  // Thread t owns a contiguous band of column panels, so it reads only its share of B.
+  pool.run(threads, [&](int64_t t) {
+    int64_t first = col_blocks * t / threads, last = col_blocks * (t + 1) / threads;
+    size_t kc = static_cast<size_t>(std::min(g.K, KC));
+    size_t a_size = kc * kernel.mr * row_blocks, need = a_size + kc * kernel.nr;
+    if (scratch.size() < need) scratch.resize(need);
+    kernel.panels(g, first, last, scratch.data(), scratch.data() + a_size);
+  });
+}
+
+}  // namespace
+
+Isa best_isa() {
+  static const Isa isa = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+                             ? Isa::kAvx512
+                         : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? Isa::kAvx2
+                                                                                             : Isa::kSse2;
+  return isa;
+}
+
+std::vector<Isa> supported_isas() {
+  std::vector<Isa> out{Isa::kSse2};
+  if (best_isa() != Isa::kSse2) out.push_back(Isa::kAvx2);
+  if (best_isa() == Isa::kAvx512) out.push_back(Isa::kAvx512);
+  return out;
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return "avx512";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kSse2: break;
+  }
+  return "sse2";
+}
+
+void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  run(kernel_for(isa), {trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc});
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  static const Kernel kernel = kernel_for(best_isa());
+  run(kernel, {trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc});
+}
+
+void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double sum = 0.0;
+      for (int64_t k = 0; k < K; ++k) {
+        float a = trans_a ? A[k * lda + i] : A[i * lda + k];
+        float b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
+        sum += static_cast<double>(a) * b;
+      }
+      C[i * ldc + j] = static_cast<float>((beta != 0.0f ? C[i * ldc + j] : 0.0) + sum);
+    }
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,99 @@
+#include "kernels/cpu/thread_pool.hpp"
+
+#include <memory>
+
+#include "kiln/error.hpp"
+#include "kiln/parallel.hpp"
+
+namespace kiln::cpu {
+
+namespace {
+// Spin this many times before sleeping: a training step dispatches thousands of short runs a
+// second, and waking a sleeping thread costs more than the work.
+constexpr int kSpins = 20000;
+
+std::mutex global_mutex;
+std::unique_ptr<ThreadPool> global_pool;
+int requested_threads = 0;
+}  // namespace
+
+ThreadPool::ThreadPool(int threads) {
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::run_share(int index) {
+  for (int64_t i = index; i < tasks_; i += size()) thunk_(fn_, i);
+}
+
+void ThreadPool::dispatch(int64_t tasks, Thunk thunk, void* fn) {
+  {
+    std::lock_guard lock(mutex_);
+    thunk_ = thunk;
+    fn_ = fn;
+    tasks_ = tasks;
+    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  wake_.notify_all();
+  run_share(0);
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin)
+    if (spin > kSpins) std::this_thread::yield();
+}
+
+void ThreadPool::work(int index) {
+  uint64_t seen = 0;
+  for (;;) {
+    uint64_t gen = generation_.load(std::memory_order_acquire);
+    for (int spin = 0; gen == seen && spin < kSpins; ++spin)
+      gen = generation_.load(std::memory_order_acquire);
+    if (gen == seen) {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+      gen = generation_.load(std::memory_order_acquire);
+    }
+    seen = gen;
+    {
+      std::lock_guard lock(mutex_);
+      if (stop_) return;
+    }
+    run_share(index);
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+ThreadPool& ThreadPool::global() {
+  std::lock_guard lock(global_mutex);
+  if (!global_pool) {
+    int n = requested_threads > 0 ? requested_threads
+                                  : static_cast<int>(std::thread::hardware_concurrency());
+    global_pool = std::make_unique<ThreadPool>(n > 0 ? n : 1);
+  }
+  return *global_pool;
+}
+
+}  // namespace kiln::cpu
+
+namespace kiln {
+
+int num_threads() { return cpu::ThreadPool::global().size(); }
+
+void set_num_threads(int n) {
+  if (n < 1) throw ValueError("set_num_threads: expected at least 1 thread, received " +
+                              std::to_string(n));
+  std::lock_guard lock(cpu::global_mutex);
+  if (cpu::global_pool && cpu::global_pool->size() == n) return;
+  cpu::global_pool.reset();
+  cpu::requested_threads = n;
+}
+
+}  // namespace kiln

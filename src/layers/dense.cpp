@@ -1,0 +1,73 @@
+#include "kernels/cpu/dense.hpp"
+
+#include "kiln/initializers.hpp"
+#include "kiln/layers/core.hpp"
+
+namespace kiln::layers {
+
+namespace {
+cpu::Activation act_of(int a) { return static_cast<cpu::Activation>(a); }
+}  // namespace
+
+Dense::Dense(int64_t units, std::string activation)
+    : Dense(DenseOptions{.units = units, .activation = std::move(activation)}) {}
+
+Dense::Dense(DenseOptions options) : options_(std::move(options)) {
+  if (options_.units <= 0)
+    throw ValueError("Dense: units must be a positive integer, received units=" +
+                     std::to_string(options_.units));
+  act_ = static_cast<int>(cpu::parse_activation(options_.activation));
+  options_.activation = cpu::activation_name(act_of(act_));
+  initializers::to_config(options_.kernel_initializer);  // throws on an unknown name
+  initializers::to_config(options_.bias_initializer);
+}
+
+Shape Dense::build(const Shape& input_shape) {
+  if (input_shape.size() != 1)
+    throw ShapeError("Dense '" + name() + "' expects a flat input per sample (add Flatten first), " +
+                     "received per-sample shape " + shape_str(input_shape));
+  if (!options_.input_shape.empty() && options_.input_shape != input_shape)
+    throw ShapeError("Dense '" + name() + "' was declared with input shape " +
+                     shape_str(options_.input_shape) + ", received " + shape_str(input_shape));
+  params_.push_back({"kernel", {input_shape[0], options_.units}, {options_.kernel_initializer}, {}, {}});
+  if (options_.use_bias)
+    params_.push_back({"bias", {options_.units}, {options_.bias_initializer}, {}, {}});
+  return {options_.units};
+}
+
+void Dense::forward(const Context&, const Tensor& in, Tensor& out) {
+  int64_t B = in.dim(0), IN = in.row_size();
+  if (IN != params_[0].shape[0])
+    throw ShapeError("Dense '" + name() + "' expects " + std::to_string(params_[0].shape[0]) +
+                     " inputs per sample, received " + std::to_string(IN) + " (input shape " +
+                     shape_str(in.shape()) + ")");
+  const float* bias = options_.use_bias ? params_[1].value.data() : nullptr;
+  cpu::dense_forward(out.data(), in.data(), params_[0].value.data(), bias, act_of(act_), B, IN,
+                     options_.units);
+}
+
+void Dense::backward(const Context& ctx, const Tensor& in, const Tensor& out, Tensor& grad_out,
+                     Tensor* grad_in) {
+  int64_t B = in.dim(0), IN = in.row_size();
+  if (!ctx.grad_is_preactivation)
+    cpu::activation_backward(grad_out.data(), out.data(), act_of(act_), B, options_.units);
+  float* db = options_.use_bias ? params_[1].grad.data() : nullptr;
+  cpu::dense_backward(grad_in ? grad_in->data() : nullptr, params_[0].grad.data(), db,
+                      grad_out.data(), in.data(), params_[0].value.data(), B, IN, options_.units);
+}
+
+nlohmann::json Dense::config() const {
+  using initializers::to_config;
+  return {{"units", options_.units},
+          {"activation", options_.activation},
+          {"use_bias", options_.use_bias},
+          {"kernel_initializer", to_config(options_.kernel_initializer)},
+          {"bias_initializer", to_config(options_.bias_initializer)},
+          {"kernel_regularizer", nullptr},
+          {"bias_regularizer", nullptr},
+          {"activity_regularizer", nullptr},
+          {"kernel_constraint", nullptr},
+          {"bias_constraint", nullptr}};
+}
+
+}  // namespace kiln::layers

@@ -1,0 +1,104 @@
+#include "kiln/optimizers.hpp"
+
+#include "kernels/cpu/optimizers.hpp"
+
+namespace kiln::optimizers {
+
+namespace {
+void require(bool ok, const std::string& what, double value, const std::string& expected) {
+  if (!ok)
+    throw ValueError(what + " must be " + expected + ", received " + std::to_string(value));
+}
+
+double number(const nlohmann::json& cfg, const char* key, double fallback) {
+  if (!cfg.contains(key)) return fallback;
+  if (!cfg[key].is_number())
+    throw ConfigError(std::string("optimizer config: '") + key + "' must be a number, received " +
+                      cfg[key].dump());
+  return cfg[key].get<double>();
+}
+}  // namespace
+
+SGD::SGD(SGDOptions options) : options_(options) {
+  require(options_.learning_rate > 0, "SGD learning_rate", options_.learning_rate, "positive");
+  require(options_.momentum >= 0 && options_.momentum < 1, "SGD momentum", options_.momentum,
+          "in [0, 1)");
+}
+
+void SGD::build(int64_t n) {
+  velocity_ = options_.momentum > 0 ? Tensor({n}) : Tensor();
+  iterations_ = 0;
+}
+
+void SGD::update(float* w, const float* g, int64_t n) {
+  cpu::sgd_update(w, g, velocity_.data(), n, static_cast<float>(options_.learning_rate),
+                  static_cast<float>(options_.momentum), options_.nesterov);
+  ++iterations_;
+}
+
+nlohmann::json SGD::config() const {
+  return {{"name", "SGD"},
+          {"learning_rate", options_.learning_rate},
+          {"momentum", options_.momentum},
+          {"nesterov", options_.nesterov}};
+}
+
+Adam::Adam(AdamOptions options) : options_(options) {
+  require(options_.learning_rate > 0, "Adam learning_rate", options_.learning_rate, "positive");
+  require(options_.beta_1 >= 0 && options_.beta_1 < 1, "Adam beta_1", options_.beta_1,
+          "in [0, 1)");
+  require(options_.beta_2 >= 0 && options_.beta_2 < 1, "Adam beta_2", options_.beta_2,
+          "in [0, 1)");
+  require(options_.epsilon > 0, "Adam epsilon", options_.epsilon, "positive");
+}
+
+void Adam::build(int64_t n) {
+  m_ = Tensor({n});
+  v_ = Tensor({n});
+  iterations_ = 0;
+}
+
+void Adam::update(float* w, const float* g, int64_t n) {
+  ++iterations_;
+  cpu::adam_update(w, g, m_.data(), v_.data(), n, static_cast<float>(options_.learning_rate),
+                   static_cast<float>(options_.beta_1), static_cast<float>(options_.beta_2),
+                   static_cast<float>(options_.epsilon), iterations_);
+}
+
+nlohmann::json Adam::config() const {
+  return {{"name", "Adam"},
+          {"learning_rate", options_.learning_rate},
+          {"beta_1", options_.beta_1},
+          {"beta_2", options_.beta_2},
+          {"epsilon", options_.epsilon}};
+}
+
+std::shared_ptr<Optimizer> get(const nlohmann::json& spec) {
+  std::string name;
+  nlohmann::json cfg = nlohmann::json::object();
+  if (spec.is_string()) {
+    name = spec.get<std::string>();
+  } else if (spec.is_object() && spec.contains("class_name") && spec["class_name"].is_string()) {
+    name = spec["class_name"].get<std::string>();
+    cfg = spec.value("config", nlohmann::json::object());
+  }
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (name == "sgd") {
+    SGDOptions o;
+    o.learning_rate = number(cfg, "learning_rate", o.learning_rate);
+    o.momentum = number(cfg, "momentum", o.momentum);
+    if (cfg.contains("nesterov")) o.nesterov = cfg["nesterov"].is_boolean() && cfg["nesterov"].get<bool>();
+    return std::make_shared<SGD>(o);
+  }
+  if (name == "adam") {
+    AdamOptions o;
+    o.learning_rate = number(cfg, "learning_rate", o.learning_rate);
+    o.beta_1 = number(cfg, "beta_1", o.beta_1);
+    o.beta_2 = number(cfg, "beta_2", o.beta_2);
+    o.epsilon = number(cfg, "epsilon", o.epsilon);
+    return std::make_shared<Adam>(o);
+  }
+  throw ValueError("unknown optimizer " + spec.dump() + "; expected \"sgd\" or \"adam\"");
+}
+
+}  // namespace kiln::optimizers

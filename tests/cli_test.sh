@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End-to-end tests of the kiln command-line tool: train a small run, then evaluate, predict and
+# summarize the saved model, and check the errors people will meet. Usage: cli_test.sh PATH/TO/kiln
+set -u
+KILN=$1
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+failures=0
+passes=0
+
+check() {  # check NAME CONDITION...: records a pass or prints a failure
+  local name=$1; shift
+  if "$@"; then passes=$((passes + 1)); else failures=$((failures + 1)); echo "FAIL: $name"; fi
+}
+contains() { grep -qF -- "$2" <<<"$1"; }
+matches() { grep -qE -- "$2" <<<"$1"; }
+
+# Train one epoch on the real data, fast: a smaller validation set, one line per epoch.
+out=$("$KILN" train --epochs 1 --validation-size 1000 --verbose 2 --seed 7 --output "$WORK/model" 2>&1)
+rc=$?
+check "train exits 0" test $rc -eq 0
+check "train prints the Keras summary" contains "$out" "Total params: 266,610"
+check "train prints a Keras epoch line" matches "$out" '^1844/1844 - [0-9]+s - loss: [0-9.]+ - accuracy: [0-9.]+ - val_loss: [0-9.]+ - val_accuracy: [0-9.]+ - [0-9]+s/epoch - [0-9]+(us|ms)/step$'
+check "train writes config.json" test -s "$WORK/model/config.json"
+check "train writes model.safetensors" test -s "$WORK/model/model.safetensors"
+check "train writes history.csv" test "$(head -1 "$WORK/model/history.csv")" = "epoch,accuracy,loss,val_accuracy,val_loss"
+train_acc=$(sed -n 's/.*test accuracy: \([0-9.]*\).*/\1/p' <<<"$out")
+check "train reports test accuracy above 0.75 (got '$train_acc')" awk -v a="$train_acc" 'BEGIN { exit !(a > 0.75) }'
+
+# evaluate reproduces the accuracy train reported.
+json=$("$KILN" evaluate "$WORK/model" --json)
+check "evaluate --json prints loss and accuracy" matches "$json" '^\{"loss":[0-9.e-]+,"accuracy":[0-9.e-]+\}$'
+eval_acc=$(printf '%.4f' "$(sed -n 's/.*"accuracy":\([0-9.e-]*\).*/\1/p' <<<"$json")")
+check "evaluate reproduces train's test accuracy ($eval_acc vs $train_acc)" test "$eval_acc" = "$train_acc"
+human=$("$KILN" evaluate "$WORK/model" --split train 2>&1)
+check "evaluate prints a Keras progress line" matches "$human" '1875/1875 \[=+\] - [0-9]+s .*- loss: [0-9.]+ - accuracy: [0-9.]+'
+
+# predict on dataset indices and on PNG files.
+pred=$("$KILN" predict "$WORK/model" --indices 0:3)
+check "predict --indices prints one line per image" test "$(wc -l <<<"$pred")" -eq 3
+check "predict names the class" matches "$pred" '^test\[0\]: [A-Za-z/ -]+ \(0\.[0-9]{4}\)$'
+pj=$("$KILN" predict "$WORK/model" --indices 5 --json)
+check "predict --json has index, class, label, probabilities" matches "$pj" '^\{"index":5,"class":[0-9],"label":"[^"]+","probabilities":\[[^]]+\]\}$'
+
+# A 28x28 grayscale PNG via the library's own writer would need C++; write one with Python's
+# standard library instead (zlib + struct), and an RGB one for the error path.
+python3 - "$WORK" <<'PY'
+import struct, sys, zlib
+def png(path, w, h, color_type, channels):
+    raw = b"".join(b"\x00" + bytes((x * 9 + y) % 256 for x in range(w * channels)) for y in range(h))
+    def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0))
+    data += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    open(path, "wb").write(data)
+png(sys.argv[1] + "/gray.png", 28, 28, 0, 1)
+png(sys.argv[1] + "/rgb.png", 28, 28, 2, 3)
+png(sys.argv[1] + "/big.png", 32, 32, 0, 1)
+PY
+pf=$("$KILN" predict "$WORK/model" "$WORK/gray.png" --json)
+check "predict on a PNG" matches "$pf" '^\{"file":".*gray.png","class":[0-9],"label":"[^"]+","probabilities":\[[^]]+\]\}$'
+err=$("$KILN" predict "$WORK/model" "$WORK/rgb.png" 2>&1); rc=$?
+check "predict refuses RGB (exit $rc)" test $rc -ne 0
+check "predict says what is wrong with RGB" contains "$err" "expected an 8-bit grayscale PNG, received a 28x28 RGB 8-bit image"
+err=$("$KILN" predict "$WORK/model" "$WORK/big.png" 2>&1)
+check "predict says what is wrong with 32x32" contains "$err" "the model takes 28x28 images, received 32x32"
+err=$("$KILN" predict "$WORK/model" --indices 9999:10001 2>&1)
+check "predict rejects out-of-range indices" contains "$err" "outside the split's 10000 images"
+
+# summary of the saved model.
+sum=$("$KILN" summary "$WORK/model")
+check "summary prints the table" contains "$sum" " dense_1 (Dense)             (None, 100)               30100     "
+
+# Errors for people.
+err=$("$KILN" evaluate "$WORK/nowhere" 2>&1); rc=$?
+check "evaluate on a missing folder fails" test $rc -ne 0
+check "evaluate names the missing file" contains "$err" "nowhere/config.json"
+err=$("$KILN" train --dataset cifar99 --epochs 1 2>&1)
+check "train names an unknown dataset" contains "$err" "unknown dataset 'cifar99'"
+err=$("$KILN" train --batch-size 0 2>&1); rc=$?
+check "train rejects batch size 0" test $rc -ne 0
+for sub in train evaluate predict summary; do
+  help=$("$KILN" "$sub" --help 2>&1)
+  check "$sub --help" contains "$help" "Usage"
+done
+
+echo "$passes passed, $failures failed"
+test $failures -eq 0

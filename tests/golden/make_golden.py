@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""Writes the PyTorch-computed fixtures kiln's tests compare against (tests/golden/*.json).
+
+Run with Debian's python3-torch:  /usr/bin/python3 tests/golden/make_golden.py
+Every input is generated here from a fixed seed and stored beside the outputs, so the C++ tests
+need nothing but the JSON files. Weight layouts follow Keras: Dense kernels are [inputs, units].
+"""
+import json
+import os
+
+import torch
+
+torch.manual_seed(1234)
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def flat(t):
+    return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def dense_mlp():
+    """Forward and backward of Dense(relu) -> Dense(softmax) with sparse cross-entropy."""
+    B, IN, H, C = 4, 6, 5, 3
+    x = torch.randn(B, IN, requires_grad=True)
+    w1 = (torch.randn(IN, H) * 0.5).requires_grad_()
+    b1 = (torch.randn(H) * 0.1).requires_grad_()
+    w2 = (torch.randn(H, C) * 0.5).requires_grad_()
+    b2 = (torch.randn(C) * 0.1).requires_grad_()
+    y = torch.tensor([0, 2, 1, 2])
+    h = torch.relu(x @ w1 + b1)
+    logits = h @ w2 + b2
+    probs = torch.softmax(logits, dim=1)
+    loss = torch.nn.functional.cross_entropy(logits, y)
+    loss.backward()
+    return {
+        "B": B, "IN": IN, "H": H, "C": C,
+        "x": flat(x), "labels": y.tolist(),
+        "w1": flat(w1), "b1": flat(b1), "w2": flat(w2), "b2": flat(b2),
+        "hidden": flat(h), "probs": flat(probs), "loss": float(loss),
+        "grad_w1": flat(w1.grad), "grad_b1": flat(b1.grad),
+        "grad_w2": flat(w2.grad), "grad_b2": flat(b2.grad), "grad_x": flat(x.grad),
+    }
+
+
+def optimizer_steps(make, steps=5, n=7):
+    """Parameters after each of `steps` updates with fixed pseudo-random gradients."""
+    w = torch.randn(n, requires_grad=True)
+    grads = [torch.randn(n) for _ in range(steps)]
+    start = flat(w)
+    opt = make([w])
+    after = []
+    for g in grads:
+        opt.zero_grad()
+        w.grad = g.clone()
+        opt.step()
+        after.append(flat(w))
+    return {"w0": start, "grads": [flat(g) for g in grads], "after": after}
+
+
+def main():
+    fixtures = {
+        "dense_mlp": dense_mlp(),
+        "sgd": optimizer_steps(lambda p: torch.optim.SGD(p, lr=0.1)) | {"learning_rate": 0.1},
+        "sgd_momentum": optimizer_steps(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9))
+        | {"learning_rate": 0.05, "momentum": 0.9},
+        "sgd_nesterov": optimizer_steps(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True))
+        | {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True},
+        # PyTorch adds epsilon to sqrt(v) / sqrt(1 - beta_2^t), Keras (and kiln) to sqrt(v):
+        # with epsilon negligible against sqrt(v) the two rules give the same steps.
+        "adam": optimizer_steps(lambda p: torch.optim.Adam(p, lr=0.01, eps=1e-12))
+        | {"learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-12},
+    }
+    for name, data in fixtures.items():
+        with open(os.path.join(HERE, name + ".json"), "w") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+// Dense + softmax cross-entropy against values PyTorch computed (tests/golden/make_golden.py).
+#include <fstream>
+
+#include "helpers.hpp"
+
+namespace kiln {
+namespace {
+
+nlohmann::json golden(const std::string& name) {
+  return nlohmann::json::parse(io::read_file(std::string(KILN_GOLDEN_DIR) + "/" + name + ".json"));
+}
+
+void fill(Tensor& t, const nlohmann::json& values) {
+  auto v = values.get<std::vector<float>>();
+  ASSERT_EQ(static_cast<int64_t>(v.size()), t.size());
+  std::copy(v.begin(), v.end(), t.data());
+}
+
+void expect_close(const char* what, const Tensor& t, const nlohmann::json& expected, double tol) {
+  double diff = testing::max_abs_diff(t.data(), expected.get<std::vector<double>>(), static_cast<size_t>(t.size()));
+  std::cout << "  " << what << ": max |kiln - torch| = " << diff << "\n";
+  EXPECT_LT(diff, tol) << what;
+}
+
+TEST(Golden, DenseReluSoftmaxForwardAndBackwardMatchPyTorch) {
+  auto g = golden("dense_mlp");
+  int64_t B = g["B"], IN = g["IN"], H = g["H"], C = g["C"];
+  Sequential model({layers::Dense({.units = H, .activation = "relu", .input_shape = {IN}}),
+                    layers::Dense(C, "softmax")});
+  model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = "sgd"});
+  auto& l0 = model.layers()[0]->params();
+  auto& l1 = model.layers()[1]->params();
+  fill(l0[0].value, g["w1"]);
+  fill(l0[1].value, g["b1"]);
+  fill(l1[0].value, g["w2"]);
+  fill(l1[1].value, g["b2"]);
+  Tensor x({B, IN});
+  fill(x, g["x"]);
+  auto labels = g["labels"].get<std::vector<int32_t>>();
+
+  const Tensor& probs = model.forward(x, true);
+  expect_close("probabilities", probs, g["probs"], 1e-6);
+  EXPECT_NEAR(model.loss()->forward(probs, labels.data()) / B, g["loss"].get<double>(), 1e-6);
+  model.backward(x, labels.data());
+  expect_close("grad dense/kernel", l0[0].grad, g["grad_w1"], 1e-6);
+  expect_close("grad dense/bias", l0[1].grad, g["grad_b1"], 1e-6);
+  expect_close("grad dense_1/kernel", l1[0].grad, g["grad_w2"], 1e-6);
+  expect_close("grad dense_1/bias", l1[1].grad, g["grad_b2"], 1e-6);
+}
+
+void check_optimizer(const std::string& name, Optimizer& opt) {
+  SCOPED_TRACE(name);
+  auto g = golden(name);
+  auto w = g["w0"].get<std::vector<float>>();
+  int64_t n = static_cast<int64_t>(w.size());
+  opt.build(n);
+  for (size_t step = 0; step < g["grads"].size(); ++step) {
+    auto grad = g["grads"][step].get<std::vector<float>>();
+    opt.update(w.data(), grad.data(), n);
+    double diff = testing::max_abs_diff(w.data(), g["after"][step].get<std::vector<double>>(), w.size());
+    EXPECT_LT(diff, 2e-6) << "after step " << step + 1;
+  }
+  EXPECT_EQ(opt.iterations(), static_cast<int64_t>(g["grads"].size()));
+}
+
+TEST(Golden, OptimizersMatchPyTorch) {
+  optimizers::SGD sgd({.learning_rate = 0.1});
+  check_optimizer("sgd", sgd);
+  optimizers::SGD momentum({.learning_rate = 0.05, .momentum = 0.9});
+  check_optimizer("sgd_momentum", momentum);
+  optimizers::SGD nesterov({.learning_rate = 0.05, .momentum = 0.9, .nesterov = true});
+  check_optimizer("sgd_nesterov", nesterov);
+  optimizers::Adam adam({.learning_rate = 0.01, .epsilon = 1e-12});
+  check_optimizer("adam", adam);
+}
+
+}  // namespace
+}  // namespace kiln

@@ -1,0 +1,89 @@
+#include <sstream>
+
+#include "helpers.hpp"
+
+namespace kiln {
+namespace {
+
+using layers::Dense, layers::Flatten;
+
+Sequential seed_model() {
+  return Sequential({Flatten({28, 28}), Dense(300, "relu"), Dense(100, "relu"), Dense(10, "softmax")});
+}
+
+TEST(Sequential, SummaryMatchesKerasLayout) {
+  Sequential model = seed_model();
+  std::ostringstream out;
+  model.summary(out);
+  const std::string blank(65, ' ');
+  const std::string expected =
+      "Model: \"sequential\"\n" + std::string(65, '_') + "\n" +
+      " Layer (type)                Output Shape              Param #   \n" + std::string(65, '=') + "\n" +
+      " flatten (Flatten)           (None, 784)               0         \n" + blank + "\n" +
+      " dense (Dense)               (None, 300)               235500    \n" + blank + "\n" +
+      " dense_1 (Dense)             (None, 100)               30100     \n" + blank + "\n" +
+      " dense_2 (Dense)             (None, 10)                1010      \n" + std::string(65, '=') + "\n" +
+      "Total params: 266,610\nTrainable params: 266,610\nNon-trainable params: 0\n" + std::string(65, '_') + "\n";
+  EXPECT_EQ(out.str(), expected);
+  EXPECT_EQ(model.count_params(), 266610);
+}
+
+TEST(Sequential, GlorotUniformKernelsAndZeroBiases) {
+  utils::set_random_seed(3);
+  Sequential model = seed_model();
+  const auto& kernel = model.layers()[1]->params()[0].value;
+  double limit = std::sqrt(6.0 / (784 + 300)), sum = 0, max_abs = 0;
+  for (float v : kernel.values()) {
+    sum += v;
+    max_abs = std::max(max_abs, double(std::abs(v)));
+  }
+  EXPECT_LE(max_abs, limit);
+  EXPECT_GT(max_abs, 0.99 * limit);
+  EXPECT_NEAR(sum / kernel.size(), 0.0, 0.01);
+  for (float v : model.layers()[1]->params()[1].value.values()) EXPECT_EQ(v, 0.0f);
+}
+
+TEST(Sequential, AddBuildsWhenTheInputShapeIsKnown) {
+  Sequential model;
+  model.add(Flatten({4, 4}));
+  model.add(Dense(3, "softmax"));
+  EXPECT_TRUE(model.built());
+  EXPECT_EQ(model.output_shape(), Shape{3});
+  EXPECT_EQ(model.layers()[1]->name(), "dense");
+}
+
+TEST(Sequential, WrongInputShapesAreExplained) {
+  Sequential model = seed_model();
+  model.compile({.metrics = {"accuracy"}});
+  try {
+    model.predict(Tensor({2, 785}));
+    FAIL() << "predict on the wrong shape must throw";
+  } catch (const ShapeError& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("[2, 28, 28]"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("[2, 785]"), std::string::npos) << msg;
+  }
+  EXPECT_THROW(model.fit(Tensor({4, 28, 28}), std::vector<int32_t>{1, 2, 3}, {.verbose = 0}), ShapeError);
+  EXPECT_THROW(model.fit(Tensor({2, 28, 28}), std::vector<int32_t>{1, 10}, {.verbose = 0}), ValueError);
+  EXPECT_THROW(Dense(0), ValueError);
+  EXPECT_THROW(Dense(3, "swish_typo"), ValueError);
+  EXPECT_THROW(Sequential({Dense({.units = 2, .input_shape = {3, 3}})}), ShapeError);
+}
+
+TEST(Sequential, FitReturnsKerasHistoryKeys) {
+  utils::set_random_seed(1);
+  Sequential model({Flatten({2, 2}), Dense(2, "softmax")});
+  model.compile({.metrics = {"accuracy"}});
+  Tensor x = testing::random_tensor({20, 2, 2}, 5);
+  std::vector<int32_t> y(20);
+  for (int i = 0; i < 20; ++i) y[i] = x[i * 4] > 0;
+  History h = model.fit(x, y, {.epochs = 3, .batch_size = 4, .validation_split = 0.2, .verbose = 0});
+  EXPECT_EQ(h.epoch, (std::vector<int>{0, 1, 2}));
+  for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
+    ASSERT_TRUE(h.history.count(key)) << key;
+    EXPECT_EQ(h.history[key].size(), 3u) << key;
+  }
+}
+
+}  // namespace
+}  // namespace kiln

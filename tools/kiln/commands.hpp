@@ -1,0 +1,13 @@
+// The kiln tool's subcommands: each file registers one on the CLI11 app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace kiln::cli {
+
+void add_train(CLI::App& app);
+void add_evaluate(CLI::App& app);
+void add_predict(CLI::App& app);
+void add_summary(CLI::App& app);
+
+}  // namespace kiln::cli

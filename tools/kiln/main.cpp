@@ -1,0 +1,26 @@
+// kiln: the command-line tool. Subcommands live one per file; errors reach the user as one
+// line naming what was wrong.
+#include <iostream>
+
+#include "commands.hpp"
+#include "kiln/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"kiln: train, evaluate and use image classifiers, the Keras way"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "kiln 0.1.0");
+  kiln::cli::add_train(app);
+  kiln::cli::add_evaluate(app);
+  kiln::cli::add_predict(app);
+  kiln::cli::add_summary(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cout.flush();
+    std::cerr << "kiln: error: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

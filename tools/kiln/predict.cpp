@@ -1,0 +1,115 @@
+// kiln predict: class and probabilities for PNG files or dataset images.
+#include <charconv>
+
+#include "commands.hpp"
+#include "common.hpp"
+
+namespace kiln::cli {
+
+namespace {
+
+struct PredictArgs {
+  std::string dir, dataset, split = "test", indices;
+  std::vector<std::string> images;
+  bool json = false;
+};
+
+int64_t parse_index(const std::string& text, const std::string& spec) {
+  int64_t v = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 0)
+    throw ValueError("--indices: '" + text + "' in '" + spec + "' is not a non-negative integer");
+  return v;
+}
+
+// "0:100" (start:stop), "7" or "3,7,9", each checked against n.
+std::vector<int64_t> parse_indices(const std::string& spec, int64_t n) {
+  std::vector<int64_t> out;
+  std::string_view rest = spec;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string part(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    size_t colon = part.find(':');
+    int64_t begin = parse_index(part.substr(0, colon), spec);
+    int64_t end = colon == std::string::npos ? begin + 1 : parse_index(part.substr(colon + 1), spec);
+    if (end > n || begin >= end)
+      throw ValueError("--indices: '" + part + "' is outside the split's " + std::to_string(n) +
+                       " images (valid: 0 to " + std::to_string(n - 1) + ")");
+    for (int64_t i = begin; i < end; ++i) out.push_back(i);
+  }
+  if (out.empty()) throw ValueError("--indices: no index in '" + spec + "'");
+  return out;
+}
+
+void print(const Sequential& model, const Tensor& probs, int64_t row, const nlohmann::ordered_json& input,
+           const std::string& shown, bool json) {
+  int64_t classes = probs.row_size();
+  const float* p = probs.data() + row * classes;
+  int64_t best = metrics::argmax(p, classes);
+  std::string label = best < static_cast<int64_t>(model.class_names.size()) ? model.class_names[best]
+                                                                             : std::to_string(best);
+  if (json) {
+    nlohmann::ordered_json out = input;
+    out["class"] = best;
+    out["label"] = label;
+    out["probabilities"] = std::vector<float>(p, p + classes);
+    std::cout << out.dump() << '\n';
+  } else {
+    std::printf("%s: %s (%.4f)\n", shown.c_str(), label.c_str(), p[best]);
+  }
+}
+
+void run(const PredictArgs& a) {
+  if (a.images.empty() == a.indices.empty())
+    throw ValueError("give either image files or --indices with --dataset, not both or neither");
+  Sequential model = load_model(a.dir);
+  const Shape& in = model.input_shape();
+  if (!a.images.empty()) {
+    Shape batch = in;
+    batch.insert(batch.begin(), static_cast<int64_t>(a.images.size()));
+    ByteTensor pixels(batch);
+    for (size_t i = 0; i < a.images.size(); ++i) {
+      ByteTensor img = io::read_png_gray(a.images[i]);
+      if (img.shape() != in)
+        throw ShapeError(a.images[i] + ": the model takes " + std::to_string(in.back()) + "x" +
+                         std::to_string(in.front()) + " images, received " + std::to_string(img.dim(1)) +
+                         "x" + std::to_string(img.dim(0)));
+      std::copy_n(img.data(), img.size(), pixels.data() + i * img.size());
+    }
+    Tensor probs = model.predict(to_inputs(pixels, model.preprocessing.rescale));
+    for (size_t i = 0; i < a.images.size(); ++i)
+      print(model, probs, static_cast<int64_t>(i), {{"file", a.images[i]}}, a.images[i], a.json);
+    return;
+  }
+  datasets::Dataset data = datasets::load(dataset_for(model, a.dataset));
+  const datasets::Split& split = split_of(data, a.split);
+  std::vector<int64_t> idx = parse_indices(a.indices, split.images.dim(0));
+  Shape batch = split.images.shape();
+  batch[0] = static_cast<int64_t>(idx.size());
+  ByteTensor pixels(batch);
+  int64_t row = split.images.row_size();
+  for (size_t i = 0; i < idx.size(); ++i)
+    std::copy_n(split.images.data() + idx[i] * row, row, pixels.data() + i * row);
+  Tensor probs = model.predict(to_inputs(pixels, model.preprocessing.rescale));
+  for (size_t i = 0; i < idx.size(); ++i)
+    print(model, probs, static_cast<int64_t>(i), {{"index", idx[i]}},
+          a.split + "[" + std::to_string(idx[i]) + "]", a.json);
+}
+
+}  // namespace
+
+void add_predict(CLI::App& app) {
+  auto* cmd = app.add_subcommand("predict", "Classify PNG images or dataset images with a saved model");
+  auto a = std::make_shared<PredictArgs>();
+  cmd->add_option("DIR", a->dir, "Model folder (config.json + model.safetensors)")->required();
+  cmd->add_option("IMAGES", a->images, "8-bit grayscale PNGs of the model's input size");
+  cmd->add_option("--dataset", a->dataset, "Dataset for --indices (default: the model's)");
+  cmd->add_option("--split", a->split, "Dataset split for --indices")->check(CLI::IsMember({"test", "train"}))
+      ->capture_default_str();
+  cmd->add_option("--indices", a->indices, "Dataset images: start:stop, N, or a comma list");
+  cmd->add_flag("--json", a->json, "One JSON object per image and line");
+  cmd->callback([a] { run(*a); });
+}
+
+}  // namespace kiln::cli

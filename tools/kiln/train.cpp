@@ -1,0 +1,119 @@
+// kiln train: the seed workflow. On its defaults it trains the tutorial's 300-100 MLP on
+// Fashion-MNIST with SGD for 30 epochs, evaluates it on the test set and saves it.
+#include <filesystem>
+
+#include "commands.hpp"
+#include "common.hpp"
+
+namespace kiln::cli {
+
+namespace {
+
+struct TrainArgs {
+  std::string dataset = "fashion-mnist", model = "mlp", optimizer = "sgd", output;
+  int epochs = 30;
+  int64_t batch_size = 32, validation_size = 5000;
+  std::optional<double> learning_rate;
+  double momentum = 0.0;
+  bool nesterov = false;
+  uint64_t seed = 42;
+  int threads = 0, verbose = 1;
+};
+
+Sequential make_model(const TrainArgs& a, const datasets::Dataset& data) {
+  Shape input(data.train.images.shape().begin() + 1, data.train.images.shape().end());
+  auto classes = static_cast<int64_t>(data.class_names.size());
+  if (a.model == "mlp")
+    return Sequential({layers::Flatten(input), layers::Dense(300, "relu"), layers::Dense(100, "relu"),
+                       layers::Dense(classes, "softmax")});
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(io::read_file(a.model));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(a.model + ": not valid JSON (" + e.what() + ")");
+  }
+  Sequential model = io::model_from_config(config, a.model);
+  if (model.input_shape() != input)
+    throw ShapeError(a.model + ": the model takes inputs shaped " + shape_str(model.input_shape()) + ", " +
+                     data.name + " images are " + shape_str(input));
+  if (shape_size(model.output_shape()) != classes)
+    throw ShapeError(a.model + ": the model has " + std::to_string(shape_size(model.output_shape())) +
+                     " outputs, " + data.name + " has " + std::to_string(classes) + " classes");
+  return model;
+}
+
+OptimizerRef make_optimizer(const TrainArgs& a) {
+  if (a.optimizer == "sgd")
+    return optimizers::SGD({.learning_rate = a.learning_rate.value_or(0.01), .momentum = a.momentum,
+                            .nesterov = a.nesterov});
+  if (a.momentum != 0.0 || a.nesterov)
+    throw ValueError("--momentum and --nesterov apply to --optimizer sgd, received --optimizer " + a.optimizer);
+  return optimizers::Adam({.learning_rate = a.learning_rate.value_or(0.001)});
+}
+
+void run(const TrainArgs& a) {
+  if (a.threads > 0) set_num_threads(a.threads);
+  utils::set_random_seed(a.seed);
+  datasets::Dataset data = datasets::load(a.dataset);
+  int64_t n = data.train.images.dim(0);
+  if (a.validation_size < 0 || a.validation_size >= n)
+    throw ValueError("--validation-size must be in [0, " + std::to_string(n) + "), received " +
+                     std::to_string(a.validation_size));
+  const double rescale = 1.0 / 255.0;
+  Tensor x_valid = to_inputs(data.train.images.slice(0, a.validation_size), rescale);
+  Tensor x_train = to_inputs(data.train.images.slice(a.validation_size, n), rescale);
+  ByteTensor y_valid = data.train.labels.slice(0, a.validation_size);
+  ByteTensor y_train = data.train.labels.slice(a.validation_size, n);
+
+  Sequential model = make_model(a, data);
+  model.class_names = data.class_names;
+  model.preprocessing.rescale = rescale;
+  model.metadata["dataset"] = data.name;
+  model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = make_optimizer(a), .metrics = {"accuracy"}});
+  if (a.verbose) model.summary(std::cout);
+
+  std::filesystem::path out = a.output.empty() ? std::filesystem::path("models") / (data.name + "-" +
+                                  std::filesystem::path(a.model).stem().string())
+                                               : std::filesystem::path(a.output);
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec) throw IoError("cannot create output folder '" + out.string() + "': " + ec.message());
+  CSVLogger csv((out / "history.csv").string());
+  FitOptions fit{.epochs = a.epochs, .batch_size = a.batch_size, .verbose = a.verbose, .seed = a.seed,
+                 .callbacks = {&csv}};
+  if (a.validation_size > 0) fit.validation_data = ValidationData{x_valid, y_valid};
+  model.fit(x_train, y_train, fit);
+
+  Tensor x_test = to_inputs(data.test.images, rescale);
+  if (a.verbose) std::cout << "Evaluating on the " << x_test.dim(0) << " test images\n";
+  Logs test = model.evaluate(x_test, data.test.labels, {.verbose = a.verbose ? 1 : 0});
+  model.save(out);
+  std::printf("Test loss: %.4f - test accuracy: %.4f\nSaved the model to %s\n", test.at("loss"),
+              test.at("accuracy"), out.string().c_str());
+}
+
+}  // namespace
+
+void add_train(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "Train a classifier (default: the tutorial's MLP on Fashion-MNIST)");
+  auto a = std::make_shared<TrainArgs>();
+  cmd->add_option("--dataset", a->dataset, "fashion-mnist or mnist")->capture_default_str();
+  cmd->add_option("--model", a->model, "mlp, or a config.json-style architecture file")->capture_default_str();
+  cmd->add_option("--epochs", a->epochs, "Passes over the training data")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--batch-size", a->batch_size, "Samples per gradient step")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--optimizer", a->optimizer, "sgd or adam")->check(CLI::IsMember({"sgd", "adam"}))->capture_default_str();
+  cmd->add_option("--learning-rate", a->learning_rate, "Step size (default: 0.01 for sgd, 0.001 for adam)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--momentum", a->momentum, "SGD momentum, in [0, 1)")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
+  cmd->add_flag("--nesterov", a->nesterov, "Nesterov momentum (SGD)");
+  cmd->add_option("--validation-size", a->validation_size, "Training images held out for validation (the first ones)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--seed", a->seed, "Seed for weights and shuffling")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Worker threads (default: all cores)")->check(CLI::PositiveNumber);
+  cmd->add_option("--verbose", a->verbose, "0 silent, 1 progress bar, 2 one line per epoch")
+      ->check(CLI::Range(0, 2))->capture_default_str();
+  cmd->add_option("--output", a->output, "Model folder to write (default: models/<dataset>-<model>)");
+  cmd->callback([a] { run(*a); });
+}
+
+}  // namespace kiln::cli

@@ -70,6 +70,15 @@ check "predict rejects out-of-range indices" contains "$err" "outside the split'
 sum=$("$KILN" summary "$WORK/model")
 check "summary prints the table" contains "$sum" " dense_1 (Dense)             (None, 100)               30100     "
 
+# An architecture file: the saved config.json trains a fresh model of the same shape.
+out=$("$KILN" train --model "$WORK/model/config.json" --epochs 1 --validation-size 59000 --verbose 0 \
+      --optimizer adam --output "$WORK/from_file" 2>&1)
+check "train --model FILE.json with adam" contains "$out" "Saved the model to $WORK/from_file"
+check "the new model keeps the architecture" contains "$(cat "$WORK/from_file/config.json")" '"class_name": "Adam"'
+echo '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {"units": 3}}]}}' >"$WORK/bad.json"
+err=$("$KILN" train --model "$WORK/bad.json" --epochs 1 2>&1)
+check "train explains an architecture without input shape" contains "$err" "no input shape"
+
 # Errors for people.
 err=$("$KILN" evaluate "$WORK/nowhere" 2>&1); rc=$?
 check "evaluate on a missing folder fails" test $rc -ne 0

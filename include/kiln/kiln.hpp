@@ -17,5 +17,6 @@
 #include "kiln/optimizers.hpp"
 #include "kiln/parallel.hpp"
 #include "kiln/random.hpp"
+#include "kiln/ref.hpp"
 #include "kiln/tensor.hpp"
 #include "kiln/trainer.hpp"

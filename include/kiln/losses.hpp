@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "kiln/ref.hpp"
 #include "kiln/tensor.hpp"
 
 namespace kiln {
@@ -52,17 +53,11 @@ std::shared_ptr<Loss> get(const nlohmann::json& name_or_config);
 }  // namespace losses
 
 // A loss given by name ("sparse_categorical_crossentropy") or as an object.
-class LossRef {
+class LossRef : public Ref<Loss> {
  public:
-  LossRef(const char* name) : loss_(losses::get(name)) {}
-  LossRef(const std::string& name) : loss_(losses::get(name)) {}
-  LossRef(std::shared_ptr<Loss> loss) : loss_(std::move(loss)) {}
-  template <typename L, typename = std::enable_if_t<std::is_base_of_v<Loss, std::decay_t<L>>>>
-  LossRef(L&& loss) : loss_(std::make_shared<std::decay_t<L>>(std::forward<L>(loss))) {}
-  const std::shared_ptr<Loss>& get() const { return loss_; }
-
- private:
-  std::shared_ptr<Loss> loss_;
+  using Ref::Ref;
+  LossRef(const char* name) : Ref(losses::get(name)) {}
+  LossRef(const std::string& name) : Ref(losses::get(name)) {}
 };
 
 }  // namespace kiln

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "kiln/ref.hpp"
 #include "kiln/tensor.hpp"
 
 namespace kiln {
@@ -72,18 +73,11 @@ std::shared_ptr<Optimizer> get(const nlohmann::json& name_or_config);
 }  // namespace optimizers
 
 // An optimizer given by name ("sgd") or as an object (optimizers::SGD({.momentum = 0.9})).
-class OptimizerRef {
+class OptimizerRef : public Ref<Optimizer> {
  public:
-  OptimizerRef(const char* name) : opt_(optimizers::get(name)) {}
-  OptimizerRef(const std::string& name) : opt_(optimizers::get(name)) {}
-  OptimizerRef(std::shared_ptr<Optimizer> opt) : opt_(std::move(opt)) {}
-  template <typename O,
-            typename = std::enable_if_t<std::is_base_of_v<Optimizer, std::decay_t<O>>>>
-  OptimizerRef(O&& opt) : opt_(std::make_shared<std::decay_t<O>>(std::forward<O>(opt))) {}
-  const std::shared_ptr<Optimizer>& get() const { return opt_; }
-
- private:
-  std::shared_ptr<Optimizer> opt_;
+  using Ref::Ref;
+  OptimizerRef(const char* name) : Ref(optimizers::get(name)) {}
+  OptimizerRef(const std::string& name) : Ref(optimizers::get(name)) {}
 };
 
 }  // namespace kiln

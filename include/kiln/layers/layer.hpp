@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
-#include <type_traits>
 #include <vector>
 
+#include "kiln/ref.hpp"
 #include "kiln/tensor.hpp"
 
 namespace kiln {
@@ -76,20 +76,8 @@ class Layer {
   Shape input_shape_, output_shape_;
 };
 
-// A shared handle to a layer, built implicitly from any layer value, so that
-// Sequential({Flatten({28, 28}), Dense(300, "relu")}) reads like Keras.
-class LayerRef {
- public:
-  LayerRef(std::shared_ptr<Layer> layer) : layer_(std::move(layer)) {}
-  template <typename L, typename = std::enable_if_t<std::is_base_of_v<Layer, std::decay_t<L>>>>
-  LayerRef(L&& layer) : layer_(std::make_shared<std::decay_t<L>>(std::forward<L>(layer))) {}
-
-  Layer* operator->() const { return layer_.get(); }
-  Layer& operator*() const { return *layer_; }
-  const std::shared_ptr<Layer>& get() const { return layer_; }
-
- private:
-  std::shared_ptr<Layer> layer_;
-};
+// A shared handle to a layer, so that Sequential({Flatten({28, 28}), Dense(300, "relu")})
+// reads like Keras.
+using LayerRef = Ref<Layer>;
 
 }  // namespace kiln

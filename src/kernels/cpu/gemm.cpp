@@ -68,29 +68,18 @@ KILN_INLINE void micro_kernel(int64_t K, const float* a, const float* b, int64_t
       c[i * ldc + j] = (beta != 0.0f ? c[i * ldc + j] : 0.0f) + tile[i][j];
 }
 
-// Packs rows [m0, m0+MR) x depth [k0, k0+kc) of op(A) into dst (kc, MR), zero-padding rows >= M.
-template <int MR>
-KILN_INLINE void pack_a(bool trans_a, const float* A, int64_t lda, int64_t M, int64_t m0,
-                        int64_t k0, int64_t kc, float* dst) {
-  int64_t rows = std::min<int64_t>(MR, M - m0);
+// Packs R lines [first, first+R) x depth [k0, k0+kc) of a matrix into dst (kc, R), zero-padding
+// lines >= limit. A line is a row of A or a column of B; `depth_major` says the matrix is stored
+// with the depth index outermost (A transposed, or B as it is).
+template <int R>
+KILN_INLINE void pack(bool depth_major, const float* src, int64_t ld, int64_t limit, int64_t first,
+                      int64_t k0, int64_t kc, float* dst) {
+  int64_t lines = std::min<int64_t>(R, limit - first);
   for (int64_t k = 0; k < kc; ++k) {
-    float* d = dst + k * MR;
-    for (int64_t i = 0; i < rows; ++i)
-      d[i] = trans_a ? A[(k0 + k) * lda + m0 + i] : A[(m0 + i) * lda + k0 + k];
-    for (int64_t i = rows; i < MR; ++i) d[i] = 0.0f;
-  }
-}
-
-// Packs columns [n0, n0+NR) x depth [k0, k0+kc) of op(B) into dst (kc, NR), zero-padding.
-template <int NR>
-KILN_INLINE void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t N, int64_t n0,
-                        int64_t k0, int64_t kc, float* dst) {
-  int64_t cols = std::min<int64_t>(NR, N - n0);
-  for (int64_t k = 0; k < kc; ++k) {
-    float* d = dst + k * NR;
-    for (int64_t j = 0; j < cols; ++j)
-      d[j] = trans_b ? B[(n0 + j) * ldb + k0 + k] : B[(k0 + k) * ldb + n0 + j];
-    for (int64_t j = cols; j < NR; ++j) d[j] = 0.0f;
+    float* d = dst + k * R;
+    for (int64_t i = 0; i < lines; ++i)
+      d[i] = depth_major ? src[(k0 + k) * ld + first + i] : src[(first + i) * ld + k0 + k];
+    for (int64_t i = lines; i < R; ++i) d[i] = 0.0f;
   }
 }
 
@@ -115,13 +104,13 @@ KILN_INLINE void gemm_panels(const Args& g, int64_t first, int64_t last, float* 
     int64_t kc = std::min(KC, g.K - k0);
     float pass_beta = k0 == 0 ? g.beta : 1.0f;
     for (int64_t r = 0; r < row_blocks; ++r)
-      pack_a<MR>(g.trans_a, g.A, g.lda, g.M, r * MR, k0, kc, pa + r * kc * MR);
+      pack<MR>(g.trans_a, g.A, g.lda, g.M, r * MR, k0, kc, pa + r * kc * MR);
     for (int64_t cb = first; cb < last; ++cb) {
       int64_t n0 = cb * NR, cols = std::min<int64_t>(NR, g.N - n0);
       const float* b = g.B + k0 * g.ldb + n0;
       int64_t b_stride = g.ldb;
       if (g.trans_b || cols < NR) {
-        pack_b<NR>(g.trans_b, g.B, g.ldb, g.N, n0, k0, kc, pb);
+        pack<NR>(!g.trans_b, g.B, g.ldb, g.N, n0, k0, kc, pb);
         b = pb;
         b_stride = NR;
       }

@@ -14,7 +14,8 @@ namespace kiln::cpu {
 
 namespace {
 
-constexpr int64_t KC = 512;  // depth of one pass over K
+constexpr int64_t KC = 512;        // depth of one pass over K
+constexpr int64_t MC_BLOCKS = 16;  // row blocks of A packed at a time
 
 // Vectors of 16, 8 and 4 floats, loaded and stored without alignment requirements.
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
@@ -37,9 +38,9 @@ struct VecOf<4> {
 
 #define KILN_INLINE inline __attribute__((always_inline))
 
-// c (MR,NR) tile = beta * c + a (K,MR packed) · b (K,NR, row stride ldb); only the first
-// rows x cols of the tile are stored. NR is two vectors wide.
-template <int MR, int W>
+// c (MR,NR) tile = beta * c + a (K,MR of a panel STRIDE wide) · b (K,NR, row stride ldb); only
+// the first rows x cols of the tile are stored. NR is two vectors wide.
+template <int MR, int W, int STRIDE = MR>
 KILN_INLINE void micro_kernel(int64_t K, const float* a, const float* b, int64_t ldb, float beta,
                               float* c, int64_t ldc, int64_t rows, int64_t cols) {
   using V = typename VecOf<W>::type;
@@ -49,8 +50,8 @@ KILN_INLINE void micro_kernel(int64_t K, const float* a, const float* b, int64_t
     V b0 = *reinterpret_cast<const V*>(b + k * ldb);
     V b1 = *reinterpret_cast<const V*>(b + k * ldb + W);
     for (int i = 0; i < MR; ++i) {
-      acc[i][0] += a[k * MR + i] * b0;
-      acc[i][1] += a[k * MR + i] * b1;
+      acc[i][0] += a[k * STRIDE + i] * b0;
+      acc[i][1] += a[k * STRIDE + i] * b1;
     }
   }
   if (rows == MR && cols == NR) {
@@ -66,6 +67,17 @@ KILN_INLINE void micro_kernel(int64_t K, const float* a, const float* b, int64_t
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j)
       c[i * ldc + j] = (beta != 0.0f ? c[i * ldc + j] : 0.0f) + tile[i][j];
+}
+
+// The micro-kernel for a block of `rows` <= MR rows: a tile only as tall as needed, so a
+// batch of one costs one row of work, not MR.
+template <int MR, int W, int R = MR>
+KILN_INLINE void micro_kernel_rows(int64_t K, const float* a, const float* b, int64_t ldb, float beta,
+                                   float* c, int64_t ldc, int64_t rows, int64_t cols) {
+  if constexpr (R > 1) {
+    if (rows < R) return micro_kernel_rows<MR, W, R - 1>(K, a, b, ldb, beta, c, ldc, rows, cols);
+  }
+  micro_kernel<R, W, MR>(K, a, b, ldb, beta, c, ldc, rows, cols);
 }
 
 // Packs R lines [first, first+R) x depth [k0, k0+kc) of a matrix into dst (kc, R), zero-padding
@@ -95,29 +107,34 @@ struct Args {
   int64_t ldc;
 };
 
-// Column panels [first, last) of C, for every row, with scratch panels a and b.
+// The part of C in row blocks [row_first, row_last) and column panels [col_first, col_last),
+// with scratch for packed panels of A (pa) and B (pb). Rows go in chunks of MC_BLOCKS row
+// blocks so that a chunk's packed A stays in L2 while every column panel streams past it.
 template <int MR, int W>
-KILN_INLINE void gemm_panels(const Args& g, int64_t first, int64_t last, float* pa, float* pb) {
+KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, int64_t col_first,
+                            int64_t col_last, float* pa, float* pb) {
   constexpr int NR = 2 * W;
-  int64_t row_blocks = (g.M + MR - 1) / MR;
   for (int64_t k0 = 0; k0 < g.K; k0 += KC) {
     int64_t kc = std::min(KC, g.K - k0);
     float pass_beta = k0 == 0 ? g.beta : 1.0f;
-    for (int64_t r = 0; r < row_blocks; ++r)
-      pack<MR>(g.trans_a, g.A, g.lda, g.M, r * MR, k0, kc, pa + r * kc * MR);
-    for (int64_t cb = first; cb < last; ++cb) {
-      int64_t n0 = cb * NR, cols = std::min<int64_t>(NR, g.N - n0);
-      const float* b = g.B + k0 * g.ldb + n0;
-      int64_t b_stride = g.ldb;
-      if (g.trans_b || cols < NR) {
-        pack<NR>(!g.trans_b, g.B, g.ldb, g.N, n0, k0, kc, pb);
-        b = pb;
-        b_stride = NR;
-      }
-      for (int64_t r = 0; r < row_blocks; ++r) {
-        int64_t m0 = r * MR;
-        micro_kernel<MR, W>(kc, pa + r * kc * MR, b, b_stride, pass_beta, g.C + m0 * g.ldc + n0,
-                            g.ldc, std::min<int64_t>(MR, g.M - m0), cols);
+    for (int64_t chunk = row_first; chunk < row_last; chunk += MC_BLOCKS) {
+      int64_t chunk_end = std::min(row_last, chunk + MC_BLOCKS);
+      for (int64_t r = chunk; r < chunk_end; ++r)
+        pack<MR>(g.trans_a, g.A, g.lda, g.M, r * MR, k0, kc, pa + (r - chunk) * kc * MR);
+      for (int64_t cb = col_first; cb < col_last; ++cb) {
+        int64_t n0 = cb * NR, cols = std::min<int64_t>(NR, g.N - n0);
+        const float* b = g.B + k0 * g.ldb + n0;
+        int64_t b_stride = g.ldb;
+        if (g.trans_b || cols < NR) {
+          pack<NR>(!g.trans_b, g.B, g.ldb, g.N, n0, k0, kc, pb);
+          b = pb;
+          b_stride = NR;
+        }
+        for (int64_t r = chunk; r < chunk_end; ++r) {
+          int64_t m0 = r * MR;
+          micro_kernel_rows<MR, W>(kc, pa + (r - chunk) * kc * MR, b, b_stride, pass_beta,
+                                   g.C + m0 * g.ldc + n0, g.ldc, std::min<int64_t>(MR, g.M - m0), cols);
+        }
       }
     }
   }
@@ -125,31 +142,27 @@ KILN_INLINE void gemm_panels(const Args& g, int64_t first, int64_t last, float* 
 
 // One instance per instruction set: the register tile fits the register file (AVX-512: 8 x 32
 // with 32 registers; AVX2: 6 x 16 with 16 registers; SSE2: 4 x 8).
-__attribute__((target("avx512f,avx512vl,fma"))) void panels_avx512(const Args& g, int64_t first,
-                                                                    int64_t last, float* pa, float* pb) {
-  gemm_panels<8, 16>(g, first, last, pa, pb);
+#define KILN_BLOCK_ARGS const Args &g, int64_t r0, int64_t r1, int64_t c0, int64_t c1, float *pa, float *pb
+__attribute__((target("avx512f,avx512vl,fma"))) void block_avx512(KILN_BLOCK_ARGS) {
+  gemm_block<8, 16>(g, r0, r1, c0, c1, pa, pb);
 }
-__attribute__((target("avx2,fma"))) void panels_avx2(const Args& g, int64_t first, int64_t last,
-                                                     float* pa, float* pb) {
-  gemm_panels<6, 8>(g, first, last, pa, pb);
-}
-void panels_sse2(const Args& g, int64_t first, int64_t last, float* pa, float* pb) {
-  gemm_panels<4, 4>(g, first, last, pa, pb);
-}
+__attribute__((target("avx2,fma"))) void block_avx2(KILN_BLOCK_ARGS) { gemm_block<6, 8>(g, r0, r1, c0, c1, pa, pb); }
+void block_sse2(KILN_BLOCK_ARGS) { gemm_block<4, 4>(g, r0, r1, c0, c1, pa, pb); }
+#undef KILN_BLOCK_ARGS
 
 struct Kernel {
   Isa isa;
   int mr, nr;
-  void (*panels)(const Args&, int64_t, int64_t, float*, float*);
+  void (*block)(const Args&, int64_t, int64_t, int64_t, int64_t, float*, float*);
 };
 
 Kernel kernel_for(Isa isa) {
   switch (isa) {
-    case Isa::kAvx512: return {isa, 8, 32, &panels_avx512};
-    case Isa::kAvx2: return {isa, 6, 16, &panels_avx2};
+    case Isa::kAvx512: return {isa, 8, 32, &block_avx512};
+    case Isa::kAvx2: return {isa, 6, 16, &block_avx2};
     case Isa::kSse2: break;
   }
-  return {Isa::kSse2, 4, 8, &panels_sse2};
+  return {Isa::kSse2, 4, 8, &block_sse2};
 }
 
 // Scratch panels for one thread, grown once and reused.
@@ -165,16 +178,26 @@ void run(const Kernel& kernel, const Args& g) {
   int64_t row_blocks = (g.M + kernel.mr - 1) / kernel.mr;
   int64_t col_blocks = (g.N + kernel.nr - 1) / kernel.nr;
   ThreadPool& pool = ThreadPool::global();
-  // Below ~100k multiply-adds, waking another thread costs more than it saves.
-  constexpr int64_t kMinParallelWork = 100000;
-  int64_t threads = g.M * g.N * g.K < kMinParallelWork ? 1 : std::min<int64_t>(pool.size(), col_blocks);
-  // Thread t owns a contiguous band of column panels, so it reads only its share of B.
+  // Below ~256k multiply-adds (a few microseconds), waking another thread costs more than it
+  // saves, unless B is too big for one core's cache: split, each core keeps its share cached.
+  constexpr int64_t kMinParallelWork = 1 << 18, kMinParallelB = 1 << 16;
+  // Each thread takes a contiguous band of column panels (it then reads only its share of B) or,
+  // when A is the larger operand, a band of row blocks (it then packs only its share of A).
+  bool by_rows = g.M > g.N;
+  int64_t bands = by_rows ? row_blocks : col_blocks;
+  bool small = g.M * g.N * g.K < kMinParallelWork && g.K * g.N < kMinParallelB;
+  int64_t threads = small ? 1 : std::min<int64_t>(pool.size(), bands);
   pool.run(threads, [&](int64_t t) {
-    int64_t first = col_blocks * t / threads, last = col_blocks * (t + 1) / threads;
+    int64_t first = bands * t / threads, last = bands * (t + 1) / threads;
     size_t kc = static_cast<size_t>(std::min(g.K, KC));
-    size_t a_size = kc * kernel.mr * row_blocks, need = a_size + kc * kernel.nr;
+    size_t a_size = kc * kernel.mr * MC_BLOCKS, need = a_size + kc * kernel.nr;
     if (scratch.size() < need) scratch.resize(need);
-    kernel.panels(g, first, last, scratch.data(), scratch.data() + a_size);
+    float* pa = scratch.data();
+    float* pb = pa + a_size;
+    if (by_rows)
+      kernel.block(g, first, last, 0, col_blocks, pa, pb);
+    else
+      kernel.block(g, 0, row_blocks, first, last, pa, pb);
   });
 }
 

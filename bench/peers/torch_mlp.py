@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""PyTorch peer for kiln's seed-MLP benchmarks: the same model, initialisation, data split,
+batch size and optimizer, on the same Debian dataset files.
+
+Prints one JSON object per line: {"workload": ..., "seconds": [...]} (one entry per repeat).
+Run by bench/run.sh; best configuration here: torch.set_num_threads(1) with OpenBLAS on 2
+threads for the MLP (set from the environment by the harness).
+"""
+import argparse
+import gzip
+import json
+import time
+
+import numpy as np
+import torch
+
+DATA = "/usr/share/datasets/fashion-mnist/"
+
+
+def idx(name):
+    with gzip.open(DATA + name) as f:
+        data = f.read()
+    rank = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+
+
+def model():
+    m = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 300), torch.nn.ReLU(),
+                            torch.nn.Linear(300, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
+    for layer in m:
+        if isinstance(layer, torch.nn.Linear):  # Keras: glorot_uniform kernels, zero biases
+            torch.nn.init.xavier_uniform_(layer.weight)
+            torch.nn.init.zeros_(layer.bias)
+    return m
+
+
+def epoch(m, opt, x, y, xv, yv, batch):
+    m.train()
+    perm = torch.randperm(x.shape[0])
+    loss_fn = torch.nn.CrossEntropyLoss()
+    for i in range(0, x.shape[0], batch):
+        idx_ = perm[i:i + batch]
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(m(x[idx_]), y[idx_])
+        loss.backward()
+        opt.step()
+    return evaluate(m, xv, yv, batch)
+
+
+@torch.no_grad()
+def evaluate(m, x, y, batch):
+    m.eval()
+    correct = 0
+    for i in range(0, x.shape[0], batch):
+        correct += (m(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum().item()
+    return correct / x.shape[0]
+
+
+# The eight matrix products of one seed-MLP step, named as bench/kernels.cpp names them.
+SHAPES = [
+    ("dense fwd 32x784 . 784x300", (32, 784), (784, 300)),
+    ("dense_1 fwd 32x300 . 300x100", (32, 300), (300, 100)),
+    ("dense_2 fwd 32x100 . 100x10", (32, 100), (100, 10)),
+    ("dense dW 784x32 . 32x300", (784, 32), (32, 300)),
+    ("dense_1 dW 300x32 . 32x100", (300, 32), (32, 100)),
+    ("dense_2 dW 100x32 . 32x10", (100, 32), (32, 10)),
+    ("dense_1 dX 32x100 . 100x300", (32, 100), (100, 300)),
+    ("dense_2 dX 32x10 . 10x100", (32, 10), (10, 100)),
+]
+
+
+def kernels(repeats):
+    step = [0.0] * repeats
+    loops = 2000
+    for name, sa, sb in SHAPES:
+        a, b = torch.full(sa, 0.5), torch.full(sb, 0.25)
+        out = torch.empty(sa[0], sb[1])
+        seconds = []
+        for r in range(repeats):
+            t = time.perf_counter()
+            for _ in range(loops):
+                torch.mm(a, b, out=out)
+            seconds.append((time.perf_counter() - t) / loops)
+            step[r] += seconds[-1]
+        print(json.dumps({"workload": "gemm " + name, "seconds": seconds}))
+    print(json.dumps({"workload": "gemm seed step (all 8)", "seconds": step}))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--workload", choices=["train_epoch", "predict_1", "predict_1000", "train_30", "kernels"],
+                   required=True)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=42)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    if a.workload == "kernels":
+        return kernels(a.repeats)
+    images = torch.from_numpy(idx("train-images-idx3-ubyte.gz").astype(np.float32) / 255.0)
+    labels = torch.from_numpy(idx("train-labels-idx1-ubyte.gz").astype(np.int64))
+    xv, x = images[:5000], images[5000:]
+    yv, y = labels[:5000], labels[5000:]
+    m = model()
+    opt = torch.optim.SGD(m.parameters(), lr=0.01)
+    seconds = []
+    result = {}
+    if a.workload == "train_epoch":
+        for _ in range(a.repeats):
+            t = time.perf_counter()
+            epoch(m, opt, x, y, xv, yv, 32)
+            seconds.append(time.perf_counter() - t)
+    elif a.workload == "train_30":
+        t = time.perf_counter()
+        for _ in range(30):
+            epoch(m, opt, x, y, xv, yv, 32)
+        seconds.append(time.perf_counter() - t)
+        xt = torch.from_numpy(idx("t10k-images-idx3-ubyte.gz").astype(np.float32) / 255.0)
+        yt = torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz").astype(np.int64))
+        result["test_accuracy"] = evaluate(m, xt, yt, 32)
+    else:
+        m.eval()
+        n = 1 if a.workload == "predict_1" else 1000
+        batch = x[:n].contiguous()
+        loops = 2000 if n == 1 else 50
+        with torch.no_grad():
+            for _ in range(loops // 10):
+                m(batch)
+            for _ in range(a.repeats):
+                t = time.perf_counter()
+                for _ in range(loops):
+                    torch.softmax(m(batch), 1)
+                seconds.append((time.perf_counter() - t) / loops)
+    print(json.dumps({"workload": a.workload, "seconds": seconds, **result}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Reads the JSON lines kiln's benchmarks and their PyTorch peers print, and prints a Markdown
+table: min and median of each, and the ratio of PyTorch's median to kiln's (above 1: kiln is
+faster). Usage: report.py KILN_RESULTS PEER_RESULTS"""
+import json
+import statistics
+import sys
+
+
+def load(path):
+    out = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                row = json.loads(line)
+                out[row["workload"]] = row
+    return out
+
+
+def fmt(seconds):
+    if seconds >= 1:
+        return f"{seconds:.3f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3f} ms"
+    return f"{seconds * 1e6:.2f} µs"
+
+
+def main():
+    kiln, peer = load(sys.argv[1]), load(sys.argv[2])
+    peak = kiln.get("fma_peak")
+    if peak:
+        print(f"FMA peak measured on this machine: {peak['gflops']:.0f} GFLOP/s "
+              f"({peak['threads']} threads, {peak['isa']})\n")
+    print("| workload | kiln min | kiln median | PyTorch min | PyTorch median | PyTorch / kiln | kiln GFLOP/s (% of peak) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, row in kiln.items():
+        if "seconds" not in row:
+            continue
+        k = row["seconds"]
+        p = peer.get(name, {}).get("seconds")
+        cells = [name, fmt(min(k)), fmt(statistics.median(k))]
+        if p:
+            cells += [fmt(min(p)), fmt(statistics.median(p)), f"{statistics.median(p) / statistics.median(k):.2f}x"]
+        else:
+            cells += ["", "", ""]
+        if "flops" in row and peak:
+            gf = row["flops"] / statistics.median(k) / 1e9
+            cells.append(f"{gf:.0f} ({100 * gf / peak['gflops']:.0f}%)")
+        else:
+            cells.append("")
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every kiln benchmark and its PyTorch peer in one go and prints the comparison table.
+# Usage: bench/run.sh [repeats]   (needs a build in build/ and Debian's python3-torch)
+# PyTorch gets its best configuration on this machine: OpenBLAS (libopenblas0-pthread) with
+# OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset, 1 torch thread and 2 OpenBLAS threads.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repeats=${1:-5}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+cmake --build build --target bench_train_epoch bench_predict bench_kernels >/dev/null
+
+peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/peers/torch_mlp.py --threads 1 "$@"; }
+
+{
+  build/bench/bench_kernels "$repeats"
+  build/bench/bench_predict "$repeats"
+  build/bench/bench_train_epoch "$repeats"
+} >"$out/kiln.jsonl"
+{
+  peer --workload kernels --repeats "$repeats"
+  peer --workload predict_1 --repeats "$repeats"
+  peer --workload predict_1000 --repeats "$repeats"
+  peer --workload train_epoch --repeats "$repeats"
+} >"$out/peer.jsonl"
+python3 bench/report.py "$out/kiln.jsonl" "$out/peer.jsonl"

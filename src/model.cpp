@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "kernels/cpu/optimizers.hpp"
 #include "kiln/initializers.hpp"
 #include "kiln/random.hpp"
 
@@ -162,7 +163,7 @@ void Sequential::backward(const Tensor& x, const int32_t* labels) {
   if (!compiled()) throw ValueError("Sequential '" + name_ + "' must be compiled before training");
   if (output_grads_.empty()) throw ValueError("Sequential::backward needs a training forward pass");
   const Tensor& out = outputs_.back();
-  std::memset(grads_.data(), 0, sizeof(float) * grads_.size());
+  cpu::fill_zero(grads_.data(), grads_.size());
   bool fuse = loss_->can_fuse_softmax() && layers_.back()->output_activation() == "softmax";
   loss_->backward(out, labels, static_cast<float>(view_batch_), output_grads_.back(), fuse);
   for (size_t i = layers_.size(); i-- > 0;) {

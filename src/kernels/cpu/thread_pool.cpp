@@ -24,7 +24,7 @@ ThreadPool::ThreadPool(int threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
     generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
@@ -36,15 +36,18 @@ void ThreadPool::run_share(int index) {
 }
 
 void ThreadPool::dispatch(int64_t tasks, Thunk thunk, void* fn) {
-  {
-    std::lock_guard lock(mutex_);
-    thunk_ = thunk;
-    fn_ = fn;
-    tasks_ = tasks;
-    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+  // Workers read these only after seeing the new generation (release/acquire on generation_).
+  thunk_ = thunk;
+  fn_ = fn;
+  tasks_ = tasks;
+  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  // Sequentially consistent, with the worker's sleepers_ increment and generation check: either
+  // this sees the sleeper or the sleeper sees the new generation.
+  generation_.fetch_add(1);
+  if (sleepers_.load() > 0) {
+    std::lock_guard lock(mutex_);  // orders the wake after a sleeper's check of the generation
+    wake_.notify_all();
   }
-  wake_.notify_all();
   run_share(0);
   for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin)
     if (spin > kSpins) std::this_thread::yield();
@@ -58,14 +61,13 @@ void ThreadPool::work(int index) {
       gen = generation_.load(std::memory_order_acquire);
     if (gen == seen) {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+      sleepers_.fetch_add(1);
+      wake_.wait(lock, [&] { return generation_.load() != seen; });
+      sleepers_.fetch_sub(1, std::memory_order_acq_rel);
       gen = generation_.load(std::memory_order_acquire);
     }
     seen = gen;
-    {
-      std::lock_guard lock(mutex_);
-      if (stop_) return;
-    }
+    if (stop_.load(std::memory_order_acquire)) return;
     run_share(index);
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }

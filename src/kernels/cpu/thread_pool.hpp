@@ -2,6 +2,7 @@
 // and the calling thread, and returns when all calls are done. No allocation per run.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -31,6 +32,19 @@ class ThreadPool {
     dispatch(tasks, [](void* f, int64_t i) { (*static_cast<Fn*>(f))(i); }, &fn);
   }
 
+  // fn(begin, end) over [0, n) in one contiguous range per thread; ranges are multiples of
+  // `grain` (but the last), and n below 2 * grain runs on the calling thread alone.
+  template <typename Fn>
+  void run_ranges(int64_t n, int64_t grain, Fn&& fn) {
+    int64_t parts = std::min<int64_t>(size(), n / std::max<int64_t>(grain, 1));
+    if (parts <= 1) return fn(int64_t{0}, n);
+    int64_t chunks = (n + grain - 1) / grain;
+    run(parts, [&](int64_t t) {
+      int64_t begin = std::min(n, chunks * t / parts * grain), end = std::min(n, chunks * (t + 1) / parts * grain);
+      fn(begin, end);
+    });
+  }
+
   // The pool kernels use, sized by kiln::set_num_threads.
   static ThreadPool& global();
 
@@ -45,7 +59,8 @@ class ThreadPool {
   std::condition_variable wake_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
-  bool stop_ = false;
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stop_{false};
   Thunk thunk_ = nullptr;
   void* fn_ = nullptr;
   int64_t tasks_ = 0;

@@ -73,6 +73,8 @@ History Trainer::fit(const Tensor& x_all, const Labels& y_all, const FitOptions&
   Shape batch_shape = x.shape();
   batch_shape[0] = std::min(bs, n);
   Tensor xb(batch_shape);
+  // The batch buffer as a full batch and as the shorter last one: no allocation inside the loop.
+  Tensor last_xb = xb.with_rows(n - (steps - 1) * bs);
   std::vector<int32_t> yb(static_cast<size_t>(batch_shape[0]));
   model_.plan(batch_shape[0], true);
   auto metrics = model_.make_metrics();
@@ -95,7 +97,7 @@ History Trainer::fit(const Tensor& x_all, const Labels& y_all, const FitOptions&
     for (int64_t step = 0; step < steps; ++step) {
       int64_t begin = step * bs, b = std::min(bs, n - begin);
       for (auto* cb : callbacks) cb->on_train_batch_begin(step, logs);
-      Tensor batch = xb.with_rows(b);
+      Tensor& batch = b == bs ? xb : last_xb;
       for (int64_t i = 0; i < b; ++i) {
         int64_t src = order[begin + i];
         std::memcpy(batch.data() + i * row, x.data() + src * row, sizeof(float) * row);

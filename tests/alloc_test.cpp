@@ -1,0 +1,58 @@
+// A training step allocates nothing on the heap: global operator new is counted while fit runs
+// 100 steps of the seed model. (Its own binary, so the counting new touches no other test.)
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <kiln/kiln.hpp>
+#include <new>
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace kiln {
+namespace {
+
+// Reads the allocation counter at the end of batch `from` and of batch `to`.
+class CountAllocations : public Callback {
+ public:
+  CountAllocations(int64_t from, int64_t to) : from_(from), to_(to) {}
+  void on_train_batch_end(int64_t batch, const Logs&) override {
+    if (batch == from_) start_ = allocations.load();
+    if (batch == to_) during_ = allocations.load() - start_;
+  }
+  long during() const { return during_; }
+
+ private:
+  int64_t from_, to_;
+  long start_ = 0, during_ = -1;
+};
+
+TEST(Allocations, TrainingStepsAllocateNothing) {
+  utils::set_random_seed(5);
+  Sequential model({layers::Flatten({28, 28}), layers::Dense(300, "relu"), layers::Dense(100, "relu"),
+                    layers::Dense(10, "softmax")});
+  for (const char* optimizer : {"sgd", "adam"}) {
+    SCOPED_TRACE(optimizer);
+    model.compile({.optimizer = optimizer, .metrics = {"accuracy"}});
+    Tensor x({32 * 120, 28, 28});
+    for (int64_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 255) / 255.0f;
+    std::vector<int32_t> y(32 * 120);
+    for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int32_t>(i % 10);
+    CountAllocations counter(9, 109);
+    model.fit(x, y, {.epochs = 1, .verbose = 0, .seed = 1, .callbacks = {&counter}});
+    EXPECT_EQ(counter.during(), 0) << "heap allocations in 100 training steps";
+  }
+}
+
+}  // namespace
+}  // namespace kiln

@@ -19,9 +19,9 @@ std::vector<int32_t> to_int(const BasicTensor<T>& y) {
   return std::vector<int32_t>(y.data(), y.data() + y.size());
 }
 
-void check_data(const Sequential& model, const Tensor& x, const Labels& y, const char* what) {
-  if (x.rank() == 0 || x.dim(0) != y.size())
-    throw ShapeError(std::string(what) + ": x has " + std::to_string(x.rank() ? x.dim(0) : 0) +
+void check_data(const Sequential& model, const Inputs& x, const Labels& y, const char* what) {
+  if (x.rank() == 0 || x.rows() != y.size())
+    throw ShapeError(std::string(what) + ": x has " + std::to_string(x.rows()) +
                      " samples (shape " + shape_str(x.shape()) + ") but y has " +
                      std::to_string(y.size()) + " labels");
   int64_t classes = shape_size(model.output_shape());
@@ -40,7 +40,7 @@ double as_float32(double v) { return static_cast<double>(static_cast<float>(v));
 Labels::Labels(const ByteTensor& y) : values_(to_int(y)) {}
 Labels::Labels(const LabelTensor& y) : values_(to_int(y)) {}
 
-History Trainer::fit(const Tensor& x_all, const Labels& y_all, const FitOptions& options) {
+History Trainer::fit(const Inputs& x_all, const Labels& y_all, const FitOptions& options) {
   if (!model_.compiled()) throw ValueError("fit: compile the model before calling fit");
   if (options.epochs < 0 || options.batch_size < 1)
     throw ValueError("fit: expected epochs >= 0 and batch_size >= 1, received epochs=" +
@@ -49,22 +49,23 @@ History Trainer::fit(const Tensor& x_all, const Labels& y_all, const FitOptions&
   check_data(model_, x_all, y_all, "fit");
 
   // Hold out the last validation_split of the data, as Keras does, unless data is given.
-  Tensor x = x_all;
+  Inputs x = x_all;
   std::vector<int32_t> y(y_all.data(), y_all.data() + y_all.size());
   std::optional<ValidationData> val = options.validation_data;
   if (!val && options.validation_split > 0) {
     if (options.validation_split >= 1)
       throw ValueError("fit: validation_split must be in [0, 1), received " +
                        std::to_string(options.validation_split));
-    int64_t keep = static_cast<int64_t>(x_all.dim(0) * (1.0 - options.validation_split));
+    int64_t keep = static_cast<int64_t>(x_all.rows() * (1.0 - options.validation_split));
     x = x_all.slice(0, keep);
-    val = ValidationData{x_all.slice(keep, x_all.dim(0)),
+    val = ValidationData{x_all.slice(keep, x_all.rows()),
                          std::vector<int32_t>(y.begin() + keep, y.end())};
     y.resize(keep);
   }
   if (val) check_data(model_, val->x, val->y, "fit validation_data");
 
-  int64_t n = x.dim(0), row = x.row_size(), bs = options.batch_size;
+  int64_t n = x.rows(), bs = options.batch_size;
+  const double scale = model_.preprocessing.rescale;
   int64_t steps = (n + bs - 1) / bs;
   Rng rng(options.seed ? *options.seed : utils::global_rng().next());
   std::vector<int64_t> order(n);
@@ -98,11 +99,8 @@ History Trainer::fit(const Tensor& x_all, const Labels& y_all, const FitOptions&
       int64_t begin = step * bs, b = std::min(bs, n - begin);
       for (auto* cb : callbacks) cb->on_train_batch_begin(step, logs);
       Tensor& batch = b == bs ? xb : last_xb;
-      for (int64_t i = 0; i < b; ++i) {
-        int64_t src = order[begin + i];
-        std::memcpy(batch.data() + i * row, x.data() + src * row, sizeof(float) * row);
-        yb[i] = y[src];
-      }
+      x.gather(order.data() + begin, b, batch.data(), scale);
+      for (int64_t i = 0; i < b; ++i) yb[i] = y[order[begin + i]];
       const Tensor& out = model_.forward(batch, true);
       loss_sum += model_.loss()->forward(out, yb.data());
       seen += b;
@@ -125,59 +123,78 @@ History Trainer::fit(const Tensor& x_all, const Labels& y_all, const FitOptions&
   return history;
 }
 
-Logs Trainer::run_test(const Tensor& x, const Labels& y, int64_t batch_size, Progbar* bar) {
+template <typename Fn>
+void Trainer::for_each_batch(const Inputs& x, int64_t batch_size, Fn&& fn) {
+  const int64_t n = x.rows();
+  Tensor buffer;
+  if (!x.is_float()) {
+    Shape shape = x.shape();
+    shape[0] = std::min(batch_size, n);
+    buffer = Tensor(shape);
+  }
+  const double scale = model_.preprocessing.rescale;
+  for (int64_t begin = 0; begin < n; begin += batch_size) {
+    int64_t b = std::min(batch_size, n - begin);
+    if (x.is_float()) {
+      fn(x.floats().slice(begin, begin + b), begin, b);
+    } else {
+      Tensor batch = buffer.with_rows(b);
+      x.copy_rows(begin, b, batch.data(), scale);
+      fn(batch, begin, b);
+    }
+  }
+}
+
+Logs Trainer::run_test(const Inputs& x, const Labels& y, int64_t batch_size, Progbar* bar) {
   auto metrics = model_.make_metrics();
   double loss_sum = 0.0;
-  int64_t n = x.dim(0);
   Logs logs;
-  for (int64_t begin = 0, step = 0; begin < n; begin += batch_size, ++step) {
-    int64_t b = std::min(batch_size, n - begin);
-    const Tensor& out = model_.forward(x.slice(begin, begin + b), false);
+  for_each_batch(x, batch_size, [&](const Tensor& batch, int64_t begin, int64_t b) {
+    const Tensor& out = model_.forward(batch, false);
     loss_sum += model_.loss()->forward(out, y.data() + begin);
     for (auto& m : metrics) m->update(out, y.data() + begin);
     logs.set("loss", as_float32(loss_sum / static_cast<double>(begin + b)));
     for (auto& m : metrics) logs.set(m->name(), m->result());
-    if (bar) bar->update(step + 1, logs, begin + b == n);
-  }
+    if (bar) bar->update(begin / batch_size + 1, logs, begin + b == x.rows());
+  });
   return logs;
 }
 
-Logs Trainer::evaluate(const Tensor& x, const Labels& y, const EvaluateOptions& options) {
+Logs Trainer::evaluate(const Inputs& x, const Labels& y, const EvaluateOptions& options) {
   if (!model_.compiled()) throw ValueError("evaluate: compile the model before calling evaluate");
   if (options.batch_size < 1)
     throw ValueError("evaluate: batch_size must be at least 1, received " +
                      std::to_string(options.batch_size));
   check_data(model_, x, y, "evaluate");
-  int64_t steps = (x.dim(0) + options.batch_size - 1) / options.batch_size;
+  int64_t steps = (x.rows() + options.batch_size - 1) / options.batch_size;
   Progbar bar(steps, options.verbose, *options.out,
               options.out == &std::cout && stdout_is_terminal());
   return run_test(x, y, options.batch_size, options.verbose ? &bar : nullptr);
 }
 
-Tensor Trainer::predict(const Tensor& x, const PredictOptions& options) {
+Tensor Trainer::predict(const Inputs& x, const PredictOptions& options) {
   if (options.batch_size < 1)
     throw ValueError("predict: batch_size must be at least 1, received " +
                      std::to_string(options.batch_size));
   if (x.rank() == 0) throw ShapeError("predict: expected a batch of inputs, received a scalar");
   Shape shape = model_.output_shape();
-  shape.insert(shape.begin(), x.dim(0));
+  shape.insert(shape.begin(), x.rows());
   Tensor result(shape);
   int64_t row = result.row_size();
-  for (int64_t begin = 0; begin < x.dim(0); begin += options.batch_size) {
-    int64_t b = std::min(options.batch_size, x.dim(0) - begin);
-    const Tensor& out = model_.forward(x.slice(begin, begin + b), false);
+  for_each_batch(x, options.batch_size, [&](const Tensor& batch, int64_t begin, int64_t b) {
+    const Tensor& out = model_.forward(batch, false);
     std::memcpy(result.data() + begin * row, out.data(), sizeof(float) * b * row);
-  }
+  });
   return result;
 }
 
-History Sequential::fit(const Tensor& x, const Labels& y, const FitOptions& options) {
+History Sequential::fit(const Inputs& x, const Labels& y, const FitOptions& options) {
   return Trainer(*this).fit(x, y, options);
 }
-Logs Sequential::evaluate(const Tensor& x, const Labels& y, const EvaluateOptions& options) {
+Logs Sequential::evaluate(const Inputs& x, const Labels& y, const EvaluateOptions& options) {
   return Trainer(*this).evaluate(x, y, options);
 }
-Tensor Sequential::predict(const Tensor& x, const PredictOptions& options) {
+Tensor Sequential::predict(const Inputs& x, const PredictOptions& options) {
   return Trainer(*this).predict(x, options);
 }
 

@@ -7,6 +7,9 @@
 #include <kiln/kiln.hpp>
 #include <new>
 
+// GCC pairs the std::free below with the library's operator new, not this replacement.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 namespace {
 std::atomic<long> allocations{0};
 }

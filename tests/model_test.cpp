@@ -1,3 +1,4 @@
+#include <cstring>
 #include <sstream>
 
 #include "helpers.hpp"
@@ -83,6 +84,27 @@ TEST(Sequential, FitReturnsKerasHistoryKeys) {
     ASSERT_TRUE(h.history.count(key)) << key;
     EXPECT_EQ(h.history[key].size(), 3u) << key;
   }
+}
+
+TEST(Sequential, Uint8InputsMatchTheirRescaledFloatsBitForBit) {
+  utils::set_random_seed(2);
+  Sequential model({Flatten({3, 3}), Dense(4, "relu"), Dense(3, "softmax")});
+  model.compile({.metrics = {"accuracy"}});
+  model.preprocessing.rescale = 1.0 / 255.0;
+  ByteTensor bytes({10, 3, 3});
+  for (int64_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 37);
+  Tensor floats = bytes.astype<float>(1.0 / 255.0);
+  Tensor a = model.predict(bytes, {.batch_size = 4}), b = model.predict(floats, {.batch_size = 4});
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), sizeof(float) * a.size()));
+  std::vector<int32_t> y = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0};
+  EXPECT_EQ(model.evaluate(bytes, y, {.verbose = 0}).at("loss"), model.evaluate(floats, y, {.verbose = 0}).at("loss"));
+  Sequential twin({Flatten({3, 3}), Dense(4, "relu"), Dense(3, "softmax")});
+  std::copy_n(model.weights().data(), model.weights().size(), twin.weights().data());
+  twin.compile({.metrics = {"accuracy"}});
+  twin.preprocessing.rescale = 1.0 / 255.0;
+  model.fit(bytes, y, {.epochs = 2, .batch_size = 3, .verbose = 0, .seed = 4});
+  twin.fit(floats, y, {.epochs = 2, .batch_size = 3, .verbose = 0, .seed = 4});
+  EXPECT_EQ(0, std::memcmp(model.weights().data(), twin.weights().data(), sizeof(float) * model.weights().size()));
 }
 
 }  // namespace

@@ -40,9 +40,9 @@ class Sequential {
   void build(const Shape& input_shape);
   void compile(CompileOptions options);
 
-  History fit(const Tensor& x, const Labels& y, const FitOptions& options = {});
-  Logs evaluate(const Tensor& x, const Labels& y, const EvaluateOptions& options = {});
-  Tensor predict(const Tensor& x, const PredictOptions& options = {});
+  History fit(const Inputs& x, const Labels& y, const FitOptions& options = {});
+  Logs evaluate(const Inputs& x, const Labels& y, const EvaluateOptions& options = {});
+  Tensor predict(const Inputs& x, const PredictOptions& options = {});
 
   // Keras's table: layer (type), output shape, params; then the totals.
   void summary(std::ostream& out = std::cout) const;

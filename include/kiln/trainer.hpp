@@ -28,8 +28,33 @@ class Labels {
   std::vector<int32_t> values_;
 };
 
+// Model inputs: a float tensor, used as it is, or raw uint8 images, which become floats batch by
+// batch (pixel * model.preprocessing.rescale), so no float copy of a whole dataset is made.
+class Inputs {
+ public:
+  Inputs(Tensor x) : floats_(std::move(x)), shape_(floats_.shape()) {}
+  Inputs(ByteTensor x) : bytes_(std::move(x)), shape_(bytes_.shape()) {}
+  const Shape& shape() const { return shape_; }
+  int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
+  int64_t rows() const { return shape_.empty() ? 0 : shape_[0]; }
+  int64_t row_size() const;
+  bool is_float() const { return bytes_.empty() && !floats_.empty(); }
+  const Tensor& floats() const { return floats_; }
+  Inputs slice(int64_t begin, int64_t end) const;
+  // Writes row rows[i] to dst + i * row_size() as floats for i in [0, n); bytes become
+  // float(byte * scale), computed in double as ByteTensor::astype<float>(scale) does.
+  void gather(const int64_t* rows, int64_t n, float* dst, double scale) const;
+  // The same for the contiguous rows [begin, begin + n).
+  void copy_rows(int64_t begin, int64_t n, float* dst, double scale) const;
+
+ private:
+  Tensor floats_;
+  ByteTensor bytes_;
+  Shape shape_;
+};
+
 struct ValidationData {
-  Tensor x;
+  Inputs x;
   Labels y;
 };
 
@@ -58,14 +83,18 @@ struct PredictOptions {
 class Trainer {
  public:
   explicit Trainer(Sequential& model) : model_(model) {}
-  History fit(const Tensor& x, const Labels& y, const FitOptions& options);
+  History fit(const Inputs& x, const Labels& y, const FitOptions& options);
   // Loss and metrics over all of x, y.
-  Logs evaluate(const Tensor& x, const Labels& y, const EvaluateOptions& options);
+  Logs evaluate(const Inputs& x, const Labels& y, const EvaluateOptions& options);
   // Model outputs (N, classes) for all of x.
-  Tensor predict(const Tensor& x, const PredictOptions& options);
+  Tensor predict(const Inputs& x, const PredictOptions& options);
 
  private:
-  Logs run_test(const Tensor& x, const Labels& y, int64_t batch_size, Progbar* bar);
+  Logs run_test(const Inputs& x, const Labels& y, int64_t batch_size, Progbar* bar);
+  // Calls fn(batch, begin, n) for consecutive batches of x as float tensors: slices of x when it
+  // holds floats, converted copies in one reused buffer when it holds bytes.
+  template <typename Fn>
+  void for_each_batch(const Inputs& x, int64_t batch_size, Fn&& fn);
   Sequential& model_;
 };
 

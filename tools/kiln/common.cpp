@@ -2,8 +2,6 @@
 
 namespace kiln::cli {
 
-Tensor to_inputs(const ByteTensor& images, double rescale) { return images.astype<float>(rescale); }
-
 std::string dataset_for(const Sequential& model, const std::string& requested) {
   if (!requested.empty()) return requested;
   auto it = model.metadata.find("dataset");

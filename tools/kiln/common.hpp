@@ -1,13 +1,10 @@
-// Helpers the subcommands share: dataset splits as model inputs, and JSON output.
+// Helpers the subcommands share: which dataset and split a command works on.
 #pragma once
 
 #include <kiln/kiln.hpp>
 #include <string>
 
 namespace kiln::cli {
-
-// Images (N, H, W) as float inputs, each pixel times `rescale`.
-Tensor to_inputs(const ByteTensor& images, double rescale);
 
 // The dataset a saved model was trained on (metadata "dataset"), unless `requested` names one.
 std::string dataset_for(const Sequential& model, const std::string& requested);

@@ -17,8 +17,7 @@ void run(const EvaluateArgs& a) {
     throw ConfigError(a.dir + "/config.json has no compile_config, so there is no loss to evaluate");
   datasets::Dataset data = datasets::load(dataset_for(model, a.dataset));
   const datasets::Split& split = split_of(data, a.split);
-  Tensor x = to_inputs(split.images, model.preprocessing.rescale);
-  Logs logs = model.evaluate(x, split.labels, {.batch_size = a.batch_size, .verbose = a.json ? 0 : 1});
+  Logs logs = model.evaluate(split.images, split.labels, {.batch_size = a.batch_size, .verbose = a.json ? 0 : 1});
   if (a.json) {
     nlohmann::ordered_json out;
     for (const auto& [k, v] : logs.items()) out[k] = v;

@@ -77,7 +77,7 @@ void run(const PredictArgs& a) {
                          "x" + std::to_string(img.dim(0)));
       std::copy_n(img.data(), img.size(), pixels.data() + i * img.size());
     }
-    Tensor probs = model.predict(to_inputs(pixels, model.preprocessing.rescale));
+    Tensor probs = model.predict(pixels);
     for (size_t i = 0; i < a.images.size(); ++i)
       print(model, probs, static_cast<int64_t>(i), {{"file", a.images[i]}}, a.images[i], a.json);
     return;
@@ -91,7 +91,7 @@ void run(const PredictArgs& a) {
   int64_t row = split.images.row_size();
   for (size_t i = 0; i < idx.size(); ++i)
     std::copy_n(split.images.data() + idx[i] * row, row, pixels.data() + i * row);
-  Tensor probs = model.predict(to_inputs(pixels, model.preprocessing.rescale));
+  Tensor probs = model.predict(pixels);
   for (size_t i = 0; i < idx.size(); ++i)
     print(model, probs, static_cast<int64_t>(i), {{"index", idx[i]}},
           a.split + "[" + std::to_string(idx[i]) + "]", a.json);

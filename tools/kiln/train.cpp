@@ -59,15 +59,15 @@ void run(const TrainArgs& a) {
   if (a.validation_size < 0 || a.validation_size >= n)
     throw ValueError("--validation-size must be in [0, " + std::to_string(n) + "), received " +
                      std::to_string(a.validation_size));
-  const double rescale = 1.0 / 255.0;
-  Tensor x_valid = to_inputs(data.train.images.slice(0, a.validation_size), rescale);
-  Tensor x_train = to_inputs(data.train.images.slice(a.validation_size, n), rescale);
+  // Images stay uint8; each batch becomes floats (pixel / 255) as it is drawn.
+  ByteTensor x_valid = data.train.images.slice(0, a.validation_size);
+  ByteTensor x_train = data.train.images.slice(a.validation_size, n);
   ByteTensor y_valid = data.train.labels.slice(0, a.validation_size);
   ByteTensor y_train = data.train.labels.slice(a.validation_size, n);
 
   Sequential model = make_model(a, data);
   model.class_names = data.class_names;
-  model.preprocessing.rescale = rescale;
+  model.preprocessing.rescale = 1.0 / 255.0;
   model.metadata["dataset"] = data.name;
   model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = make_optimizer(a), .metrics = {"accuracy"}});
   if (a.verbose) model.summary(std::cout);
@@ -84,9 +84,8 @@ void run(const TrainArgs& a) {
   if (a.validation_size > 0) fit.validation_data = ValidationData{x_valid, y_valid};
   model.fit(x_train, y_train, fit);
 
-  Tensor x_test = to_inputs(data.test.images, rescale);
-  if (a.verbose) std::cout << "Evaluating on the " << x_test.dim(0) << " test images\n";
-  Logs test = model.evaluate(x_test, data.test.labels, {.verbose = a.verbose ? 1 : 0});
+  if (a.verbose) std::cout << "Evaluating on the " << data.test.images.dim(0) << " test images\n";
+  Logs test = model.evaluate(data.test.images, data.test.labels, {.verbose = a.verbose ? 1 : 0});
   model.save(out);
   std::printf("Test loss: %.4f - test accuracy: %.4f\nSaved the model to %s\n", test.at("loss"),
               test.at("accuracy"), out.string().c_str());

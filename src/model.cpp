@@ -1,7 +1,6 @@
 #include "kiln/model.hpp"
 
 #include <cctype>
-#include <cstring>
 
 #include "kernels/cpu/optimizers.hpp"
 #include "kiln/initializers.hpp"

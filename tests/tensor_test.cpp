@@ -44,6 +44,10 @@ TEST(Tensor, AstypeScalesBytesToFloats) {
   Tensor g = b.astype<float>(1.0 / 255.0);
   EXPECT_NEAR(g[3], 128.0 / 255.0, 1e-7);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(f.data()) % 64, 0u) << "storage is 64-byte aligned";
+  Tensor doubled = f * 2.0f;
+  EXPECT_FLOAT_EQ(doubled[1], 0.4f);
+  EXPECT_FLOAT_EQ(f[1], 0.2f) << "scaling makes a new tensor";
+  EXPECT_THROW(f / 0.0f, ValueError);
 }
 
 }  // namespace

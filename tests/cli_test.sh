@@ -27,6 +27,11 @@ check "train writes history.csv" test "$(head -1 "$WORK/model/history.csv")" = "
 train_acc=$(sed -n 's/.*test accuracy: \([0-9.]*\).*/\1/p' <<<"$out")
 check "train reports test accuracy above 0.75 (got '$train_acc')" awk -v a="$train_acc" 'BEGIN { exit !(a > 0.75) }'
 
+# With a progress bar but no terminal, each epoch prints its finished line once: no carriage returns.
+out=$("$KILN" train --epochs 1 --validation-size 50000 --verbose 1 --output "$WORK/piped" 2>&1)
+check "piped progress bar has no carriage returns" test "$(tr -cd '\r' <<<"$out" | wc -c)" -eq 0
+check "piped progress bar prints the finished epoch" matches "$out" '^313/313 \[=+\] - [0-9]+s [0-9]+(us|ms)/step - loss: [0-9.]+ - accuracy: [0-9.]+ - val_loss'
+
 # evaluate reproduces the accuracy train reported.
 json=$("$KILN" evaluate "$WORK/model" --json)
 check "evaluate --json prints loss and accuracy" matches "$json" '^\{"loss":[0-9.e-]+,"accuracy":[0-9.e-]+\}$'

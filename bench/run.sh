@@ -16,6 +16,7 @@ peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 /us
   build/bench/bench_kernels "$repeats"
   build/bench/bench_predict "$repeats"
   build/bench/bench_train_epoch "$repeats"
+  build/bench/bench_train_epoch "$repeats" 1   # thread scaling: the same epoch on one thread
 } >"$out/kiln.jsonl"
 {
   peer --workload kernels --repeats "$repeats"

@@ -1,5 +1,5 @@
-// Blocked GEMM: A is packed into MR-row panels, B is read in place when it is row-major and
-// packed into NR-column panels otherwise (or at a ragged right edge). The micro-kernel keeps an
+// Blocked GEMM: A is read in place (row-major or transposed); B is read in place when it is
+// row-major and packed into NR-column panels otherwise (or at a ragged right edge). The micro-kernel keeps an
 // MR x NR tile of C in registers. The whole driver is compiled once per instruction set
 // (AVX-512, AVX2+FMA, SSE2) and the best one the CPU supports is picked at run time.
 #include "kernels/cpu/gemm.hpp"
@@ -38,20 +38,24 @@ struct VecOf<4> {
 
 #define KILN_INLINE inline __attribute__((always_inline))
 
-// c (MR,NR) tile = beta * c + a (K,MR of a panel STRIDE wide) · b (K,NR, row stride ldb); only
+// c (MR,NR) tile = beta * c + a (MR,K) · b (K,NR, row stride ldb), where a's element (i, k)
+// is a[i * a_rs + k * a_ks]: A is read in place, row-major or transposed, never packed. Only
 // the first rows x cols of the tile are stored. NR is two vectors wide.
-template <int MR, int W, int STRIDE = MR>
-KILN_INLINE void micro_kernel(int64_t K, const float* a, const float* b, int64_t ldb, float beta,
-                              float* c, int64_t ldc, int64_t rows, int64_t cols) {
+template <int MR, int W>
+KILN_INLINE void micro_kernel(int64_t K, const float* a, int64_t a_rs, int64_t a_ks, const float* b,
+                              int64_t ldb, float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
   using V = typename VecOf<W>::type;
   constexpr int NR = 2 * W;
   V acc[MR][2] = {};
+  const float* ar[MR];
+  for (int i = 0; i < MR; ++i) ar[i] = a + i * a_rs;
   for (int64_t k = 0; k < K; ++k) {
     V b0 = *reinterpret_cast<const V*>(b + k * ldb);
     V b1 = *reinterpret_cast<const V*>(b + k * ldb + W);
     for (int i = 0; i < MR; ++i) {
-      acc[i][0] += a[k * STRIDE + i] * b0;
-      acc[i][1] += a[k * STRIDE + i] * b1;
+      float ai = ar[i][k * a_ks];
+      acc[i][0] += ai * b0;
+      acc[i][1] += ai * b1;
     }
   }
   if (rows == MR && cols == NR) {
@@ -71,27 +75,33 @@ KILN_INLINE void micro_kernel(int64_t K, const float* a, const float* b, int64_t
 
 // The micro-kernel for a block of `rows` <= MR rows: a tile only as tall as needed, so a
 // batch of one costs one row of work, not MR.
-template <int MR, int W, int R = MR>
-KILN_INLINE void micro_kernel_rows(int64_t K, const float* a, const float* b, int64_t ldb, float beta,
-                                   float* c, int64_t ldc, int64_t rows, int64_t cols) {
-  if constexpr (R > 1) {
-    if (rows < R) return micro_kernel_rows<MR, W, R - 1>(K, a, b, ldb, beta, c, ldc, rows, cols);
+template <int MR, int W>
+KILN_INLINE void micro_kernel_rows(int64_t K, const float* a, int64_t a_rs, int64_t a_ks, const float* b,
+                                   int64_t ldb, float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+  if constexpr (MR > 1) {
+    if (rows < MR) return micro_kernel_rows<MR - 1, W>(K, a, a_rs, a_ks, b, ldb, beta, c, ldc, rows, cols);
   }
-  micro_kernel<R, W, MR>(K, a, b, ldb, beta, c, ldc, rows, cols);
+  micro_kernel<MR, W>(K, a, a_rs, a_ks, b, ldb, beta, c, ldc, rows, cols);
 }
 
-// Packs R lines [first, first+R) x depth [k0, k0+kc) of a matrix into dst (kc, R), zero-padding
-// lines >= limit. A line is a row of A or a column of B; `depth_major` says the matrix is stored
-// with the depth index outermost (A transposed, or B as it is).
-template <int R>
-KILN_INLINE void pack(bool depth_major, const float* src, int64_t ld, int64_t limit, int64_t first,
-                      int64_t k0, int64_t kc, float* dst) {
-  int64_t lines = std::min<int64_t>(R, limit - first);
+// Packs columns [n0, n0+NR) x depth [k0, k0+kc) of op(B) into dst (kc, NR), zero-padding
+// columns >= N: for a transposed B, or a ragged right edge.
+template <int NR>
+KILN_INLINE void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t N, int64_t n0, int64_t k0,
+                        int64_t kc, float* dst) {
+  int64_t cols = std::min<int64_t>(NR, N - n0);
+  if (trans_b) {
+    // Column j of op(B) is row n0 + j of B: read each row along k, write with stride NR.
+    for (int64_t j = 0; j < cols; ++j)
+      for (int64_t k = 0; k < kc; ++k) dst[k * NR + j] = B[(n0 + j) * ldb + k0 + k];
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t j = cols; j < NR; ++j) dst[k * NR + j] = 0.0f;
+    return;
+  }
   for (int64_t k = 0; k < kc; ++k) {
-    float* d = dst + k * R;
-    for (int64_t i = 0; i < lines; ++i)
-      d[i] = depth_major ? src[(k0 + k) * ld + first + i] : src[(first + i) * ld + k0 + k];
-    for (int64_t i = lines; i < R; ++i) d[i] = 0.0f;
+    float* d = dst + k * NR;
+    for (int64_t j = 0; j < cols; ++j) d[j] = B[(k0 + k) * ldb + n0 + j];
+    for (int64_t j = cols; j < NR; ++j) d[j] = 0.0f;
   }
 }
 
@@ -108,31 +118,30 @@ struct Args {
 };
 
 // The part of C in row blocks [row_first, row_last) and column panels [col_first, col_last),
-// with scratch for packed panels of A (pa) and B (pb). Rows go in chunks of MC_BLOCKS row
-// blocks so that a chunk's packed A stays in L2 while every column panel streams past it.
+// with scratch for one packed panel of B (pb). Rows go in chunks of MC_BLOCKS row blocks so that
+// a chunk of A stays in L2 while every column panel streams past it.
 template <int MR, int W>
 KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, int64_t col_first,
-                            int64_t col_last, float* pa, float* pb) {
+                            int64_t col_last, float* pb) {
   constexpr int NR = 2 * W;
+  const int64_t a_rs = g.trans_a ? 1 : g.lda, a_ks = g.trans_a ? g.lda : 1;
   for (int64_t k0 = 0; k0 < g.K; k0 += KC) {
     int64_t kc = std::min(KC, g.K - k0);
     float pass_beta = k0 == 0 ? g.beta : 1.0f;
     for (int64_t chunk = row_first; chunk < row_last; chunk += MC_BLOCKS) {
       int64_t chunk_end = std::min(row_last, chunk + MC_BLOCKS);
-      for (int64_t r = chunk; r < chunk_end; ++r)
-        pack<MR>(g.trans_a, g.A, g.lda, g.M, r * MR, k0, kc, pa + (r - chunk) * kc * MR);
       for (int64_t cb = col_first; cb < col_last; ++cb) {
         int64_t n0 = cb * NR, cols = std::min<int64_t>(NR, g.N - n0);
         const float* b = g.B + k0 * g.ldb + n0;
         int64_t b_stride = g.ldb;
         if (g.trans_b || cols < NR) {
-          pack<NR>(!g.trans_b, g.B, g.ldb, g.N, n0, k0, kc, pb);
+          pack_b<NR>(g.trans_b, g.B, g.ldb, g.N, n0, k0, kc, pb);
           b = pb;
           b_stride = NR;
         }
         for (int64_t r = chunk; r < chunk_end; ++r) {
           int64_t m0 = r * MR;
-          micro_kernel_rows<MR, W>(kc, pa + (r - chunk) * kc * MR, b, b_stride, pass_beta,
+          micro_kernel_rows<MR, W>(kc, g.A + m0 * a_rs + k0 * a_ks, a_rs, a_ks, b, b_stride, pass_beta,
                                    g.C + m0 * g.ldc + n0, g.ldc, std::min<int64_t>(MR, g.M - m0), cols);
         }
       }
@@ -142,18 +151,18 @@ KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, 
 
 // One instance per instruction set: the register tile fits the register file (AVX-512: 8 x 32
 // with 32 registers; AVX2: 6 x 16 with 16 registers; SSE2: 4 x 8).
-#define KILN_BLOCK_ARGS const Args &g, int64_t r0, int64_t r1, int64_t c0, int64_t c1, float *pa, float *pb
+#define KILN_BLOCK_ARGS const Args &g, int64_t r0, int64_t r1, int64_t c0, int64_t c1, float *pb
 __attribute__((target("avx512f,avx512vl,fma"))) void block_avx512(KILN_BLOCK_ARGS) {
-  gemm_block<8, 16>(g, r0, r1, c0, c1, pa, pb);
+  gemm_block<8, 16>(g, r0, r1, c0, c1, pb);
 }
-__attribute__((target("avx2,fma"))) void block_avx2(KILN_BLOCK_ARGS) { gemm_block<6, 8>(g, r0, r1, c0, c1, pa, pb); }
-void block_sse2(KILN_BLOCK_ARGS) { gemm_block<4, 4>(g, r0, r1, c0, c1, pa, pb); }
+__attribute__((target("avx2,fma"))) void block_avx2(KILN_BLOCK_ARGS) { gemm_block<6, 8>(g, r0, r1, c0, c1, pb); }
+void block_sse2(KILN_BLOCK_ARGS) { gemm_block<4, 4>(g, r0, r1, c0, c1, pb); }
 #undef KILN_BLOCK_ARGS
 
 struct Kernel {
   Isa isa;
   int mr, nr;
-  void (*block)(const Args&, int64_t, int64_t, int64_t, int64_t, float*, float*);
+  void (*block)(const Args&, int64_t, int64_t, int64_t, int64_t, float*);
 };
 
 Kernel kernel_for(Isa isa) {
@@ -165,7 +174,7 @@ Kernel kernel_for(Isa isa) {
   return {Isa::kSse2, 4, 8, &block_sse2};
 }
 
-// Scratch panels for one thread, grown once and reused.
+// Scratch for one packed panel of B per thread, grown once and reused.
 thread_local std::vector<float> scratch;
 
 void run(const Kernel& kernel, const Args& g) {
@@ -189,15 +198,12 @@ void run(const Kernel& kernel, const Args& g) {
   int64_t threads = small ? 1 : std::min<int64_t>(pool.size(), bands);
   pool.run(threads, [&](int64_t t) {
     int64_t first = bands * t / threads, last = bands * (t + 1) / threads;
-    size_t kc = static_cast<size_t>(std::min(g.K, KC));
-    size_t a_size = kc * kernel.mr * MC_BLOCKS, need = a_size + kc * kernel.nr;
+    size_t need = static_cast<size_t>(std::min(g.K, KC) * kernel.nr);
     if (scratch.size() < need) scratch.resize(need);
-    float* pa = scratch.data();
-    float* pb = pa + a_size;
     if (by_rows)
-      kernel.block(g, first, last, 0, col_blocks, pa, pb);
+      kernel.block(g, first, last, 0, col_blocks, scratch.data());
     else
-      kernel.block(g, 0, row_blocks, first, last, pa, pb);
+      kernel.block(g, 0, row_blocks, first, last, scratch.data());
   });
 }
 

@@ -2,7 +2,6 @@
 
 #include <cctype>
 
-#include "kernels/cpu/optimizers.hpp"
 #include "kiln/initializers.hpp"
 #include "kiln/random.hpp"
 
@@ -80,6 +79,7 @@ void Sequential::build(const Shape& input_shape) {
       offset += aligned(shape_size(p.shape));
     }
   built_ = true;
+  grads_clear_ = true;
   planned_batch_ = 0;
   if (optimizer_) optimizer_->build(weights_.size());
 }
@@ -162,18 +162,21 @@ void Sequential::backward(const Tensor& x, const int32_t* labels) {
   if (!compiled()) throw ValueError("Sequential '" + name_ + "' must be compiled before training");
   if (output_grads_.empty()) throw ValueError("Sequential::backward needs a training forward pass");
   const Tensor& out = outputs_.back();
-  cpu::fill_zero(grads_.data(), grads_.size());
   bool fuse = loss_->can_fuse_softmax() && layers_.back()->output_activation() == "softmax";
   loss_->backward(out, labels, static_cast<float>(view_batch_), output_grads_.back(), fuse);
   for (size_t i = layers_.size(); i-- > 0;) {
-    Context ctx{.training = true, .grad_is_preactivation = fuse && i + 1 == layers_.size()};
+    Context ctx{.training = true,
+                .grad_is_preactivation = fuse && i + 1 == layers_.size(),
+                .accumulate = !grads_clear_};
     layers_[i]->backward(ctx, i == 0 ? x : outputs_[i - 1], outputs_[i], output_grads_[i],
                          i == 0 ? nullptr : &output_grads_[i - 1]);
   }
+  grads_clear_ = false;
 }
 
 void Sequential::apply_gradients() {
   optimizer_->update(weights_.data(), grads_.data(), weights_.size());
+  grads_clear_ = true;
 }
 
 }  // namespace kiln

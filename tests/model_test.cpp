@@ -86,6 +86,38 @@ TEST(Sequential, FitReturnsKerasHistoryKeys) {
   }
 }
 
+TEST(Sequential, GradientsAddUpUntilTheOptimizerSteps) {
+  utils::set_random_seed(6);
+  Sequential model({Dense({.units = 3, .activation = "relu", .input_shape = {4}}), Dense(2, "softmax")});
+  model.compile({.optimizer = optimizers::SGD({.learning_rate = 0.1})});
+  Tensor x = testing::random_tensor({5, 4}, 8);
+  std::vector<int32_t> y = {0, 1, 1, 0, 1};
+  auto grads = [&] { return model.layers()[0]->params()[0].grad.clone(); };
+  model.forward(x, true);
+  model.backward(x, y.data());
+  Tensor once = grads();
+  model.forward(x, true);
+  model.backward(x, y.data());
+  Tensor twice = grads();
+  for (int64_t i = 0; i < once.size(); ++i) EXPECT_FLOAT_EQ(twice[i], 2 * once[i]);
+  Tensor before = model.weights().clone();
+  model.apply_gradients();
+  for (int64_t i = 0; i < once.size(); ++i)
+    EXPECT_FLOAT_EQ(model.layers()[0]->params()[0].value[i], before[i] - 0.1f * twice[i]);
+  // After the step the next backward pass starts afresh: it matches a fresh model with the
+  // same weights.
+  model.forward(x, true);
+  model.backward(x, y.data());
+  Sequential twin({Dense({.units = 3, .activation = "relu", .input_shape = {4}}), Dense(2, "softmax")});
+  twin.compile({.optimizer = "sgd"});
+  std::copy_n(model.weights().data(), model.weights().size(), twin.weights().data());
+  twin.forward(x, true);
+  twin.backward(x, y.data());
+  const Tensor& mine = model.layers()[0]->params()[0].grad;
+  const Tensor& fresh = twin.layers()[0]->params()[0].grad;
+  for (int64_t i = 0; i < mine.size(); ++i) EXPECT_EQ(mine[i], fresh[i]) << i;
+}
+
 TEST(Sequential, Uint8InputsMatchTheirRescaledFloatsBitForBit) {
   utils::set_random_seed(2);
   Sequential model({Flatten({3, 3}), Dense(4, "relu"), Dense(3, "softmax")});

@@ -68,8 +68,9 @@ class Sequential {
   std::map<std::string, std::string> metadata;
 
   // The engine, for the Trainer: plan activation memory for batches of up to `batch` samples,
-  // run forward on x (b, input...) and return the output (b, classes), run backward from labels,
-  // and apply one optimizer step.
+  // run forward on x (b, input...) and return the output (b, classes), run backward from labels
+  // (gradients add up over backward passes until the next optimizer step), and apply one
+  // optimizer step.
   void plan(int64_t batch, bool training);
   const Tensor& forward(const Tensor& x, bool training);
   void backward(const Tensor& x, const int32_t* labels);
@@ -89,6 +90,9 @@ class Sequential {
   Shape input_shape_;
   int64_t param_count_ = 0;
   Tensor weights_, grads_;
+  // True until a backward pass after build or after an optimizer step: the next backward pass
+  // writes the gradients instead of adding to them, so they never need zeroing.
+  bool grads_clear_ = true;
   std::shared_ptr<Loss> loss_;
   std::shared_ptr<Optimizer> optimizer_;
   std::vector<std::string> metric_names_;

@@ -53,7 +53,8 @@ void Dense::backward(const Context& ctx, const Tensor& in, const Tensor& out, Te
     cpu::activation_backward(grad_out.data(), out.data(), act_of(act_), B, options_.units);
   float* db = options_.use_bias ? params_[1].grad.data() : nullptr;
   cpu::dense_backward(grad_in ? grad_in->data() : nullptr, params_[0].grad.data(), db,
-                      grad_out.data(), in.data(), params_[0].value.data(), B, IN, options_.units);
+                      grad_out.data(), in.data(), params_[0].value.data(), B, IN, options_.units,
+                      ctx.accumulate);
 }
 
 nlohmann::json Dense::config() const {

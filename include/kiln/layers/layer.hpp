@@ -35,6 +35,9 @@ struct Context {
   // Set by the model when the loss has already produced the gradient with respect to the last
   // layer's pre-activation (softmax fused with cross-entropy).
   bool grad_is_preactivation = false;
+  // Whether weight gradients add to what the gradient arena holds (true), or replace it (false:
+  // the first backward pass since the optimizer's last step, so nothing needs zeroing).
+  bool accumulate = true;
 };
 
 class Layer {
@@ -48,8 +51,9 @@ class Layer {
   virtual Shape build(const Shape& input_shape) = 0;
   // out = f(in), both batches (first axis the batch).
   virtual void forward(const Context& ctx, const Tensor& in, Tensor& out) = 0;
-  // Given in, out and grad_out, accumulates weight gradients (+=) and writes grad_in unless it
-  // is null (the first layer needs none). grad_out may be overwritten.
+  // Given in, out and grad_out, adds weight gradients to param.grad (or writes them, when
+  // ctx.accumulate is false) and writes grad_in unless it is null (the first layer needs none).
+  // grad_out may be overwritten.
   virtual void backward(const Context& ctx, const Tensor& in, const Tensor& out, Tensor& grad_out,
                         Tensor* grad_in) = 0;
   // The layer's Keras config ("units", "activation", ...), without "name".

@@ -81,7 +81,8 @@ void activation_backward(float* dy, const float* y, Activation act, int64_t B, i
   }
 }
 
-void bias_backward(float* db, const float* dz, int64_t B, int64_t N) {
+void bias_backward(float* db, const float* dz, int64_t B, int64_t N, bool accumulate) {
+  if (!accumulate) std::fill(db, db + N, 0.0f);
   for (int64_t r = 0; r < B; ++r)
     for (int64_t j = 0; j < N; ++j) db[j] += dz[r * N + j];
 }

@@ -11,9 +11,9 @@ void dense_forward(float* out, const float* in, const float* w, const float* b, 
 }
 
 void dense_backward(float* din, float* dw, float* db, const float* dz, const float* in,
-                    const float* w, int64_t B, int64_t IN, int64_t OUT) {
-  gemm(true, false, IN, OUT, B, in, IN, dz, OUT, 1.0f, dw, OUT);
-  if (db) bias_backward(db, dz, B, OUT);
+                    const float* w, int64_t B, int64_t IN, int64_t OUT, bool accumulate) {
+  gemm(true, false, IN, OUT, B, in, IN, dz, OUT, accumulate ? 1.0f : 0.0f, dw, OUT);
+  if (db) bias_backward(db, dz, B, OUT, accumulate);
   if (din) gemm(false, true, B, IN, OUT, dz, OUT, w, OUT, 0.0f, din, IN);
 }
 

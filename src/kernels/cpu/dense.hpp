@@ -12,9 +12,9 @@ void dense_forward(float* out, const float* in, const float* w, const float* b, 
                    int64_t B, int64_t IN, int64_t OUT);
 
 // Given dz (B,OUT), the gradient with respect to the pre-activation:
-// dw (IN,OUT) += in^T · dz, db (OUT) += column sums of dz, din (B,IN) = dz · w^T.
-// db and din may be null (no bias; first layer).
+// dw (IN,OUT) += in^T · dz, db (OUT) += column sums of dz (= instead of += unless accumulate),
+// din (B,IN) = dz · w^T. db and din may be null (no bias; first layer).
 void dense_backward(float* din, float* dw, float* db, const float* dz, const float* in,
-                    const float* w, int64_t B, int64_t IN, int64_t OUT);
+                    const float* w, int64_t B, int64_t IN, int64_t OUT, bool accumulate);
 
 }  // namespace kiln::cpu

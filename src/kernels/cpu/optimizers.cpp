@@ -26,11 +26,6 @@ void sgd_update(float* w, const float* g, float* v, int64_t n, float lr, float m
   });
 }
 
-void fill_zero(float* x, int64_t n) {
-  ThreadPool::global().run_ranges(n, kGrain, [&](int64_t begin, int64_t end) {
-    std::fill(x + begin, x + end, 0.0f);
-  });
-}
 
 void adam_update(float* w, const float* g, float* m, float* v, int64_t n, float lr, float beta1,
                  float beta2, float epsilon, int64_t t) {

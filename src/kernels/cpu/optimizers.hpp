@@ -15,7 +15,4 @@ void sgd_update(float* w, const float* g, float* v, int64_t n, float lr, float m
 void adam_update(float* w, const float* g, float* m, float* v, int64_t n, float lr, float beta1,
                  float beta2, float epsilon, int64_t t);
 
-// x (n) = 0, split across the pool (gradient arenas before a step).
-void fill_zero(float* x, int64_t n);
-
 }  // namespace kiln::cpu

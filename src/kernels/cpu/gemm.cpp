@@ -1,6 +1,6 @@
 // Blocked GEMM: A is read in place (row-major or transposed); B is read in place when it is
-// row-major and packed into NR-column panels otherwise (or at a ragged right edge). The micro-kernel keeps an
-// MR x NR tile of C in registers. The whole driver is compiled once per instruction set
+// row-major and packed into NR-column panels otherwise (or at a ragged right edge). The
+// micro-kernel keeps an MR x NR tile of C in registers. The whole driver is compiled once per instruction set
 // (AVX-512, AVX2+FMA, SSE2) and the best one the CPU supports is picked at run time.
 #include "kernels/cpu/gemm.hpp"
 
@@ -15,7 +15,7 @@ namespace kiln::cpu {
 namespace {
 
 constexpr int64_t KC = 512;        // depth of one pass over K
-constexpr int64_t MC_BLOCKS = 16;  // row blocks of A packed at a time
+constexpr int64_t MC_BLOCKS = 16;  // row blocks of A that stay in L2 while B's panels stream by
 
 // Vectors of 16, 8 and 4 floats, loaded and stored without alignment requirements.
 typedef float v16 __attribute__((vector_size(64), aligned(4)));

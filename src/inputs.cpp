@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <cstring>
 
 #include "kiln/trainer.hpp"
@@ -12,30 +11,25 @@ int64_t Inputs::row_size() const {
 }
 
 Inputs Inputs::slice(int64_t begin, int64_t end) const {
-  return is_float() ? Inputs(floats_.slice(begin, end)) : Inputs(bytes_.slice(begin, end));
+  return is_float_ ? Inputs(floats_.slice(begin, end)) : Inputs(bytes_.slice(begin, end));
+}
+
+void Inputs::row_to_floats(int64_t row, float* dst, double scale) const {
+  const int64_t size = row_size();
+  if (is_float_) {
+    std::memcpy(dst, floats_.data() + row * size, sizeof(float) * size);
+    return;
+  }
+  const uint8_t* src = bytes_.data() + row * size;
+  for (int64_t j = 0; j < size; ++j) dst[j] = static_cast<float>(src[j] * scale);
 }
 
 void Inputs::gather(const int64_t* rows, int64_t n, float* dst, double scale) const {
-  const int64_t row = row_size();
-  for (int64_t i = 0; i < n; ++i) {
-    float* d = dst + i * row;
-    if (is_float()) {
-      std::memcpy(d, floats_.data() + rows[i] * row, sizeof(float) * row);
-    } else {
-      const uint8_t* src = bytes_.data() + rows[i] * row;
-      for (int64_t j = 0; j < row; ++j) d[j] = static_cast<float>(src[j] * scale);
-    }
-  }
+  for (int64_t i = 0; i < n; ++i) row_to_floats(rows[i], dst + i * row_size(), scale);
 }
 
 void Inputs::copy_rows(int64_t begin, int64_t n, float* dst, double scale) const {
-  const int64_t row = row_size();
-  if (is_float()) {
-    std::memcpy(dst, floats_.data() + begin * row, sizeof(float) * n * row);
-    return;
-  }
-  const uint8_t* src = bytes_.data() + begin * row;
-  for (int64_t j = 0; j < n * row; ++j) dst[j] = static_cast<float>(src[j] * scale);
+  for (int64_t i = 0; i < n; ++i) row_to_floats(begin + i, dst + i * row_size(), scale);
 }
 
 }  // namespace kiln

@@ -32,13 +32,13 @@ class Labels {
 // batch (pixel * model.preprocessing.rescale), so no float copy of a whole dataset is made.
 class Inputs {
  public:
-  Inputs(Tensor x) : floats_(std::move(x)), shape_(floats_.shape()) {}
-  Inputs(ByteTensor x) : bytes_(std::move(x)), shape_(bytes_.shape()) {}
+  Inputs(Tensor x) : floats_(std::move(x)), shape_(floats_.shape()), is_float_(true) {}
+  Inputs(ByteTensor x) : bytes_(std::move(x)), shape_(bytes_.shape()), is_float_(false) {}
   const Shape& shape() const { return shape_; }
   int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
   int64_t rows() const { return shape_.empty() ? 0 : shape_[0]; }
   int64_t row_size() const;
-  bool is_float() const { return bytes_.empty() && !floats_.empty(); }
+  bool is_float() const { return is_float_; }
   const Tensor& floats() const { return floats_; }
   Inputs slice(int64_t begin, int64_t end) const;
   // Writes row rows[i] to dst + i * row_size() as floats for i in [0, n); bytes become
@@ -48,9 +48,12 @@ class Inputs {
   void copy_rows(int64_t begin, int64_t n, float* dst, double scale) const;
 
  private:
+  void row_to_floats(int64_t row, float* dst, double scale) const;
+
   Tensor floats_;
   ByteTensor bytes_;
   Shape shape_;
+  bool is_float_;
 };
 
 struct ValidationData {

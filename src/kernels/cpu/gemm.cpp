@@ -162,18 +162,17 @@ void block_sse2(KILN_BLOCK_ARGS) { gemm_block<4, 4>(g, r0, r1, c0, c1, pb); }
 #undef KILN_BLOCK_ARGS
 
 struct Kernel {
-  Isa isa;
   int mr, nr;
   void (*block)(const Args&, int64_t, int64_t, int64_t, int64_t, float*);
 };
 
 Kernel kernel_for(Isa isa) {
   switch (isa) {
-    case Isa::kAvx512: return {isa, 8, 32, &block_avx512};
-    case Isa::kAvx2: return {isa, 6, 16, &block_avx2};
+    case Isa::kAvx512: return {8, 32, &block_avx512};
+    case Isa::kAvx2: return {6, 16, &block_avx2};
     case Isa::kSse2: break;
   }
-  return {Isa::kSse2, 4, 8, &block_sse2};
+  return {4, 8, &block_sse2};
 }
 
 // Scratch for one packed panel of B per thread, grown once and reused.
@@ -193,7 +192,7 @@ void run(const Kernel& kernel, const Args& g) {
   // saves, unless B is too big for one core's cache: split, each core keeps its share cached.
   constexpr int64_t kMinParallelWork = 1 << 18, kMinParallelB = 1 << 16;
   // Each thread takes a contiguous band of column panels (it then reads only its share of B) or,
-  // when A is the larger operand, a band of row blocks (it then packs only its share of A).
+  // when A is the larger operand, a band of row blocks (it then reads only its share of A).
   bool by_rows = g.M > g.N;
   int64_t bands = by_rows ? row_blocks : col_blocks;
   bool small = g.M * g.N * g.K < kMinParallelWork && g.K * g.N < kMinParallelB;

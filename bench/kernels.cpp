@@ -35,12 +35,6 @@ double fma_peak(int threads) {
   return sum;
 }
 
-struct Shape3 {
-  const char* name;
-  bool ta, tb;
-  int64_t M, N, K;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,36 +44,12 @@ int main(int argc, char** argv) {
   for (int r = 0; r < 3; ++r) peak = std::max(peak, fma_peak(threads));
   std::printf("{\"workload\": \"fma_peak\", \"gflops\": %.1f, \"threads\": %d, \"isa\": \"%s\"}\n", peak / 1e9, threads,
               cpu::isa_name(cpu::best_isa()));
-  const Shape3 shapes[] = {
-      {"dense fwd 32x784 . 784x300", false, false, 32, 300, 784},
-      {"dense_1 fwd 32x300 . 300x100", false, false, 32, 100, 300},
-      {"dense_2 fwd 32x100 . 100x10", false, false, 32, 10, 100},
-      {"dense dW 784x32 . 32x300", true, false, 784, 300, 32},
-      {"dense_1 dW 300x32 . 32x100", true, false, 300, 100, 32},
-      {"dense_2 dW 100x32 . 32x10", true, false, 100, 10, 32},
-      {"dense_1 dX 32x100 . 100x300", false, true, 32, 300, 100},
-      {"dense_2 dX 32x10 . 10x100", false, true, 32, 100, 10},
-  };
-  std::vector<double> step(args.repeats, 0.0);
-  double flops_step = 0;
-  for (const auto& s : shapes) {
-    Tensor A({s.M * s.K}), B({s.K * s.N}), C({s.M * s.N});
-    for (auto& v : A.values()) v = 0.5f;
-    for (auto& v : B.values()) v = 0.25f;
-    int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
-    const int loops = 2000;
-    std::vector<double> seconds;
-    for (int r = 0; r < args.repeats; ++r) {
-      double t = bench::time_it([&] {
-                   for (int i = 0; i < loops; ++i)
-                     cpu::gemm(s.ta, s.tb, s.M, s.N, s.K, A.data(), lda, B.data(), ldb, 0.0f, C.data(), s.N);
-                 }) / loops;
-      seconds.push_back(t);
-      step[r] += t;
-    }
-    double flops = 2.0 * s.M * s.N * s.K;
-    flops_step += flops;
-    bench::report(std::string("gemm ") + s.name, seconds, ", \"flops\": " + std::to_string(flops));
-  }
-  bench::report("gemm seed step (all 8)", step, ", \"flops\": " + std::to_string(flops_step));
+  bench::report_products("", args.repeats, [](const bench::Product& p) {
+    auto A = std::make_shared<Tensor>(Shape{p.M * p.K}), B = std::make_shared<Tensor>(Shape{p.K * p.N});
+    auto C = std::make_shared<Tensor>(Shape{p.M * p.N});
+    for (auto& v : A->values()) v = 0.5f;
+    for (auto& v : B->values()) v = 0.25f;
+    int64_t lda = p.trans_a ? p.M : p.K, ldb = p.trans_b ? p.K : p.N;
+    return [=] { cpu::gemm(p.trans_a, p.trans_b, p.M, p.N, p.K, 1.0f, A->data(), lda, B->data(), ldb, 0.0f, C->data(), p.N); };
+  });
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Reads the JSON lines kiln's benchmarks and their PyTorch peers print, and prints a Markdown
 table: min and median of each, and the ratio of PyTorch's median to kiln's (above 1: kiln is
-faster). Usage: report.py KILN_RESULTS PEER_RESULTS"""
+faster). With oneDNN's results (bench/onednn_gemm.cpp, rows named "onednn gemm ..."), adds
+oneDNN's median and its ratio to kiln's for the products it ran.
+Usage: report.py KILN_RESULTS PEER_RESULTS [ONEDNN_RESULTS]"""
 import json
 import statistics
 import sys
@@ -28,12 +30,17 @@ def fmt(seconds):
 
 def main():
     kiln, peer = load(sys.argv[1]), load(sys.argv[2])
+    onednn = load(sys.argv[3]) if len(sys.argv) > 3 else {}
     peak = kiln.get("fma_peak")
     if peak:
         print(f"FMA peak measured on this machine: {peak['gflops']:.0f} GFLOP/s "
               f"({peak['threads']} threads, {peak['isa']})\n")
-    print("| workload | kiln min | kiln median | PyTorch min | PyTorch median | PyTorch / kiln | kiln GFLOP/s (% of peak) |")
-    print("|---|---|---|---|---|---|---|")
+    header = ["workload", "kiln min", "kiln median", "PyTorch min", "PyTorch median", "PyTorch / kiln",
+              "kiln GFLOP/s (% of peak)"]
+    if onednn:
+        header += ["oneDNN median", "oneDNN / kiln"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
     for name, row in kiln.items():
         if "seconds" not in row:
             continue
@@ -49,6 +56,10 @@ def main():
             cells.append(f"{gf:.0f} ({100 * gf / peak['gflops']:.0f}%)")
         else:
             cells.append("")
+        if onednn:
+            o = onednn.get("onednn " + name, {}).get("seconds")
+            median = statistics.median(k)
+            cells += [fmt(statistics.median(o)), f"{statistics.median(o) / median:.2f}x"] if o else ["", ""]
         print("| " + " | ".join(cells) + " |")
 
 

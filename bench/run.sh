@@ -9,6 +9,9 @@ repeats=${1:-5}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cmake --build build --target bench_train_epoch bench_predict bench_kernels >/dev/null
+if cmake --build build --target help | grep -q bench_onednn_gemm; then
+  cmake --build build --target bench_onednn_gemm >/dev/null
+fi
 
 peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/peers/torch_mlp.py --threads 1 "$@"; }
 
@@ -24,4 +27,9 @@ peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 /us
   peer --workload predict_1000 --repeats "$repeats"
   peer --workload train_epoch --repeats "$repeats"
 } >"$out/peer.jsonl"
-python3 bench/report.py "$out/kiln.jsonl" "$out/peer.jsonl"
+# oneDNN (the runner-up engine, when libdnnl-dev was installed at configure time) in its best
+# configuration here: 2 OpenMP threads that spin while waiting, bound to cores.
+if [[ -x build/bench/bench_onednn_gemm ]]; then
+  OMP_NUM_THREADS=2 OMP_WAIT_POLICY=active OMP_PROC_BIND=close build/bench/bench_onednn_gemm "$repeats" >"$out/onednn.jsonl"
+fi
+python3 bench/report.py "$out/kiln.jsonl" "$out/peer.jsonl" $([[ -s $out/onednn.jsonl ]] && echo "$out/onednn.jsonl")

@@ -1,5 +1,6 @@
 #include "kiln/model.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "kiln/initializers.hpp"
@@ -159,6 +160,29 @@ const Tensor& Sequential::forward(const Tensor& x, bool training) {
 }
 
 void Sequential::backward(const Tensor& x, const int32_t* labels) {
+  backward_pass(x, labels, 0.0f);
+  grads_clear_ = false;
+}
+
+void Sequential::apply_gradients() {
+  optimizer_->update(weights_.data(), grads_.data(), weights_.size());
+  grads_clear_ = true;
+}
+
+void Sequential::train_step(const Tensor& x, const int32_t* labels) {
+  float lr = optimizer_ ? optimizer_->plain_sgd_learning_rate() : 0.0f;
+  bool fused = lr > 0.0f && grads_clear_ &&
+               std::all_of(layers_.begin(), layers_.end(), [](const LayerRef& l) { return l->applies_sgd_in_backward(); });
+  if (!fused) {
+    backward(x, labels);
+    apply_gradients();
+    return;
+  }
+  backward_pass(x, labels, lr);
+  optimizer_->count_step();
+}
+
+void Sequential::backward_pass(const Tensor& x, const int32_t* labels, float sgd_learning_rate) {
   if (!compiled()) throw ValueError("Sequential '" + name_ + "' must be compiled before training");
   if (output_grads_.empty()) throw ValueError("Sequential::backward needs a training forward pass");
   const Tensor& out = outputs_.back();
@@ -167,16 +191,11 @@ void Sequential::backward(const Tensor& x, const int32_t* labels) {
   for (size_t i = layers_.size(); i-- > 0;) {
     Context ctx{.training = true,
                 .grad_is_preactivation = fuse && i + 1 == layers_.size(),
-                .accumulate = !grads_clear_};
+                .accumulate = !grads_clear_,
+                .sgd_learning_rate = sgd_learning_rate};
     layers_[i]->backward(ctx, i == 0 ? x : outputs_[i - 1], outputs_[i], output_grads_[i],
                          i == 0 ? nullptr : &output_grads_[i - 1]);
   }
-  grads_clear_ = false;
-}
-
-void Sequential::apply_gradients() {
-  optimizer_->update(weights_.data(), grads_.data(), weights_.size());
-  grads_clear_ = true;
 }
 
 }  // namespace kiln

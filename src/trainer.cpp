@@ -105,8 +105,7 @@ History Trainer::fit(const Inputs& x_all, const Labels& y_all, const FitOptions&
       loss_sum += model_.loss()->forward(out, yb.data());
       seen += b;
       for (auto& m : metrics) m->update(out, yb.data());
-      model_.backward(batch, yb.data());
-      model_.apply_gradients();
+      model_.train_step(batch, yb.data());
       logs.set("loss", as_float32(loss_sum / seen));
       for (auto& m : metrics) logs.set(m->name(), m->result());
       for (auto* cb : callbacks) cb->on_train_batch_end(step, logs);

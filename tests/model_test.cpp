@@ -118,6 +118,34 @@ TEST(Sequential, GradientsAddUpUntilTheOptimizerSteps) {
   for (int64_t i = 0; i < mine.size(); ++i) EXPECT_EQ(mine[i], fresh[i]) << i;
 }
 
+TEST(Sequential, FusedSgdStepMatchesBackwardThenApply) {
+  // train_step applies plain SGD inside the backward pass; it must equal the two-phase step.
+  auto make = [] {
+    utils::set_random_seed(9);
+    Sequential m({layers::Flatten({2, 3}), Dense(7, "relu"), Dense(5, "tanh"), Dense(3, "softmax")});
+    m.compile({.optimizer = optimizers::SGD({.learning_rate = 0.2})});
+    return m;
+  };
+  Sequential fused = make(), twophase = make();
+  Tensor x = testing::random_tensor({4, 2, 3}, 10);
+  std::vector<int32_t> y = {2, 0, 1, 2};
+  for (int step = 0; step < 3; ++step) {
+    fused.forward(x, true);
+    fused.train_step(x, y.data());
+    twophase.forward(x, true);
+    twophase.backward(x, y.data());
+    twophase.apply_gradients();
+  }
+  EXPECT_EQ(fused.optimizer()->iterations(), 3);
+  Tensor start = make().weights();
+  double moved = 0;
+  for (int64_t i = 0; i < fused.weights().size(); ++i) {
+    EXPECT_NEAR(fused.weights()[i], twophase.weights()[i], 1e-6) << i;
+    moved = std::max(moved, double(std::abs(fused.weights()[i] - start[i])));
+  }
+  EXPECT_GT(moved, 1e-3);  // the steps did change the weights
+}
+
 TEST(Sequential, Uint8InputsMatchTheirRescaledFloatsBitForBit) {
   utils::set_random_seed(2);
   Sequential model({Flatten({3, 3}), Dense(4, "relu"), Dense(3, "softmax")});

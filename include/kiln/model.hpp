@@ -70,11 +70,14 @@ class Sequential {
   // The engine, for the Trainer: plan activation memory for batches of up to `batch` samples,
   // run forward on x (b, input...) and return the output (b, classes), run backward from labels
   // (gradients add up over backward passes until the next optimizer step), and apply one
-  // optimizer step.
+  // optimizer step. train_step is backward then apply_gradients in one pass where it can be:
+  // with plain SGD (no momentum) and no gradients pending, each layer applies the step to its
+  // weights as it produces their gradient, and the gradient arena is not touched.
   void plan(int64_t batch, bool training);
   const Tensor& forward(const Tensor& x, bool training);
   void backward(const Tensor& x, const int32_t* labels);
   void apply_gradients();
+  void train_step(const Tensor& x, const int32_t* labels);
   // Flat views of every weight and gradient, in layer order.
   Tensor& weights() { return weights_; }
   const Tensor& weights() const { return weights_; }
@@ -83,6 +86,7 @@ class Sequential {
   void require_built(const char* what) const;
   void append(LayerRef layer);
   void set_view_batch(int64_t b);
+  void backward_pass(const Tensor& x, const int32_t* labels, float sgd_learning_rate);
 
   std::string name_;
   std::vector<LayerRef> layers_;

@@ -20,7 +20,12 @@ class Optimizer {
   virtual void update(float* w, const float* g, int64_t n) = 0;
   // Keras's optimizer config: {"name": "SGD", "learning_rate": 0.01, ...}.
   virtual nlohmann::json config() const = 0;
+  // The learning rate when a step is exactly w -= rate * g with no state (so the model may apply
+  // it where gradients are produced), else 0.
+  virtual float plain_sgd_learning_rate() const { return 0.0f; }
   int64_t iterations() const { return iterations_; }
+  // Counts a step the model applied itself (see plain_sgd_learning_rate).
+  void count_step() { ++iterations_; }
 
  protected:
   int64_t iterations_ = 0;
@@ -41,6 +46,9 @@ class SGD : public Optimizer {
   void build(int64_t n) override;
   void update(float* w, const float* g, int64_t n) override;
   nlohmann::json config() const override;
+  float plain_sgd_learning_rate() const override {
+    return options_.momentum == 0.0 ? static_cast<float>(options_.learning_rate) : 0.0f;
+  }
 
  private:
   SGDOptions options_;

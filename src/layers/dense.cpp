@@ -51,10 +51,13 @@ void Dense::backward(const Context& ctx, const Tensor& in, const Tensor& out, Te
   int64_t B = in.dim(0), IN = in.row_size();
   if (!ctx.grad_is_preactivation)
     cpu::activation_backward(grad_out.data(), out.data(), act_of(act_), B, options_.units);
-  float* db = options_.use_bias ? params_[1].grad.data() : nullptr;
-  cpu::dense_backward(grad_in ? grad_in->data() : nullptr, params_[0].grad.data(), db,
+  // Either the gradients, or (fused SGD) the weights themselves, receive alpha * gradient.
+  bool step = ctx.sgd_learning_rate > 0.0f;
+  Tensor Param::*target = step ? &Param::value : &Param::grad;
+  float* db = options_.use_bias ? (params_[1].*target).data() : nullptr;
+  cpu::dense_backward(grad_in ? grad_in->data() : nullptr, (params_[0].*target).data(), db,
                       grad_out.data(), in.data(), params_[0].value.data(), B, IN, options_.units,
-                      ctx.accumulate);
+                      step ? -ctx.sgd_learning_rate : 1.0f, step || ctx.accumulate);
 }
 
 nlohmann::json Dense::config() const {

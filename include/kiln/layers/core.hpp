@@ -52,6 +52,7 @@ class Dense : public Layer {
                 Tensor* grad_in) override;
   nlohmann::json config() const override;
   std::string output_activation() const override { return options_.activation; }
+  bool applies_sgd_in_backward() const override { return true; }
   Shape declared_input_shape() const override { return options_.input_shape; }
   const DenseOptions& options() const { return options_; }
 

@@ -38,6 +38,10 @@ struct Context {
   // Whether weight gradients add to what the gradient arena holds (true), or replace it (false:
   // the first backward pass since the optimizer's last step, so nothing needs zeroing).
   bool accumulate = true;
+  // When positive, the optimizer is plain SGD with this learning rate and the layer applies the
+  // step itself as it produces each weight gradient (value -= rate * gradient), leaving
+  // param.grad untouched. It must read any weight it needs for grad_in before updating it.
+  float sgd_learning_rate = 0.0f;
 };
 
 class Layer {
@@ -58,6 +62,9 @@ class Layer {
                         Tensor* grad_in) = 0;
   // The layer's Keras config ("units", "activation", ...), without "name".
   virtual nlohmann::json config() const = 0;
+  // Whether backward honours Context::sgd_learning_rate (a layer without weights has nothing to
+  // update).
+  virtual bool applies_sgd_in_backward() const { return params_.empty(); }
   // The activation applied last, for the model to fuse softmax with cross-entropy.
   virtual std::string output_activation() const { return "linear"; }
   // The per-sample input shape the layer was created with, if any (Flatten(input_shape)).

@@ -18,7 +18,7 @@ void bias_activation_forward(float* y, const float* bias, Activation act, int64_
 // dy (B,N) becomes the gradient with respect to the pre-activation, given the output y (B,N).
 void activation_backward(float* dy, const float* y, Activation act, int64_t B, int64_t N);
 
-// db (N) = (accumulate ? db : 0) + sum over rows of dz (B,N).
-void bias_backward(float* db, const float* dz, int64_t B, int64_t N, bool accumulate);
+// db (N) = (accumulate ? db : 0) + alpha * sum over rows of dz (B,N).
+void bias_backward(float* db, const float* dz, int64_t B, int64_t N, float alpha, bool accumulate);
 
 }  // namespace kiln::cpu

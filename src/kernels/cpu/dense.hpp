@@ -12,9 +12,11 @@ void dense_forward(float* out, const float* in, const float* w, const float* b, 
                    int64_t B, int64_t IN, int64_t OUT);
 
 // Given dz (B,OUT), the gradient with respect to the pre-activation:
-// dw (IN,OUT) += in^T · dz, db (OUT) += column sums of dz (= instead of += unless accumulate),
-// din (B,IN) = dz · w^T. db and din may be null (no bias; first layer).
+// din (B,IN) = dz · w^T, then dw (IN,OUT) += alpha * in^T · dz and db (OUT) += alpha * column
+// sums of dz (= instead of += unless accumulate). db and din may be null (no bias; first layer).
+// din is computed before dw is written, so dw may be w itself: with alpha = -learning_rate and
+// accumulate, dw = w and db = b apply an SGD step where the gradient is produced.
 void dense_backward(float* din, float* dw, float* db, const float* dz, const float* in,
-                    const float* w, int64_t B, int64_t IN, int64_t OUT, bool accumulate);
+                    const float* w, int64_t B, int64_t IN, int64_t OUT, float alpha, bool accumulate);
 
 }  // namespace kiln::cpu

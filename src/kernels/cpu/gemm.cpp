@@ -38,12 +38,12 @@ struct VecOf<4> {
 
 #define KILN_INLINE inline __attribute__((always_inline))
 
-// c (MR,NR) tile = beta * c + a (MR,K) · b (K,NR, row stride ldb), where a's element (i, k)
+// c (MR,NR) tile = beta * c + alpha * a (MR,K) · b (K,NR, row stride ldb), where a's element (i, k)
 // is a[i * a_rs + k * a_ks]: A is read in place, row-major or transposed, never packed. Only
 // the first rows x cols of the tile are stored. NR is two vectors wide.
 template <int MR, int W>
 KILN_INLINE void micro_kernel(int64_t K, const float* a, int64_t a_rs, int64_t a_ks, const float* b,
-                              int64_t ldb, float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+                              int64_t ldb, float alpha, float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
   using V = typename VecOf<W>::type;
   constexpr int NR = 2 * W;
   V acc[MR][2] = {};
@@ -63,8 +63,8 @@ KILN_INLINE void micro_kernel(int64_t K, const float* a, int64_t a_rs, int64_t a
   if (rows == MR && cols == NR) {
     for (int i = 0; i < MR; ++i) {
       V* row = reinterpret_cast<V*>(c + i * ldc);
-      row[0] = beta != 0.0f ? row[0] + acc[i][0] : acc[i][0];
-      row[1] = beta != 0.0f ? row[1] + acc[i][1] : acc[i][1];
+      row[0] = beta != 0.0f ? row[0] + alpha * acc[i][0] : alpha * acc[i][0];
+      row[1] = beta != 0.0f ? row[1] + alpha * acc[i][1] : alpha * acc[i][1];
     }
     return;
   }
@@ -72,18 +72,20 @@ KILN_INLINE void micro_kernel(int64_t K, const float* a, int64_t a_rs, int64_t a
   std::memcpy(tile, acc, sizeof(tile));
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j)
-      c[i * ldc + j] = (beta != 0.0f ? c[i * ldc + j] : 0.0f) + tile[i][j];
+      c[i * ldc + j] = (beta != 0.0f ? c[i * ldc + j] : 0.0f) + alpha * tile[i][j];
 }
 
 // The micro-kernel for a block of `rows` <= MR rows: a tile only as tall as needed, so a
 // batch of one costs one row of work, not MR.
 template <int MR, int W>
 KILN_INLINE void micro_kernel_rows(int64_t K, const float* a, int64_t a_rs, int64_t a_ks, const float* b,
-                                   int64_t ldb, float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+                                   int64_t ldb, float alpha, float beta, float* c, int64_t ldc, int64_t rows,
+                                   int64_t cols) {
   if constexpr (MR > 1) {
-    if (rows < MR) return micro_kernel_rows<MR - 1, W>(K, a, a_rs, a_ks, b, ldb, beta, c, ldc, rows, cols);
+    if (rows < MR)
+      return micro_kernel_rows<MR - 1, W>(K, a, a_rs, a_ks, b, ldb, alpha, beta, c, ldc, rows, cols);
   }
-  micro_kernel<MR, W>(K, a, a_rs, a_ks, b, ldb, beta, c, ldc, rows, cols);
+  micro_kernel<MR, W>(K, a, a_rs, a_ks, b, ldb, alpha, beta, c, ldc, rows, cols);
 }
 
 // Packs columns [n0, n0+NR) x depth [k0, k0+kc) of op(B) into dst (kc, NR), zero-padding
@@ -110,6 +112,7 @@ KILN_INLINE void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t N, in
 struct Args {
   bool trans_a, trans_b;
   int64_t M, N, K;
+  float alpha;
   const float* A;
   int64_t lda;
   const float* B;
@@ -143,7 +146,7 @@ KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, 
         }
         for (int64_t r = chunk; r < chunk_end; ++r) {
           int64_t m0 = r * MR;
-          micro_kernel_rows<MR, W>(kc, g.A + m0 * a_rs + k0 * a_ks, a_rs, a_ks, b, b_stride, pass_beta,
+          micro_kernel_rows<MR, W>(kc, g.A + m0 * a_rs + k0 * a_ks, a_rs, a_ks, b, b_stride, g.alpha, pass_beta,
                                    g.C + m0 * g.ldc + n0, g.ldc, std::min<int64_t>(MR, g.M - m0), cols);
         }
       }
@@ -234,19 +237,20 @@ const char* isa_name(Isa isa) {
   return "sse2";
 }
 
-void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  run(kernel_for(isa), {trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc});
+void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  run(kernel_for(isa), {trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
 }
 
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   static const Kernel kernel = kernel_for(best_isa());
-  run(kernel, {trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc});
+  run(kernel, {trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
 }
 
-void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                    int64_t ldc) {
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
       double sum = 0.0;
@@ -255,7 +259,7 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
         float b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
         sum += static_cast<double>(a) * b;
       }
-      C[i * ldc + j] = static_cast<float>((beta != 0.0f ? C[i * ldc + j] : 0.0) + sum);
+      C[i * ldc + j] = static_cast<float>((beta != 0.0f ? C[i * ldc + j] : 0.0) + alpha * sum);
     }
 }
 

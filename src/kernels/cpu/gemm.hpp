@@ -8,10 +8,11 @@
 
 namespace kiln::cpu {
 
-// C (M,N) = beta * C + op(A) (M,K) · op(B) (K,N), where op(X) is X or its transpose.
+// C (M,N) = beta * C + alpha * op(A) (M,K) · op(B) (K,N), where op(X) is X or its transpose.
 // A is stored (M,K) with row stride lda, or (K,M) when trans_a; likewise B is (K,N) or (N,K).
-// beta is 0 (overwrite) or 1 (accumulate).
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+// beta is 0 (overwrite) or 1 (accumulate); alpha = -learning_rate with beta = 1 applies an SGD
+// step to C as the gradient is produced.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 // Instruction sets the kernels are compiled for, best last.
@@ -20,11 +21,12 @@ Isa best_isa();                     // the best this CPU supports
 std::vector<Isa> supported_isas();  // every one this CPU can run
 const char* isa_name(Isa isa);
 // gemm with a given instruction set (which the CPU must support), for tests and benchmarks.
-void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 // The same product computed by the plain triple loop: the reference the tests compare against.
-void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                    int64_t ldc);
 
 }  // namespace kiln::cpu

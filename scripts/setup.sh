@@ -10,6 +10,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev           # command line, JSON
   zlib1g-dev libspng-dev                    # gzip (IDX files), PNG
   libcurl4-openssl-dev libssl-dev           # dataset download, SHA-256
+  libcairo2-dev fonts-dejavu-core           # pictures (PNG, SVG, PDF) and their text
   libgtest-dev                              # tests
   python3                                   # the CLI test writes its PNG fixtures with it
   dataset-fashion-mnist                     # the data, in /usr/share/datasets/fashion-mnist

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -106,6 +107,12 @@ class CSVLogger : public Callback {
   std::ofstream file_;
   std::vector<std::string> keys_;
 };
+
+// Reads a history back from the CSV file CSVLogger writes: "epoch" first, then one column per
+// log key. Empty and "NA" cells read as NaN (a gap in the curve). Throws IoError naming the file,
+// the line and the column for anything else that is not a number, rows with missing or extra
+// cells, and a missing header or epoch column.
+History read_history_csv(const std::filesystem::path& path, char separator = ',');
 
 // Shortest text that reads back as the same double (what Python's repr prints).
 std::string format_number(double value);

@@ -9,5 +9,7 @@ void add_train(CLI::App& app);
 void add_evaluate(CLI::App& app);
 void add_predict(CLI::App& app);
 void add_summary(CLI::App& app);
+void add_show(CLI::App& app);
+void add_plot(CLI::App& app);
 
 }  // namespace kiln::cli

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   kiln::cli::add_evaluate(app);
   kiln::cli::add_predict(app);
   kiln::cli::add_summary(app);
+  kiln::cli::add_show(app);
+  kiln::cli::add_plot(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -79,16 +79,18 @@ void run(const TrainArgs& a) {
   std::filesystem::create_directories(out, ec);
   if (ec) throw IoError("cannot create output folder '" + out.string() + "': " + ec.message());
   CSVLogger csv((out / "history.csv").string());
+  // Redrawn after every epoch, so an image viewer shows the run as it goes.
+  plot::LearningCurvesPlotter curves(out / "curves.png", {.title = "Learning curves: " + data.name});
   FitOptions fit{.epochs = a.epochs, .batch_size = a.batch_size, .verbose = a.verbose, .seed = a.seed,
-                 .callbacks = {&csv}};
+                 .callbacks = {&csv, &curves}};
   if (a.validation_size > 0) fit.validation_data = ValidationData{x_valid, y_valid};
   model.fit(x_train, y_train, fit);
 
   if (a.verbose) std::cout << "Evaluating on the " << data.test.images.dim(0) << " test images\n";
   Logs test = model.evaluate(data.test.images, data.test.labels, {.verbose = a.verbose ? 1 : 0});
   model.save(out);
-  std::printf("Test loss: %.4f - test accuracy: %.4f\nSaved the model to %s\n", test.at("loss"),
-              test.at("accuracy"), out.string().c_str());
+  std::printf("Test loss: %.4f - test accuracy: %.4f\nSaved the model to %s (learning curves: %s)\n",
+              test.at("loss"), test.at("accuracy"), out.string().c_str(), (out / "curves.png").c_str());
 }
 
 }  // namespace

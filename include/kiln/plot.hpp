@@ -1,0 +1,71 @@
+// Pictures of what training did: learning curves, grids of images and confusion matrices,
+// drawn with cairo in matplotlib's default look. The file name's extension picks the format:
+// .png, .svg or .pdf. Files are written whole or not at all (a temporary file, then a rename);
+// a bad argument or a missing folder throws before anything is drawn.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kiln/callbacks.hpp"
+#include "kiln/report.hpp"
+#include "kiln/tensor.hpp"
+
+namespace kiln::plot {
+
+// A rectangle in the picture, in pixels from its top-left corner.
+struct Rect {
+  double x = 0, y = 0, width = 0, height = 0;
+};
+
+struct CurvesOptions {
+  std::string title = "Learning curves";
+  std::optional<std::pair<double, double>> ylim;  // default: the data's range plus 5% margins
+  int width = 800, height = 500;                  // the tutorial's figsize=(8, 5) at 100 dpi
+};
+
+// One line per history column against the epoch, with a grid, a legend, axis labels and a
+// title: what pd.DataFrame(history.history).plot() shows. Columns are drawn loss first, then
+// the other metrics, then their val_ versions. Returns the plot area (inside the axes).
+Rect learning_curves(const History& history, const std::filesystem::path& path, const CurvesOptions& options = {});
+
+struct GridOptions {
+  int scale = 4;           // each image pixel becomes scale x scale picture pixels
+  int64_t columns = 0;     // images per row; 0: as square a grid as fits
+  std::string cmap = "gray";  // "gray" (0 black), "binary" (0 white) or "viridis"
+  std::string title;
+};
+
+// Images (N, H, W) or (N, H, W, C) with C 1 or 3, uint8, in a grid, scaled up by nearest
+// neighbour so pixels stay crisp, each with its caption underneath ("\n" starts a new line).
+// captions: one per image, or none. Returns where each image landed.
+std::vector<Rect> image_grid(const ByteTensor& images, const std::vector<std::string>& captions,
+                             const std::filesystem::path& path, const GridOptions& options = {});
+
+struct ConfusionOptions {
+  std::string title = "Confusion matrix";
+};
+
+// The counts in a grid of cells shaded by their share of the row (true class), with the class
+// names on both axes (predicted across, true down). Returns the area of the cells.
+Rect confusion_matrix(const ConfusionMatrix& cm, const std::vector<std::string>& class_names,
+                      const std::filesystem::path& path, const ConfusionOptions& options = {});
+
+// A callback that redraws the learning curves at the end of every epoch, so a picture viewer
+// shows the run as it goes.
+class LearningCurvesPlotter : public Callback {
+ public:
+  explicit LearningCurvesPlotter(std::filesystem::path path, CurvesOptions options = {});
+  void on_train_begin(const Logs& logs) override;
+  void on_epoch_end(int epoch, const Logs& logs) override;
+
+ private:
+  std::filesystem::path path_;
+  CurvesOptions options_;
+  History history_;
+};
+
+}  // namespace kiln::plot

@@ -2,7 +2,7 @@
 # End-to-end tests of the kiln command-line tool: train a small run, then evaluate, predict and
 # summarize the saved model, and check the errors people will meet. Usage: cli_test.sh PATH/TO/kiln
 set -u
-KILN=$1
+KILN=$(realpath "$1")
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 failures=0
@@ -84,6 +84,53 @@ echo '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense",
 err=$("$KILN" train --model "$WORK/bad.json" --epochs 1 2>&1)
 check "train explains an architecture without input shape" contains "$err" "no input shape"
 
+# Pictures. png_size FILE prints "WIDTHxHEIGHT" from the PNG header (empty if not a PNG).
+png_size() {
+  python3 -c 'import struct,sys
+d = open(sys.argv[1], "rb").read(24)
+print("%dx%d" % struct.unpack(">II", d[16:24]) if d[:8] == b"\x89PNG\r\n\x1a\n" else "")' "$1" 2>/dev/null
+}
+check "train draws curves.png" test "$(png_size "$WORK/model/curves.png")" = "800x500"
+out=$(cd "$WORK" && "$KILN" show --index 5 2>&1)
+check "show writes one image, scaled 10x" test "$(png_size "$WORK/fashion-mnist-train-5.png")" = "300x323"
+check "show says what it wrote" contains "$out" "Wrote fashion-mnist-train-5.png"
+"$KILN" show --split test --indices 0:25 --scale 2 --cmap viridis --output "$WORK/grid.png" >/dev/null
+check "show draws a 5x5 grid" matches "$(png_size "$WORK/grid.png")" '^[0-9]{3}x[0-9]{3}$'
+"$KILN" show --indices 0:3 --output "$WORK/grid.svg" >/dev/null
+check "show writes SVG" contains "$(head -c 200 "$WORK/grid.svg")" "<svg"
+err=$("$KILN" show --index 60000 --output "$WORK/past.png" 2>&1); rc=$?
+check "show rejects an index past the end (exit $rc)" test $rc -ne 0
+check "show explains the index range" contains "$err" "--index 60000, past the end (fashion-mnist's train split has 60000 images: indices 0 to 59999)"
+check "show writes nothing on error" test ! -e "$WORK/past.png"
+err=$("$KILN" show --indices 5:2 2>&1)
+check "show rejects an empty range" contains "$err" "--indices 5:2 selects no images"
+err=$("$KILN" show --indices abc 2>&1)
+check "show explains the range syntax" contains "$err" "--indices expects FIRST:END"
+err=$("$KILN" show --index 1 --output "$WORK/missing/x.png" 2>&1)
+check "show names a missing folder" contains "$err" "the folder '$WORK/missing' does not exist"
+out=$("$KILN" plot "$WORK/model/history.csv" --output "$WORK/curves.pdf" --ylim 0:1 2>&1)
+check "plot writes PDF" test "$(head -c 5 "$WORK/curves.pdf")" = "%PDF-"
+"$KILN" plot "$WORK/model/history.csv" >/dev/null
+check "plot defaults to curves.png beside the CSV" test "$(png_size "$WORK/model/curves.png")" = "800x500"
+printf 'epoch,loss,accuracy\n0,0.5,0.8\n1,0.4\n' >"$WORK/short.csv"
+err=$("$KILN" plot "$WORK/short.csv" --output "$WORK/short.png" 2>&1); rc=$?
+check "plot rejects a missing column (exit $rc)" test $rc -ne 0
+check "plot names the missing column" contains "$err" "line 3 is missing the 'accuracy' column"
+check "plot writes nothing on error" test ! -e "$WORK/short.png"
+printf 'epoch,loss\n0,zero\n' >"$WORK/word.csv"
+err=$("$KILN" plot "$WORK/word.csv" --output "$WORK/word.png" 2>&1)
+check "plot names a non-number" contains "$err" "column 'loss': 'zero' is not a number"
+err=$("$KILN" plot "$WORK/model/history.csv" --ylim 1:0 2>&1)
+check "plot rejects a reversed ylim" contains "$err" "--ylim expects LOW:HIGH with LOW < HIGH"
+rep=$("$KILN" evaluate "$WORK/model" --report 2>&1)
+check "evaluate --report prints the per-class table" matches "$rep" '^ +T-shirt/top +0\.[0-9]{2} +[01]\.[0-9]{2} +[01]\.[0-9]{2} +1000$'
+check "evaluate --report prints the averages" matches "$rep" '^weighted avg +0\.[0-9]{2} +0\.[0-9]{2} +0\.[0-9]{2} +10000$'
+check "evaluate --report draws confusion.png" matches "$(png_size "$WORK/model/confusion.png")" '^[0-9]{3}x[0-9]{3}$'
+check "evaluate --report draws mistakes.png" matches "$(png_size "$WORK/model/mistakes.png")" '^[0-9]{3}x[0-9]{3}$'
+rj=$("$KILN" evaluate "$WORK/model" --report --json --report-dir "$WORK" --mistakes 4)
+check "evaluate --report --json adds per-class scores" matches "$rj" '"classes":\{"T-shirt/top":\{"precision":[0-9.e-]+,"recall":'
+check "evaluate --report-dir" test -s "$WORK/mistakes.png"
+
 # Errors for people.
 err=$("$KILN" evaluate "$WORK/nowhere" 2>&1); rc=$?
 check "evaluate on a missing folder fails" test $rc -ne 0
@@ -92,7 +139,7 @@ err=$("$KILN" train --dataset cifar99 --epochs 1 2>&1)
 check "train names an unknown dataset" contains "$err" "unknown dataset 'cifar99'"
 err=$("$KILN" train --batch-size 0 2>&1); rc=$?
 check "train rejects batch size 0" test $rc -ne 0
-for sub in train evaluate predict summary; do
+for sub in train evaluate predict summary show plot; do
   help=$("$KILN" "$sub" --help 2>&1)
   check "$sub --help" contains "$help" "Usage"
 done

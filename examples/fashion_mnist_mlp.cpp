@@ -17,7 +17,9 @@ int main() {
   Tensor X_test = test.images.astype<float>() / 255.0f;
   ByteTensor y_valid = train.labels.slice(0, 5000);
   ByteTensor y_train = train.labels.slice(5000, 60000);
-  std::cout << "First training label: " << class_names[y_train[0]] << "\n";
+  // Look at an image: the first training image, scaled up, ink on paper (cmap="binary").
+  plot::image_grid(train.images.slice(5000, 5001), {class_names[y_train[0]]}, "first_image.png",
+                   {.scale = 10, .cmap = "binary"});
 
   // 3. Build the model.
   utils::set_random_seed(42);
@@ -38,10 +40,17 @@ int main() {
   History history = model.fit(X_train, y_train,
                               {.epochs = 30, .validation_data = ValidationData{X_valid, y_valid}});
   std::cout << "final val_accuracy: " << history.history["val_accuracy"].back() << "\n";
+  // The learning curves, as pd.DataFrame(history.history).plot() with set_ylim(0, 1).
+  plot::learning_curves(history, "learning_curves.png", {.ylim = std::pair{0.0, 1.0}});
 
   // 6. Evaluate on the test set, save, load back and predict.
   Logs results = model.evaluate(X_test, test.labels);
   std::cout << "test accuracy: " << results.at("accuracy") << "\n";
+  // Where it goes wrong: per-class scores and the confusion matrix.
+  std::vector<int32_t> truth(test.labels.data(), test.labels.data() + test.labels.size());
+  ConfusionMatrix cm = confusion_matrix(truth, argmax_rows(model.predict(X_test)), 10);
+  std::cout << classification_report(cm, class_names);
+  plot::confusion_matrix(cm, class_names, "confusion.png");
   model.class_names = class_names;
   model.preprocessing.rescale = 1.0 / 255.0;
   model.save("fashion_mnist_mlp");

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "kiln/error.hpp"
+#include "kiln/metrics.hpp"
 
 namespace kiln {
 
@@ -33,10 +34,7 @@ std::vector<int32_t> argmax_rows(const Tensor& scores) {
   if (scores.rank() != 2) throw ShapeError("argmax_rows: expected (N, classes) scores, received " + shape_str(scores.shape()));
   int64_t n = scores.dim(0), c = scores.dim(1);
   std::vector<int32_t> out(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    const float* row = scores.data() + i * c;
-    out[i] = static_cast<int32_t>(std::max_element(row, row + c) - row);
-  }
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<int32_t>(metrics::argmax(scores.data() + i * c, c));
   return out;
 }
 

@@ -127,15 +127,16 @@ Rect learning_curves(const History& history, const std::filesystem::path& path, 
   canvas.text("Value", 12, area.y + area.height / 2, kLabelSize, 0.5, 0, 90);
   canvas.text(options.title, area.x + area.width / 2, 12, kTitleSize, 0.5, 0);
 
-  // The legend goes in the corner its box covers the fewest data points in (matplotlib's "best").
+  // The legend goes where its box covers the fewest points of the lines (matplotlib's "best"):
+  // the corners first, then the middles of the sides, then the centre.
   double name_w = 0;
   for (const auto& c : columns) name_w = std::max(name_w, text_width(c, kTextSize));
   double row_h = 20, box_w = 10 + 28 + 8 + name_w + 10, box_h = row_h * columns.size() + 8;
   Rect best;
   size_t fewest = SIZE_MAX;
-  for (int corner = 0; corner < 4; ++corner) {
-    Rect box{corner == 0 || corner == 3 ? area.x + area.width - box_w - 8 : area.x + 8,
-             corner < 2 ? area.y + 8 : area.y + area.height - box_h - 8, box_w, box_h};
+  const double spots[][2] = {{1, 0}, {0, 0}, {0, 1}, {1, 1}, {1, 0.5}, {0, 0.5}, {0.5, 1}, {0.5, 0}, {0.5, 0.5}};
+  for (const auto& [fx, fy] : spots) {
+    Rect box{area.x + 8 + fx * (area.width - box_w - 16), area.y + 8 + fy * (area.height - box_h - 16), box_w, box_h};
     size_t inside = 0;
     for (const auto& c : columns) {
       const auto& v = history.history.at(c);

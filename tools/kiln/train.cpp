@@ -89,8 +89,9 @@ void run(const TrainArgs& a) {
   if (a.verbose) std::cout << "Evaluating on the " << data.test.images.dim(0) << " test images\n";
   Logs test = model.evaluate(data.test.images, data.test.labels, {.verbose = a.verbose ? 1 : 0});
   model.save(out);
-  std::printf("Test loss: %.4f - test accuracy: %.4f\nSaved the model to %s (learning curves: %s)\n",
-              test.at("loss"), test.at("accuracy"), out.string().c_str(), (out / "curves.png").c_str());
+  std::printf("Test loss: %.4f - test accuracy: %.4f\nSaved the model to %s\n", test.at("loss"), test.at("accuracy"),
+              out.string().c_str());
+  if (a.epochs > 0) std::printf("Learning curves: %s\n", (out / "curves.png").c_str());
 }
 
 }  // namespace

@@ -120,6 +120,10 @@ TEST(Plot, SvgAndPdfComeFromTheSameDrawing) {
   EXPECT_NE(svg.find("<svg"), std::string::npos);
   EXPECT_NE(svg.find("width=\"800"), std::string::npos);
   EXPECT_EQ(pdf.rfind("%PDF-", 0), 0u);
+  // Images go into SVG already scaled up, so viewers cannot blur them.
+  plot::image_grid(ByteTensor({2, 28, 28}), {}, dir / "g.svg", {.scale = 3});
+  EXPECT_NE(io::read_file(dir / "g.svg").find("<image id=\"image"), std::string::npos);
+  EXPECT_NE(io::read_file(dir / "g.svg").find("width=\"84\" height=\"84\""), std::string::npos);
 }
 
 TEST(Plot, ConfusionMatrixAndReport) {

@@ -38,20 +38,24 @@ std::vector<std::string> lines_of(const std::string& caption) {
   return out;
 }
 
-// One image as a cairo surface, one surface pixel per image pixel.
-cairo_surface_t* image_surface(const ByteTensor& images, int64_t index, const std::string& cmap) {
+// One image as a cairo surface already scaled up, each image pixel a scale x scale block: drawn
+// at 1:1, it stays crisp in every format (SVG and PDF viewers smooth a small image stretched
+// by the drawing, whatever filter it asks for).
+cairo_surface_t* image_surface(const ByteTensor& images, int64_t index, const std::string& cmap, int scale) {
   int64_t h = images.dim(1), w = images.dim(2), c = images.rank() == 4 ? images.dim(3) : 1;
-  cairo_surface_t* s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, static_cast<int>(w), static_cast<int>(h));
+  cairo_surface_t* s =
+      cairo_image_surface_create(CAIRO_FORMAT_RGB24, static_cast<int>(w * scale), static_cast<int>(h * scale));
   cairo_surface_flush(s);
   unsigned char* data = cairo_image_surface_get_data(s);
   int stride = cairo_image_surface_get_stride(s);
   const uint8_t* src = images.data() + index * h * w * c;
-  for (int64_t y = 0; y < h; ++y)
-    for (int64_t x = 0; x < w; ++x) {
-      const uint8_t* p = src + (y * w + x) * c;
-      uint32_t color = c == 3 ? (uint32_t(p[0]) << 16 | uint32_t(p[1]) << 8 | p[2]) : map_color(cmap, p[0]);
-      *reinterpret_cast<uint32_t*>(data + y * stride + x * 4) = color;
+  for (int64_t y = 0; y < h * scale; ++y) {
+    auto* row = reinterpret_cast<uint32_t*>(data + y * stride);
+    for (int64_t x = 0; x < w * scale; ++x) {
+      const uint8_t* p = src + ((y / scale) * w + x / scale) * c;
+      row[x] = c == 3 ? (uint32_t(p[0]) << 16 | uint32_t(p[1]) << 8 | p[2]) : map_color(cmap, p[0]);
     }
+  }
   cairo_surface_mark_dirty(s);
   return s;
 }
@@ -104,15 +108,11 @@ std::vector<Rect> image_grid(const ByteTensor& images, const std::vector<std::st
     int64_t cx = pad + (i % cols) * (cell_w + pad), cy = pad + title_h + (i / cols) * (cell_h + pad);
     Rect r{static_cast<double>(cx + (cell_w - img_w) / 2), static_cast<double>(cy), static_cast<double>(img_w),
            static_cast<double>(img_h)};
-    cairo_surface_t* img = image_surface(images, i, options.cmap);
-    cairo_save(cr);
-    cairo_translate(cr, r.x, r.y);
-    cairo_scale(cr, options.scale, options.scale);
-    cairo_set_source_surface(cr, img, 0, 0);
+    cairo_surface_t* img = image_surface(images, i, options.cmap, options.scale);
+    cairo_set_source_surface(cr, img, r.x, r.y);
     cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
-    cairo_rectangle(cr, 0, 0, static_cast<double>(images.dim(2)), static_cast<double>(images.dim(1)));
+    cairo_rectangle(cr, r.x, r.y, r.width, r.height);
     cairo_fill(cr);
-    cairo_restore(cr);
     cairo_surface_destroy(img);
     placed.push_back(r);
     if (captions.empty()) continue;

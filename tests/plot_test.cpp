@@ -109,6 +109,11 @@ TEST(Plot, LearningCurvesLieWhereTheDataSays) {
     EXPECT_TRUE(color_near(img, px(e), py(e / 10), 2, kOrange)) << "accuracy at epoch " << e;
   }
   EXPECT_FALSE(color_near(img, px(1), py(0.5), 4, kOrange));
+
+  // One epoch is a dot in the middle.
+  area = plot::learning_curves(History{{0}, {{"loss", {0.5}}}}, dir / "one.png", opts);
+  img = decode(dir / "one.png");
+  EXPECT_TRUE(color_near(img, area.x + area.width / 2, area.y + area.height / 2, 1, kBlue));
 }
 
 TEST(Plot, SvgAndPdfComeFromTheSameDrawing) {

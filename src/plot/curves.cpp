@@ -63,7 +63,7 @@ Rect learning_curves(const History& history, const std::filesystem::path& path, 
   for (size_t i = 0; i < n; ++i) xr.add(x_of(i));
   for (const auto& [_, values] : history.history)
     for (double v : values) yr.add(v);
-  Range xs = xr.padded(1.0), ys = options.ylim ? Range{options.ylim->first, options.ylim->second} : yr.padded(0.5);
+  Range xs = xr.padded(0.5), ys = options.ylim ? Range{options.ylim->first, options.ylim->second} : yr.padded(0.5);
   std::vector<double> xt = nice_ticks(xs.lo, xs.hi, 8, true), yt = nice_ticks(ys.lo, ys.hi, 8);
   std::vector<std::string> xl = tick_labels(xt), yl = tick_labels(yt);
 
@@ -104,9 +104,12 @@ Rect learning_curves(const History& history, const std::filesystem::path& path, 
       else
         cairo_move_to(cr, px(x_of(i)), py(values[i]));
       drawing = true;
-      if (n == 1) cairo_arc(cr, px(x_of(i)), py(values[i]), 3.0, 0, 2 * M_PI);
     }
     cairo_stroke(cr);
+    if (n == 1 && std::isfinite(values[0])) {  // one epoch: a dot, as there is no line yet
+      cairo_arc(cr, px(x_of(0)), py(values[0]), 3.5, 0, 2 * M_PI);
+      cairo_fill(cr);
+    }
   }
   cairo_restore(cr);
 

@@ -33,7 +33,8 @@ void run(const PlotArgs& a) {
   std::filesystem::path output = a.output.empty() ? std::filesystem::path(a.csv).parent_path() / "curves.png"
                                                   : std::filesystem::path(a.output);
   plot::learning_curves(history, output, options);
-  std::cout << "Wrote " << output.string() << " (" << history.epoch.size() << " epochs)\n";
+  size_t n = history.epoch.size();
+  std::cout << "Wrote " << output.string() << " (" << n << (n == 1 ? " epoch" : " epochs") << ")\n";
 }
 
 }  // namespace

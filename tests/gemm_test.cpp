@@ -15,7 +15,9 @@ struct Case {
 TEST(Gemm, EverySupportedIsaMatchesTheReference) {
   const Case cases[] = {{false, false, 32, 300, 784}, {true, false, 784, 300, 32}, {false, true, 32, 784, 300},
                         {false, false, 1, 1, 1},      {false, false, 7, 13, 5},    {true, true, 9, 33, 17},
-                        {false, true, 17, 65, 600},   {true, false, 3, 10, 1030},  {false, false, 50, 10, 100}};
+                        {false, true, 17, 65, 600},   {true, false, 3, 10, 1030},  {false, false, 50, 10, 100},
+                        // right edges 4, 8 and 12 columns wide, read in place
+                        {false, false, 9, 100, 33},   {true, false, 13, 24, 7},    {false, false, 6, 28, 3}};
   for (auto isa : cpu::supported_isas())
     for (const auto& c : cases)
       for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, {1.0f, 1.0f}, {-0.25f, 1.0f}, {2.0f, 0.0f}}) {

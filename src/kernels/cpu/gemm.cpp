@@ -40,31 +40,30 @@ struct VecOf<4> {
 
 // c (MR,NR) tile = beta * c + alpha * a (MR,K) · b (K,NR, row stride ldb), where a's element (i, k)
 // is a[i * a_rs + k * a_ks]: A is read in place, row-major or transposed, never packed. Only
-// the first rows x cols of the tile are stored. NR is two vectors wide.
-template <int MR, int W>
+// the first rows x cols of the tile are stored. NR is NV vectors of W floats: two in the body of
+// a product, one at a ragged right edge.
+template <int MR, int W, int NV>
 KILN_INLINE void micro_kernel(int64_t K, const float* a, int64_t a_rs, int64_t a_ks, const float* b,
                               int64_t ldb, float alpha, float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
   using V = typename VecOf<W>::type;
-  constexpr int NR = 2 * W;
-  V acc[MR][2] = {};
+  constexpr int NR = NV * W;
+  V acc[MR][NV] = {};
   const float* ar[MR];
   for (int i = 0; i < MR; ++i) ar[i] = a + i * a_rs;
   // Unrolled by 4: measured 15% faster on tall products (1000x784 . 784x300), neutral elsewhere.
 #pragma GCC unroll 4
   for (int64_t k = 0; k < K; ++k) {
-    V b0 = *reinterpret_cast<const V*>(b + k * ldb);
-    V b1 = *reinterpret_cast<const V*>(b + k * ldb + W);
+    V bv[NV];
+    for (int j = 0; j < NV; ++j) bv[j] = *reinterpret_cast<const V*>(b + k * ldb + j * W);
     for (int i = 0; i < MR; ++i) {
       float ai = ar[i][k * a_ks];
-      acc[i][0] += ai * b0;
-      acc[i][1] += ai * b1;
+      for (int j = 0; j < NV; ++j) acc[i][j] += ai * bv[j];
     }
   }
   if (rows == MR && cols == NR) {
     for (int i = 0; i < MR; ++i) {
       V* row = reinterpret_cast<V*>(c + i * ldc);
-      row[0] = beta != 0.0f ? row[0] + alpha * acc[i][0] : alpha * acc[i][0];
-      row[1] = beta != 0.0f ? row[1] + alpha * acc[i][1] : alpha * acc[i][1];
+      for (int j = 0; j < NV; ++j) row[j] = beta != 0.0f ? row[j] + alpha * acc[i][j] : alpha * acc[i][j];
     }
     return;
   }
@@ -77,19 +76,19 @@ KILN_INLINE void micro_kernel(int64_t K, const float* a, int64_t a_rs, int64_t a
 
 // The micro-kernel for a block of `rows` <= MR rows: a tile only as tall as needed, so a
 // batch of one costs one row of work, not MR.
-template <int MR, int W>
+template <int MR, int W, int NV = 2>
 KILN_INLINE void micro_kernel_rows(int64_t K, const float* a, int64_t a_rs, int64_t a_ks, const float* b,
                                    int64_t ldb, float alpha, float beta, float* c, int64_t ldc, int64_t rows,
                                    int64_t cols) {
   if constexpr (MR > 1) {
     if (rows < MR)
-      return micro_kernel_rows<MR - 1, W>(K, a, a_rs, a_ks, b, ldb, alpha, beta, c, ldc, rows, cols);
+      return micro_kernel_rows<MR - 1, W, NV>(K, a, a_rs, a_ks, b, ldb, alpha, beta, c, ldc, rows, cols);
   }
-  micro_kernel<MR, W>(K, a, a_rs, a_ks, b, ldb, alpha, beta, c, ldc, rows, cols);
+  micro_kernel<MR, W, NV>(K, a, a_rs, a_ks, b, ldb, alpha, beta, c, ldc, rows, cols);
 }
 
 // Packs columns [n0, n0+NR) x depth [k0, k0+kc) of op(B) into dst (kc, NR), zero-padding
-// columns >= N: for a transposed B, or a ragged right edge.
+// columns >= N: for a transposed B, or a ragged right edge that is not a multiple of 4 wide.
 template <int NR>
 KILN_INLINE void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t N, int64_t n0, int64_t k0,
                         int64_t kc, float* dst) {
@@ -122,6 +121,27 @@ struct Args {
   int64_t ldc;
 };
 
+// The ragged right edge of a row-major B, cols < 2W columns from n0 (a multiple of 4), for row
+// blocks [first, last), read in place: a vector of W columns if there are that many, then
+// narrower vectors down to 4 columns. (Packing the edge cost as much as a tenth of a product.)
+template <int MR, int W>
+KILN_INLINE void ragged_edge(const Args& g, int64_t first, int64_t last, int64_t n0, int64_t cols, int64_t k0,
+                             int64_t kc, float beta) {
+  const int64_t a_rs = g.trans_a ? 1 : g.lda, a_ks = g.trans_a ? g.lda : 1;
+  if (cols >= W) {
+    for (int64_t r = first; r < last; ++r) {
+      int64_t m0 = r * MR;
+      micro_kernel_rows<MR, W, 1>(kc, g.A + m0 * a_rs + k0 * a_ks, a_rs, a_ks, g.B + k0 * g.ldb + n0, g.ldb,
+                                  g.alpha, beta, g.C + m0 * g.ldc + n0, g.ldc, std::min<int64_t>(MR, g.M - m0), W);
+    }
+    n0 += W;
+    cols -= W;
+  }
+  if constexpr (W > 4) {
+    if (cols > 0) ragged_edge<MR, W / 2>(g, first, last, n0, cols, k0, kc, beta);
+  }
+}
+
 // The part of C in row blocks [row_first, row_last) and column panels [col_first, col_last),
 // with scratch for one packed panel of B (pb). Rows go in chunks of MC_BLOCKS row blocks so that
 // a chunk of A stays in L2 while every column panel streams past it.
@@ -137,6 +157,10 @@ KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, 
       int64_t chunk_end = std::min(row_last, chunk + MC_BLOCKS);
       for (int64_t cb = col_first; cb < col_last; ++cb) {
         int64_t n0 = cb * NR, cols = std::min<int64_t>(NR, g.N - n0);
+        if (!g.trans_b && cols < NR && cols % 4 == 0) {
+          ragged_edge<MR, W>(g, chunk, chunk_end, n0, cols, k0, kc, pass_beta);
+          continue;
+        }
         const float* b = g.B + k0 * g.ldb + n0;
         int64_t b_stride = g.ldb;
         if (g.trans_b || cols < NR) {

@@ -171,8 +171,8 @@ void Sequential::apply_gradients() {
 
 void Sequential::train_step(const Tensor& x, const int32_t* labels) {
   float lr = optimizer_ ? optimizer_->plain_sgd_learning_rate() : 0.0f;
-  bool fused = lr > 0.0f && grads_clear_ &&
-               std::all_of(layers_.begin(), layers_.end(), [](const LayerRef& l) { return l->applies_sgd_in_backward(); });
+  auto applies_sgd = [](const LayerRef& l) { return l->applies_sgd_in_backward(); };
+  bool fused = lr > 0.0f && grads_clear_ && std::all_of(layers_.begin(), layers_.end(), applies_sgd);
   if (!fused) {
     backward(x, labels);
     apply_gradients();

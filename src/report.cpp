@@ -23,18 +23,21 @@ ConfusionMatrix confusion_matrix(std::span<const int32_t> truth, std::span<const
   for (size_t i = 0; i < truth.size(); ++i) {
     for (int32_t label : {truth[i], predicted[i]})
       if (label < 0 || label >= classes)
-        throw ValueError("confusion_matrix: label " + std::to_string(label) + " at index " + std::to_string(i) +
-                         " is outside [0, " + std::to_string(classes) + ")");
+        throw ValueError("confusion_matrix: label " + std::to_string(label) + " at index " +
+                         std::to_string(i) + " is outside [0, " + std::to_string(classes) + ")");
     ++cm.counts[truth[i] * classes + predicted[i]];
   }
   return cm;
 }
 
 std::vector<int32_t> argmax_rows(const Tensor& scores) {
-  if (scores.rank() != 2) throw ShapeError("argmax_rows: expected (N, classes) scores, received " + shape_str(scores.shape()));
+  if (scores.rank() != 2)
+    throw ShapeError("argmax_rows: expected (N, classes) scores, received " +
+                     shape_str(scores.shape()));
   int64_t n = scores.dim(0), c = scores.dim(1);
   std::vector<int32_t> out(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<int32_t>(metrics::argmax(scores.data() + i * c, c));
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = static_cast<int32_t>(metrics::argmax(scores.data() + i * c, c));
   return out;
 }
 
@@ -55,10 +58,11 @@ std::vector<ClassScores> class_scores(const ConfusionMatrix& cm) {
   return out;
 }
 
-std::string classification_report(const ConfusionMatrix& cm, const std::vector<std::string>& names, int digits) {
+std::string classification_report(const ConfusionMatrix& cm, const std::vector<std::string>& names,
+                                  int digits) {
   if (!names.empty() && static_cast<int64_t>(names.size()) != cm.classes)
-    throw ValueError("classification_report: " + std::to_string(names.size()) + " class names for " +
-                     std::to_string(cm.classes) + " classes");
+    throw ValueError("classification_report: " + std::to_string(names.size()) +
+                     " class names for " + std::to_string(cm.classes) + " classes");
   auto name_of = [&](int64_t k) { return names.empty() ? std::to_string(k) : names[k]; };
   size_t width = std::string("weighted avg").size();
   for (int64_t k = 0; k < cm.classes; ++k) width = std::max(width, name_of(k).size());
@@ -71,13 +75,14 @@ std::string classification_report(const ConfusionMatrix& cm, const std::vector<s
       if (i < 3 - count)
         n += std::snprintf(line + n, sizeof line - n, " %*s", col, "");
       else
-        n += std::snprintf(line + n, sizeof line - n, " %*.*f", col, digits, values[i - (3 - count)]);
+        n += std::snprintf(line + n, sizeof line - n, " %*.*f", col, digits,
+                           values[i - (3 - count)]);
     }
     std::snprintf(line + n, sizeof line - n, " %*lld\n", col, static_cast<long long>(support));
     out += line;
   };
-  std::snprintf(line, sizeof line, "%*s %*s %*s %*s %*s\n\n", static_cast<int>(width), "", col, "precision", col,
-                "recall", col, "f1-score", col, "support");
+  std::snprintf(line, sizeof line, "%*s %*s %*s %*s %*s\n\n", static_cast<int>(width), "", col,
+                "precision", col, "recall", col, "f1-score", col, "support");
   out += line;
   auto scores = class_scores(cm);
   double macro[3] = {}, weighted[3] = {};
@@ -88,7 +93,8 @@ std::string classification_report(const ConfusionMatrix& cm, const std::vector<s
     row(name_of(k), v, 3, s.support);
     for (int i = 0; i < 3; ++i) {
       macro[i] += v[i] / static_cast<double>(cm.classes);
-      weighted[i] += total ? v[i] * static_cast<double>(s.support) / static_cast<double>(total) : 0.0;
+      weighted[i] +=
+          total ? v[i] * static_cast<double>(s.support) / static_cast<double>(total) : 0.0;
     }
     correct += cm(k, k);
   }

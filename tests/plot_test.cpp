@@ -51,11 +51,12 @@ bool color_near(const Rgba& img, double x, double y, int radius, uint32_t rgb) {
 constexpr uint32_t kBlue = 0x1f77b4, kOrange = 0xff7f0e;
 
 TEST(Plot, ImageGridCellsHoldTheDatasetImages) {
-  ByteTensor images = datasets::read_idx(fs::path(KILN_FASHION_DIR) / "t10k-images-idx3-ubyte.gz").slice(0, 7);
+  ByteTensor images =
+      datasets::read_idx(fs::path(KILN_FASHION_DIR) / "t10k-images-idx3-ubyte.gz").slice(0, 7);
   testing::TempDir dir;
   for (std::string cmap : {"gray", "binary"}) {
-    auto cells = plot::image_grid(images, {"a", "b", "c", "d", "e", "f", "g\nsecond line"}, dir / "grid.png",
-                                  {.scale = 3, .cmap = cmap});
+    auto cells = plot::image_grid(images, {"a", "b", "c", "d", "e", "f", "g\nsecond line"},
+                                  dir / "grid.png", {.scale = 3, .cmap = cmap});
     ASSERT_EQ(cells.size(), 7u);
     Rgba img = decode(dir / "grid.png");
     for (int64_t i = 0; i < 7; ++i) {
@@ -95,7 +96,8 @@ TEST(Plot, LearningCurvesLieWhereTheDataSays) {
   auto py = [&](double v) { return area.y + (1 - v) * area.height; };
   EXPECT_TRUE(color_near(img, px(0), py(1), 2, kBlue)) << "top-left";
   EXPECT_TRUE(color_near(img, px(10), py(0), 2, kBlue)) << "bottom-right";
-  for (double e : {2.5, 5.0, 7.5}) EXPECT_TRUE(color_near(img, px(e), py(1 - e / 10), 2, kBlue)) << e;
+  for (double e : {2.5, 5.0, 7.5})
+    EXPECT_TRUE(color_near(img, px(e), py(1 - e / 10), 2, kBlue)) << e;
   // Off the line (above and below it) the plot is background.
   EXPECT_FALSE(color_near(img, px(8), py(0.8), 4, kBlue));
   EXPECT_FALSE(color_near(img, px(2), py(0.2), 4, kBlue));
@@ -146,9 +148,12 @@ TEST(Plot, ConfusionMatrixAndReport) {
   EXPECT_DOUBLE_EQ(s[1].f1, 0.8);
   EXPECT_EQ(s[2].support, 4);
   std::string report = classification_report(cm, {"cat", "dog", "bird"});
-  EXPECT_NE(report.find("    precision    recall  f1-score   support"), std::string::npos) << report;
-  EXPECT_NE(report.find("         dog      0.67      1.00      0.80         2"), std::string::npos) << report;
-  EXPECT_NE(report.find("    accuracy                          0.78         9"), std::string::npos) << report;
+  EXPECT_NE(report.find("    precision    recall  f1-score   support"), std::string::npos)
+      << report;
+  EXPECT_NE(report.find("         dog      0.67      1.00      0.80         2"), std::string::npos)
+      << report;
+  EXPECT_NE(report.find("    accuracy                          0.78         9"), std::string::npos)
+      << report;
   std::vector<int32_t> two = {0, 1}, out_of_range = {0, 3};
   EXPECT_THROW(confusion_matrix(truth, two, 3), ValueError);
   EXPECT_THROW(confusion_matrix(out_of_range, two, 3), ValueError);
@@ -171,15 +176,19 @@ TEST(Plot, BadInputThrowsAndWritesNothing) {
   EXPECT_THROW(plot::learning_curves(h, dir / "curves.jpg"), ValueError);
   EXPECT_THROW(plot::learning_curves(h, dir / "no-such-folder" / "curves.png"), IoError);
   EXPECT_THROW(plot::learning_curves(History{}, dir / "empty.png"), ValueError);
-  EXPECT_THROW(plot::learning_curves(History{{0, 1}, {{"loss", {1.0}}}}, dir / "ragged.png"), ValueError);
-  EXPECT_THROW(plot::learning_curves(h, dir / "ylim.png", {.ylim = std::pair{1.0, 0.0}}), ValueError);
+  EXPECT_THROW(plot::learning_curves(History{{0, 1}, {{"loss", {1.0}}}}, dir / "ragged.png"),
+               ValueError);
+  EXPECT_THROW(plot::learning_curves(h, dir / "ylim.png", {.ylim = std::pair{1.0, 0.0}}),
+               ValueError);
   ByteTensor images({2, 4, 4});
   EXPECT_THROW(plot::image_grid(images, {"only one"}, dir / "grid.png"), ValueError);
   EXPECT_THROW(plot::image_grid(images, {}, dir / "grid.png", {.cmap = "jet"}), ValueError);
   EXPECT_THROW(plot::image_grid(ByteTensor({2, 4}), {}, dir / "grid.png"), ShapeError);
-  EXPECT_THROW(plot::image_grid(ByteTensor({4000, 28, 28}), {}, dir / "grid.png", {.scale = 64}), ValueError);
+  EXPECT_THROW(plot::image_grid(ByteTensor({4000, 28, 28}), {}, dir / "grid.png", {.scale = 64}),
+               ValueError);
   std::vector<int32_t> zero = {0};
-  EXPECT_THROW(plot::confusion_matrix(confusion_matrix(zero, zero, 2), {"one"}, dir / "cm.png"), ValueError);
+  EXPECT_THROW(plot::confusion_matrix(confusion_matrix(zero, zero, 2), {"one"}, dir / "cm.png"),
+               ValueError);
   EXPECT_TRUE(fs::is_empty(dir.path()));
 }
 

@@ -30,11 +30,12 @@ struct CurvesOptions {
 // One line per history column against the epoch, with a grid, a legend, axis labels and a
 // title: what pd.DataFrame(history.history).plot() shows. Columns are drawn loss first, then
 // the other metrics, then their val_ versions. Returns the plot area (inside the axes).
-Rect learning_curves(const History& history, const std::filesystem::path& path, const CurvesOptions& options = {});
+Rect learning_curves(const History& history, const std::filesystem::path& path,
+                     const CurvesOptions& options = {});
 
 struct GridOptions {
-  int scale = 4;           // each image pixel becomes scale x scale picture pixels
-  int64_t columns = 0;     // images per row; 0: as square a grid as fits
+  int scale = 4;              // each image pixel becomes scale x scale picture pixels
+  int64_t columns = 0;        // images per row; 0: as square a grid as fits
   std::string cmap = "gray";  // "gray" (0 black), "binary" (0 white) or "viridis"
   std::string title;
 };

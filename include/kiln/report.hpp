@@ -15,7 +15,9 @@ namespace kiln {
 struct ConfusionMatrix {
   int64_t classes = 0;
   std::vector<int64_t> counts;
-  int64_t operator()(int64_t truth, int64_t predicted) const { return counts[truth * classes + predicted]; }
+  int64_t operator()(int64_t truth, int64_t predicted) const {
+    return counts[truth * classes + predicted];
+  }
   int64_t total() const;
 };
 
@@ -35,7 +37,7 @@ std::vector<ClassScores> class_scores(const ConfusionMatrix& cm);
 
 // scikit-learn's layout: one row per class (precision, recall, f1-score, support), then
 // accuracy, macro avg and weighted avg. names: one per class (empty: the class numbers).
-std::string classification_report(const ConfusionMatrix& cm, const std::vector<std::string>& names = {},
-                                  int digits = 2);
+std::string classification_report(const ConfusionMatrix& cm,
+                                  const std::vector<std::string>& names = {}, int digits = 2);
 
 }  // namespace kiln

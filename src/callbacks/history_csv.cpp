@@ -40,15 +40,18 @@ History read_history_csv(const std::filesystem::path& path, char separator) {
   }
   while (!lines.empty() && lines.back().empty()) lines.pop_back();
   const std::string where = "history file '" + path.string() + "'";
-  if (lines.empty()) throw IoError(where + " is empty: expected a header line such as epoch,loss,accuracy");
+  if (lines.empty())
+    throw IoError(where + " is empty: expected a header line such as epoch,loss,accuracy");
   std::vector<std::string> header = split(lines[0], separator);
   if (header[0] != "epoch")
-    throw IoError(where + " starts with the column '" + header[0] + "', expected 'epoch' (the layout CSVLogger writes)");
+    throw IoError(where + " starts with the column '" + header[0] +
+                  "', expected 'epoch' (the layout CSVLogger writes)");
   if (header.size() < 2) throw IoError(where + " has no columns besides 'epoch'");
   std::set<std::string> seen;
   for (const auto& name : header)
     if (name.empty() || !seen.insert(name).second)
-      throw IoError(where + " has " + (name.empty() ? "an unnamed column" : "the column '" + name + "' twice") +
+      throw IoError(where + " has " +
+                    (name.empty() ? "an unnamed column" : "the column '" + name + "' twice") +
                     " in its header");
   if (lines.size() < 2) throw IoError(where + " has a header but no epochs");
 
@@ -58,18 +61,20 @@ History read_history_csv(const std::filesystem::path& path, char separator) {
     const std::string at = where + " line " + std::to_string(l + 1);
     std::vector<std::string> cells = split(lines[l], separator);
     if (cells.size() < header.size())
-      throw IoError(at + " is missing the '" + header[cells.size()] + "' column (" + std::to_string(cells.size()) +
-                    " cells, expected " + std::to_string(header.size()) + ": " + joined(header, separator) + ")");
+      throw IoError(at + " is missing the '" + header[cells.size()] + "' column (" +
+                    std::to_string(cells.size()) + " cells, expected " +
+                    std::to_string(header.size()) + ": " + joined(header, separator) + ")");
     if (cells.size() > header.size())
-      throw IoError(at + " has " + std::to_string(cells.size()) + " cells, expected " + std::to_string(header.size()) +
-                    " (" + joined(header, separator) + ")");
+      throw IoError(at + " has " + std::to_string(cells.size()) + " cells, expected " +
+                    std::to_string(header.size()) + " (" + joined(header, separator) + ")");
     for (size_t c = 0; c < cells.size(); ++c) {
       const std::string& cell = cells[c];
       double value = NAN;
       if (!(c > 0 && (cell.empty() || cell == "NA"))) {
         char* end = nullptr;
         value = cell.empty() ? NAN : std::strtod(cell.c_str(), &end);
-        if (cell.empty() || end != cell.c_str() + cell.size() || (c == 0 && value != std::floor(value)))
+        if (cell.empty() || end != cell.c_str() + cell.size() ||
+            (c == 0 && value != std::floor(value)))
           throw IoError(at + ", column '" + header[c] + "': '" + cell + "' is not " +
                         (c == 0 ? "an epoch number" : "a number"));
       }

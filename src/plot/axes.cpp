@@ -26,7 +26,8 @@ std::vector<double> nice_ticks(double lo, double hi, int target, bool integer) {
 std::vector<std::string> tick_labels(const std::vector<double>& ticks) {
   int decimals = 0;
   for (double t : ticks)
-    while (decimals < 6 && std::abs(t * std::pow(10.0, decimals) - std::round(t * std::pow(10.0, decimals))) > 1e-6)
+    while (decimals < 6 &&
+           std::abs(t * std::pow(10.0, decimals) - std::round(t * std::pow(10.0, decimals))) > 1e-6)
       ++decimals;
   std::vector<std::string> out;
   char buf[64];

@@ -18,7 +18,8 @@ constexpr const char* kFont = "DejaVu Sans";
 constexpr int kMaxPixels = 32767;  // cairo's largest image surface side
 
 void select_font(cairo_t* cr, double size, bool bold) {
-  cairo_select_font_face(cr, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_select_font_face(cr, kFont, CAIRO_FONT_SLANT_NORMAL,
+                         bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size(cr, size);
 }
 
@@ -29,7 +30,8 @@ cairo_status_t append(void* closure, const unsigned char* data, unsigned int len
 
 std::string lower_extension(const std::filesystem::path& path) {
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext;
 }
 
@@ -57,7 +59,8 @@ Canvas::Canvas(std::filesystem::path path, int width, int height) : path_(std::m
                      "': expected a file name ending in .png, .svg or .pdf");
   std::filesystem::path folder = path_.parent_path().empty() ? "." : path_.parent_path();
   if (!std::filesystem::is_directory(folder))
-    throw IoError("cannot write '" + path_.string() + "': the folder '" + folder.string() + "' does not exist");
+    throw IoError("cannot write '" + path_.string() + "': the folder '" + folder.string() +
+                  "' does not exist");
   if (width < 1 || height < 1 || width > kMaxPixels || height > kMaxPixels)
     throw ValueError("a picture of " + std::to_string(width) + " x " + std::to_string(height) +
                      " pixels is too big to draw: at most " + std::to_string(kMaxPixels) +
@@ -81,7 +84,9 @@ Canvas::~Canvas() {
   if (surface_) cairo_surface_destroy(surface_);
 }
 
-void Canvas::color(Color c, double alpha) const { cairo_set_source_rgba(cr_, c.r, c.g, c.b, alpha); }
+void Canvas::color(Color c, double alpha) const {
+  cairo_set_source_rgba(cr_, c.r, c.g, c.b, alpha);
+}
 
 void Canvas::line(double x0, double y0, double x1, double y1, double width) const {
   cairo_set_line_width(cr_, width);
@@ -90,8 +95,8 @@ void Canvas::line(double x0, double y0, double x1, double y1, double width) cons
   cairo_stroke(cr_);
 }
 
-void Canvas::text(const std::string& s, double x, double y, double size, double ax, double ay, double angle,
-                  bool bold) const {
+void Canvas::text(const std::string& s, double x, double y, double size, double ax, double ay,
+                  double angle, bool bold) const {
   cairo_save(cr_);
   select_font(cr_, size, bold);
   cairo_font_extents_t font;
@@ -109,8 +114,7 @@ void Canvas::text(const std::string& s, double x, double y, double size, double 
 void Canvas::save() {
   check(cairo_status(cr_), path_);
   cairo_surface_flush(surface_);
-  if (png_)
-    check(cairo_surface_write_to_png_stream(surface_, append, &bytes_), path_);
+  if (png_) check(cairo_surface_write_to_png_stream(surface_, append, &bytes_), path_);
   cairo_surface_finish(surface_);
   check(cairo_surface_status(surface_), path_);
   io::write_file_atomic(path_, bytes_);

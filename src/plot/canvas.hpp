@@ -38,8 +38,8 @@ class Canvas {
   void line(double x0, double y0, double x1, double y1, double width) const;
   // Draws s with its anchor point at (x, y): ax 0, 0.5, 1 = left, centre, right; ay 0, 0.5, 1 =
   // top, middle, bottom of the font's line. angle in degrees, counter-clockwise.
-  void text(const std::string& s, double x, double y, double size, double ax, double ay, double angle = 0,
-            bool bold = false) const;
+  void text(const std::string& s, double x, double y, double size, double ax, double ay,
+            double angle = 0, bool bold = false) const;
   // Finishes the picture and writes the file (through a temporary and a rename).
   void save();
 

@@ -29,11 +29,11 @@ Rect confusion_matrix(const ConfusionMatrix& cm, const std::vector<std::string>&
                       const std::filesystem::path& path, const ConfusionOptions& options) {
   int64_t n = cm.classes;
   if (n < 1 || static_cast<int64_t>(cm.counts.size()) != n * n)
-    throw ValueError("confusion_matrix: expected " + std::to_string(n) + " x " + std::to_string(n) + " counts, received " +
-                     std::to_string(cm.counts.size()));
+    throw ValueError("confusion_matrix: expected " + std::to_string(n) + " x " + std::to_string(n) +
+                     " counts, received " + std::to_string(cm.counts.size()));
   if (static_cast<int64_t>(class_names.size()) != n)
-    throw ValueError("confusion_matrix: " + std::to_string(class_names.size()) + " class names for " +
-                     std::to_string(n) + " classes");
+    throw ValueError("confusion_matrix: " + std::to_string(class_names.size()) +
+                     " class names for " + std::to_string(n) + " classes");
   double name_w = 0, count_w = 0;
   for (const auto& s : class_names) name_w = std::max(name_w, text_width(s, kTextSize));
   for (int64_t c : cm.counts) count_w = std::max(count_w, text_width(std::to_string(c), kTextSize));

@@ -43,40 +43,48 @@ struct Range {
 
 }  // namespace
 
-Rect learning_curves(const History& history, const std::filesystem::path& path, const CurvesOptions& options) {
-  if (history.history.empty()) throw ValueError("learning_curves: the history has no columns to plot");
+Rect learning_curves(const History& history, const std::filesystem::path& path,
+                     const CurvesOptions& options) {
+  if (history.history.empty())
+    throw ValueError("learning_curves: the history has no columns to plot");
   size_t n = history.history.begin()->second.size();
   for (const auto& [name, values] : history.history)
     if (values.size() != n)
-      throw ValueError("learning_curves: column '" + name + "' has " + std::to_string(values.size()) +
-                       " values, the others " + std::to_string(n));
+      throw ValueError("learning_curves: column '" + name + "' has " +
+                       std::to_string(values.size()) + " values, the others " + std::to_string(n));
   if (n == 0) throw ValueError("learning_curves: the history has no epochs to plot");
   if (!history.epoch.empty() && history.epoch.size() != n)
-    throw ValueError("learning_curves: " + std::to_string(history.epoch.size()) + " epochs but " + std::to_string(n) +
-                     " values per column");
+    throw ValueError("learning_curves: " + std::to_string(history.epoch.size()) + " epochs but " +
+                     std::to_string(n) + " values per column");
   if (options.ylim && !(options.ylim->second > options.ylim->first))
     throw ValueError("learning_curves: ylim must be (low, high) with low < high");
-  auto x_of = [&](size_t i) { return history.epoch.empty() ? static_cast<double>(i) : history.epoch[i]; };
+  auto x_of = [&](size_t i) {
+    return history.epoch.empty() ? static_cast<double>(i) : history.epoch[i];
+  };
   std::vector<std::string> columns = column_order(history);
 
   Range xr, yr;
   for (size_t i = 0; i < n; ++i) xr.add(x_of(i));
   for (const auto& [_, values] : history.history)
     for (double v : values) yr.add(v);
-  Range xs = xr.padded(0.5), ys = options.ylim ? Range{options.ylim->first, options.ylim->second} : yr.padded(0.5);
+  Range xs = xr.padded(0.5),
+        ys = options.ylim ? Range{options.ylim->first, options.ylim->second} : yr.padded(0.5);
   std::vector<double> xt = nice_ticks(xs.lo, xs.hi, 8, true), yt = nice_ticks(ys.lo, ys.hi, 8);
   std::vector<std::string> xl = tick_labels(xt), yl = tick_labels(yt);
 
   double label_w = 0;
   for (const auto& s : yl) label_w = std::max(label_w, text_width(s, kTextSize));
-  double left = 12 + kLabelSize + 10 + label_w + 8, right = 20 + text_width(xl.back(), kTextSize) / 2;
+  double left = 12 + kLabelSize + 10 + label_w + 8,
+         right = 20 + text_width(xl.back(), kTextSize) / 2;
   double top = 14 + kTitleSize + 14, bottom = 8 + kTextSize + 10 + kLabelSize + 14;
   Rect area{left, top, options.width - left - right, options.height - top - bottom};
   if (area.width < 50 || area.height < 50)
-    throw ValueError("learning_curves: a " + std::to_string(options.width) + " x " + std::to_string(options.height) +
-                     " picture leaves no room for the plot");
+    throw ValueError("learning_curves: a " + std::to_string(options.width) + " x " +
+                     std::to_string(options.height) + " picture leaves no room for the plot");
   auto px = [&](double x) { return area.x + (x - xs.lo) / (xs.hi - xs.lo) * area.width; };
-  auto py = [&](double y) { return area.y + area.height - (y - ys.lo) / (ys.hi - ys.lo) * area.height; };
+  auto py = [&](double y) {
+    return area.y + area.height - (y - ys.lo) / (ys.hi - ys.lo) * area.height;
+  };
 
   Canvas canvas(path, options.width, options.height);
   cairo_t* cr = canvas.cr();
@@ -137,16 +145,19 @@ Rect learning_curves(const History& history, const std::filesystem::path& path, 
   double row_h = 20, box_w = 10 + 28 + 8 + name_w + 10, box_h = row_h * columns.size() + 8;
   Rect best;
   size_t fewest = SIZE_MAX;
-  const double spots[][2] = {{1, 0}, {0, 0}, {0, 1}, {1, 1}, {1, 0.5}, {0, 0.5}, {0.5, 1}, {0.5, 0}, {0.5, 0.5}};
+  const double spots[][2] = {{1, 0},   {0, 0},   {0, 1},   {1, 1},    {1, 0.5},
+                             {0, 0.5}, {0.5, 1}, {0.5, 0}, {0.5, 0.5}};
   for (const auto& [fx, fy] : spots) {
-    Rect box{area.x + 8 + fx * (area.width - box_w - 16), area.y + 8 + fy * (area.height - box_h - 16), box_w, box_h};
+    Rect box{area.x + 8 + fx * (area.width - box_w - 16),
+             area.y + 8 + fy * (area.height - box_h - 16), box_w, box_h};
     size_t inside = 0;
     for (const auto& c : columns) {
       const auto& v = history.history.at(c);
       for (size_t i = 0; i + 1 < std::max<size_t>(n, 2); ++i)
         for (int s = 0; s <= 10; ++s) {
           size_t j = std::min(i + 1, n - 1);
-          double x = px(x_of(i) + (x_of(j) - x_of(i)) * s / 10), y = py(v[i] + (v[j] - v[i]) * s / 10);
+          double x = px(x_of(i) + (x_of(j) - x_of(i)) * s / 10),
+                 y = py(v[i] + (v[j] - v[i]) * s / 10);
           inside += x >= box.x && x <= box.x + box.width && y >= box.y && y <= box.y + box.height;
         }
     }

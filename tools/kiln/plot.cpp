@@ -30,8 +30,9 @@ void run(const PlotArgs& a) {
   plot::CurvesOptions options{.title = a.title};
   if (!a.ylim.empty()) options.ylim = parse_ylim(a.ylim);
   History history = read_history_csv(a.csv);
-  std::filesystem::path output = a.output.empty() ? std::filesystem::path(a.csv).parent_path() / "curves.png"
-                                                  : std::filesystem::path(a.output);
+  std::filesystem::path output = a.output.empty()
+                                     ? std::filesystem::path(a.csv).parent_path() / "curves.png"
+                                     : std::filesystem::path(a.output);
   plot::learning_curves(history, output, options);
   size_t n = history.epoch.size();
   std::cout << "Wrote " << output.string() << " (" << n << (n == 1 ? " epoch" : " epochs") << ")\n";
@@ -40,10 +41,12 @@ void run(const PlotArgs& a) {
 }  // namespace
 
 void add_plot(CLI::App& app) {
-  auto* cmd = app.add_subcommand("plot", "Draw the learning curves of a history.csv (what kiln train writes)");
+  auto* cmd = app.add_subcommand(
+      "plot", "Draw the learning curves of a history.csv (what kiln train writes)");
   auto a = std::make_shared<PlotArgs>();
   cmd->add_option("CSV", a->csv, "History file: epoch, then one column per metric")->required();
-  cmd->add_option("--output", a->output, "Picture to write: .png, .svg or .pdf (default: curves.png beside the CSV)");
+  cmd->add_option("--output", a->output,
+                  "Picture to write: .png, .svg or .pdf (default: curves.png beside the CSV)");
   cmd->add_option("--ylim", a->ylim, "Value axis range LOW:HIGH (default: the data's range)");
   cmd->add_option("--title", a->title, "Title")->capture_default_str();
   cmd->callback([a] { run(*a); });

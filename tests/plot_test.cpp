@@ -214,6 +214,28 @@ TEST(Plot, HistoryCsvReadsWhatCsvLoggerWrites) {
   EXPECT_EQ(decode(dir / "curves.png").width, 800u);
 }
 
+TEST(Plot, CurvesCallbackChecksItsPathFirstThenNeverStopsTraining) {
+  testing::TempDir dir;
+  plot::LearningCurvesPlotter bad_name(dir / "curves.gif"), no_folder(dir / "missing" / "curves.png");
+  EXPECT_THROW(bad_name.on_train_begin({}), ValueError);
+  EXPECT_THROW(no_folder.on_train_begin({}), IoError);
+
+  fs::create_directory(dir / "run");
+  plot::LearningCurvesPlotter curves(dir / "run" / "curves.png");
+  curves.on_train_begin({});
+  Logs logs;
+  logs.set("loss", 0.5);
+  curves.on_epoch_end(0, logs);
+  EXPECT_TRUE(fs::exists(dir / "run" / "curves.png"));
+  fs::remove_all(dir / "run");  // the folder goes away mid-run
+  ::testing::internal::CaptureStderr();
+  EXPECT_NO_THROW(curves.on_epoch_end(1, logs));
+  EXPECT_NO_THROW(curves.on_epoch_end(2, logs));
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("warning: the learning curves were not redrawn"), std::string::npos) << err;
+  EXPECT_EQ(err.find("warning", err.find("warning") + 1), std::string::npos) << "warned twice: " << err;
+}
+
 TEST(Plot, MalformedHistoryCsvIsExplained) {
   testing::TempDir dir;
   auto error_for = [&](const std::string& text) {

@@ -56,7 +56,9 @@ Rect confusion_matrix(const ConfusionMatrix& cm, const std::vector<std::string>&
                       const std::filesystem::path& path, const ConfusionOptions& options = {});
 
 // A callback that redraws the learning curves at the end of every epoch, so a picture viewer
-// shows the run as it goes.
+// shows the run as it goes. A bad file name or missing folder throws when training begins; a
+// picture that cannot be written later (the folder removed, the disk full) is reported once on
+// standard error and training goes on.
 class LearningCurvesPlotter : public Callback {
  public:
   explicit LearningCurvesPlotter(std::filesystem::path path, CurvesOptions options = {});
@@ -67,6 +69,7 @@ class LearningCurvesPlotter : public Callback {
   std::filesystem::path path_;
   CurvesOptions options_;
   History history_;
+  bool warned_ = false;
 };
 
 }  // namespace kiln::plot

@@ -52,15 +52,20 @@ double text_width(const std::string& s, double size, bool bold) {
   return ext.x_advance;
 }
 
-Canvas::Canvas(std::filesystem::path path, int width, int height) : path_(std::move(path)) {
-  std::string ext = lower_extension(path_);
+void check_picture_path(const std::filesystem::path& path) {
+  std::string ext = lower_extension(path);
   if (ext != ".png" && ext != ".svg" && ext != ".pdf")
-    throw ValueError("cannot tell the picture format of '" + path_.string() +
+    throw ValueError("cannot tell the picture format of '" + path.string() +
                      "': expected a file name ending in .png, .svg or .pdf");
-  std::filesystem::path folder = path_.parent_path().empty() ? "." : path_.parent_path();
+  std::filesystem::path folder = path.parent_path().empty() ? "." : path.parent_path();
   if (!std::filesystem::is_directory(folder))
-    throw IoError("cannot write '" + path_.string() + "': the folder '" + folder.string() +
+    throw IoError("cannot write '" + path.string() + "': the folder '" + folder.string() +
                   "' does not exist");
+}
+
+Canvas::Canvas(std::filesystem::path path, int width, int height) : path_(std::move(path)) {
+  check_picture_path(path_);
+  std::string ext = lower_extension(path_);
   if (width < 1 || height < 1 || width > kMaxPixels || height > kMaxPixels)
     throw ValueError("a picture of " + std::to_string(width) + " x " + std::to_string(height) +
                      " pixels is too big to draw: at most " + std::to_string(kMaxPixels) +

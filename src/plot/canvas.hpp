@@ -21,6 +21,10 @@ constexpr Color rgb(uint32_t hex) {
 // Font sizes in pixels: matplotlib's 10 pt ticks and labels, 12 pt titles, at 100 dpi.
 constexpr double kTextSize = 13.0, kLabelSize = 14.0, kTitleSize = 16.0;
 
+// Throws ValueError unless the file name ends in .png, .svg or .pdf, and IoError unless its
+// folder exists.
+void check_picture_path(const std::filesystem::path& path);
+
 // Width of s in pixels at a font size.
 double text_width(const std::string& s, double size, bool bold = false);
 

@@ -1,6 +1,7 @@
 // Learning curves: pd.DataFrame(history.history).plot() with a grid, a legend and labels.
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 
 #include "kiln/error.hpp"
 #include "kiln/plot.hpp"
@@ -183,12 +184,21 @@ Rect learning_curves(const History& history, const std::filesystem::path& path,
 LearningCurvesPlotter::LearningCurvesPlotter(std::filesystem::path path, CurvesOptions options)
     : path_(std::move(path)), options_(std::move(options)) {}
 
-void LearningCurvesPlotter::on_train_begin(const Logs&) { history_ = History(); }
+void LearningCurvesPlotter::on_train_begin(const Logs&) {
+  check_picture_path(path_);
+  history_ = History();
+  warned_ = false;
+}
 
 void LearningCurvesPlotter::on_epoch_end(int epoch, const Logs& logs) {
   history_.epoch.push_back(epoch);
   for (const auto& [k, v] : logs.items()) history_.history[k].push_back(v);
-  learning_curves(history_, path_, options_);
+  try {
+    learning_curves(history_, path_, options_);
+  } catch (const Error& e) {
+    if (!warned_) std::cerr << "kiln: warning: the learning curves were not redrawn: " << e.what() << '\n';
+    warned_ = true;
+  }
 }
 
 }  // namespace kiln::plot

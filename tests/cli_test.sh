@@ -102,6 +102,8 @@ err=$("$KILN" show --index 60000 --output "$WORK/past.png" 2>&1); rc=$?
 check "show rejects an index past the end (exit $rc)" test $rc -ne 0
 check "show explains the index range" contains "$err" "--index 60000, past the end (fashion-mnist's train split has 60000 images: indices 0 to 59999)"
 check "show writes nothing on error" test ! -e "$WORK/past.png"
+err=$("$KILN" show --index -1 2>&1)
+check "show rejects a negative index" contains "$err" "--index -1, before the start (fashion-mnist's train split"
 err=$("$KILN" show --indices 5:2 2>&1)
 check "show rejects an empty range" contains "$err" "--indices 5:2 selects no images"
 err=$("$KILN" show --indices abc 2>&1)

@@ -49,7 +49,8 @@ void run(const ShowArgs& a) {
   if (!a.indices.empty()) std::tie(first, end) = parse_range(a.indices, n);
   if (first < 0 || first >= n)
     throw ValueError((a.indices.empty() ? "--index " : "--indices starts at ") +
-                     std::to_string(first) + ", past the end" + range_note);
+                     std::to_string(first) + (first < 0 ? ", before the start" : ", past the end") +
+                     range_note);
   if (end <= first || end > n)
     throw ValueError("--indices " + a.indices + " selects no images or runs past the end" +
                      range_note);

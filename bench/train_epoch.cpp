@@ -6,11 +6,12 @@ int main(int argc, char** argv) {
   using namespace kiln;
   bench::Args args(argc, argv);
   auto [train, test] = datasets::fashion_mnist::load_data();
-  Tensor x_valid = train.images.slice(0, 5000).astype<float>() / 255.0f;
-  Tensor x_train = train.images.slice(5000, 60000).astype<float>() / 255.0f;
+  // uint8 images scaled batch by batch, as kiln train feeds them.
+  ByteTensor x_valid = train.images.slice(0, 5000), x_train = train.images.slice(5000, 60000);
   ByteTensor y_valid = train.labels.slice(0, 5000), y_train = train.labels.slice(5000, 60000);
   utils::set_random_seed(42);
   Sequential model = bench::seed_model();
+  model.preprocessing.rescale = 1.0 / 255.0;
   model.compile({.optimizer = "sgd", .metrics = {"accuracy"}});
   std::vector<double> seconds;
   for (int r = 0; r < args.repeats; ++r)

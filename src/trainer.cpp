@@ -100,6 +100,7 @@ History Trainer::fit(const Inputs& x_all, const Labels& y_all, const FitOptions&
       for (auto* cb : callbacks) cb->on_train_batch_begin(step, logs);
       Tensor& batch = b == bs ? xb : last_xb;
       x.gather(order.data() + begin, b, batch.data(), scale);
+      if (step + 1 < steps) x.prefetch(order.data() + begin + bs, std::min(bs, n - begin - bs));
       for (int64_t i = 0; i < b; ++i) yb[i] = y[order[begin + i]];
       const Tensor& out = model_.forward(batch, true);
       loss_sum += model_.loss()->forward(out, yb.data());

@@ -46,9 +46,14 @@ class Inputs {
   void gather(const int64_t* rows, int64_t n, float* dst, double scale) const;
   // The same for the contiguous rows [begin, begin + n).
   void copy_rows(int64_t begin, int64_t n, float* dst, double scale) const;
+  // Asks the CPU to start loading rows rows[i], i in [0, n), into its caches: the trainer calls
+  // it for the next batch, whose randomly placed rows would otherwise arrive one miss at a time.
+  void prefetch(const int64_t* rows, int64_t n) const;
 
  private:
-  void row_to_floats(int64_t row, float* dst, double scale) const;
+  // The rows' conversion: a table of the 256 values float(byte * scale) for bytes.
+  template <typename RowOf>
+  void to_floats(int64_t n, RowOf&& row_of, float* dst, double scale) const;
 
   Tensor floats_;
   ByteTensor bytes_;

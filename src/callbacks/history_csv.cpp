@@ -69,15 +69,13 @@ History read_history_csv(const std::filesystem::path& path, char separator) {
                     std::to_string(header.size()) + " (" + joined(header, separator) + ")");
     for (size_t c = 0; c < cells.size(); ++c) {
       const std::string& cell = cells[c];
-      double value = NAN;
-      if (!(c > 0 && (cell.empty() || cell == "NA"))) {
-        char* end = nullptr;
-        value = cell.empty() ? NAN : std::strtod(cell.c_str(), &end);
-        if (cell.empty() || end != cell.c_str() + cell.size() ||
-            (c == 0 && value != std::floor(value)))
-          throw IoError(at + ", column '" + header[c] + "': '" + cell + "' is not " +
-                        (c == 0 ? "an epoch number" : "a number"));
-      }
+      bool gap = c > 0 && (cell.empty() || cell == "NA");  // a metric missing that epoch
+      char* end = nullptr;
+      double value = gap ? NAN : std::strtod(cell.c_str(), &end);
+      if (!gap && (cell.empty() || end != cell.c_str() + cell.size() ||
+                   (c == 0 && value != std::floor(value))))
+        throw IoError(at + ", column '" + header[c] + "': '" + cell + "' is not " +
+                      (c == 0 ? "an epoch number" : "a number"));
       if (c == 0)
         h.epoch.push_back(static_cast<int>(value));
       else

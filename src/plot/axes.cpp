@@ -1,5 +1,6 @@
 #include "plot/axes.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -42,6 +43,20 @@ Color cycle_color(size_t i) {
   static constexpr uint32_t tab10[] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
                                        0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf};
   return rgb(tab10[i % 10]);
+}
+
+std::array<double, 3> color_map(std::span<const uint32_t> stops, double t) {
+  const int last = static_cast<int>(stops.size()) - 1;
+  double x = std::clamp(t, 0.0, 1.0) * last;
+  int i = std::min(last - 1, static_cast<int>(x));
+  double f = x - i;
+  std::array<double, 3> out;
+  for (int c = 0; c < 3; ++c) {
+    int shift = 16 - 8 * c;
+    double a = (stops[i] >> shift) & 0xff, b = (stops[i + 1] >> shift) & 0xff;
+    out[c] = a + (b - a) * f;
+  }
+  return out;
 }
 
 }  // namespace kiln::plot::detail

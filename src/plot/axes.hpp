@@ -2,6 +2,9 @@
 // tab10 colour cycle.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,5 +20,8 @@ std::vector<std::string> tick_labels(const std::vector<double>& ticks);
 
 // matplotlib's default colour cycle (tab10).
 Color cycle_color(size_t i);
+// The colour at t in [0, 1] along a colour map given by evenly spaced stops (0xRRGGBB),
+// interpolated linearly, as red, green and blue in [0, 255].
+std::array<double, 3> color_map(std::span<const uint32_t> stops, double t);
 
 }  // namespace kiln::plot::detail

@@ -15,7 +15,6 @@ namespace kiln::plot::detail {
 namespace {
 
 constexpr const char* kFont = "DejaVu Sans";
-constexpr int kMaxPixels = 32767;  // cairo's largest image surface side
 
 void select_font(cairo_t* cr, double size, bool bold) {
   cairo_select_font_face(cr, kFont, CAIRO_FONT_SLANT_NORMAL,

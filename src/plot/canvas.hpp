@@ -18,6 +18,9 @@ constexpr Color rgb(uint32_t hex) {
   return {((hex >> 16) & 0xff) / 255.0, ((hex >> 8) & 0xff) / 255.0, (hex & 0xff) / 255.0};
 }
 
+// The longest side of a picture cairo can draw.
+constexpr int kMaxPixels = 32767;
+
 // Font sizes in pixels: matplotlib's 10 pt ticks and labels, 12 pt titles, at 100 dpi.
 constexpr double kTextSize = 13.0, kLabelSize = 14.0, kTitleSize = 16.0;
 

@@ -4,6 +4,7 @@
 
 #include "kiln/error.hpp"
 #include "kiln/plot.hpp"
+#include "plot/axes.hpp"
 #include "plot/canvas.hpp"
 
 namespace kiln::plot {
@@ -16,11 +17,8 @@ using namespace detail;
 Color blues(double t) {
   static constexpr uint32_t stops[] = {0xf7fbff, 0xdeebf7, 0xc6dbef, 0x9ecae1, 0x6baed6,
                                        0x4292c6, 0x2171b5, 0x08519c, 0x08306b};
-  double x = std::clamp(t, 0.0, 1.0) * 8;
-  int i = std::min(7, static_cast<int>(x));
-  Color a = rgb(stops[i]), b = rgb(stops[i + 1]);
-  double f = x - i;
-  return {a.r + (b.r - a.r) * f, a.g + (b.g - a.g) * f, a.b + (b.b - a.b) * f};
+  auto [r, g, b] = color_map(stops, t);
+  return {r / 255.0, g / 255.0, b / 255.0};
 }
 
 }  // namespace

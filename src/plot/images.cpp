@@ -5,6 +5,7 @@
 
 #include "kiln/error.hpp"
 #include "kiln/plot.hpp"
+#include "plot/axes.hpp"
 #include "plot/canvas.hpp"
 
 namespace kiln::plot {
@@ -18,17 +19,12 @@ using namespace detail;
 uint32_t map_color(const std::string& cmap, uint8_t v) {
   if (cmap == "gray") return v * 0x010101u;
   if (cmap == "binary") return (255 - v) * 0x010101u;
-  static constexpr uint32_t stops[] = {0x440154, 0x482475, 0x414487, 0x355f8d, 0x2a788e, 0x21918c,
-                                       0x22a884, 0x44bf70, 0x7ad151, 0xbddf26, 0xfde725};
-  double t = v / 255.0 * 10;
-  int i = std::min(9, static_cast<int>(t));
-  double f = t - i;
-  uint32_t out = 0;
-  for (int shift : {16, 8, 0}) {
-    double a = (stops[i] >> shift) & 0xff, b = (stops[i + 1] >> shift) & 0xff;
-    out |= static_cast<uint32_t>(std::lround(a + (b - a) * f)) << shift;
-  }
-  return out;
+  static constexpr uint32_t viridis[] = {0x440154, 0x482475, 0x414487, 0x355f8d,
+                                         0x2a788e, 0x21918c, 0x22a884, 0x44bf70,
+                                         0x7ad151, 0xbddf26, 0xfde725};
+  auto [r, g, b] = color_map(viridis, v / 255.0);
+  return static_cast<uint32_t>(std::lround(r)) << 16 | static_cast<uint32_t>(std::lround(g)) << 8 |
+         static_cast<uint32_t>(std::lround(b));
 }
 
 std::vector<std::string> lines_of(const std::string& caption) {
@@ -100,11 +96,12 @@ std::vector<Rect> image_grid(const ByteTensor& images, const std::vector<std::st
   int64_t cell_h = img_h + static_cast<int64_t>(caption_lines) * line_h + (caption_lines ? 6 : 0);
   int64_t title_h = options.title.empty() ? 0 : static_cast<int64_t>(kTitleSize) + 14;
   int64_t width = pad + cols * (cell_w + pad), height = pad + title_h + rows * (cell_h + pad);
-  if (width > 32767 || height > 32767)
+  if (width > kMaxPixels || height > kMaxPixels)
     throw ValueError(
         "image_grid: " + std::to_string(n) + " images at scale " + std::to_string(options.scale) +
         " make a picture of " + std::to_string(width) + " x " + std::to_string(height) +
-        " pixels, over the 32767 a side that can be drawn: show fewer or use a smaller --scale");
+        " pixels, over the " + std::to_string(kMaxPixels) +
+        " a side that can be drawn: show fewer or use a smaller --scale");
 
   Canvas canvas(path, static_cast<int>(width), static_cast<int>(height));
   cairo_t* cr = canvas.cr();

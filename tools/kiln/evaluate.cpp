@@ -2,7 +2,6 @@
 // confusion matrix and the most confidently wrong images as pictures.
 #include <algorithm>
 #include <filesystem>
-#include <numeric>
 
 #include "commands.hpp"
 #include "common.hpp"

@@ -26,7 +26,6 @@ void sgd_update(float* w, const float* g, float* v, int64_t n, float lr, float m
   });
 }
 
-
 void adam_update(float* w, const float* g, float* m, float* v, int64_t n, float lr, float beta1,
                  float beta2, float epsilon, int64_t t) {
   double c1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(t));

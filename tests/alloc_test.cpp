@@ -44,8 +44,9 @@ TEST(Allocations, TrainingStepsAllocateNothing) {
   utils::set_random_seed(5);
   Sequential model({layers::Flatten({28, 28}), layers::Dense(300, "relu"), layers::Dense(100, "relu"),
                     layers::Dense(10, "softmax")});
-  for (const char* optimizer : {"sgd", "adam"}) {
-    SCOPED_TRACE(optimizer);
+  for (auto [optimizer, policy] : {std::pair{"sgd", "float32"}, {"adam", "float32"}, {"sgd", "mixed_bfloat16"}}) {
+    SCOPED_TRACE(std::string(optimizer) + " " + policy);
+    for (const auto& layer : model.layers()) layer->set_dtype_policy(policy);
     model.compile({.optimizer = optimizer, .metrics = {"accuracy"}});
     Tensor x({32 * 120, 28, 28});
     for (int64_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 255) / 255.0f;

@@ -84,6 +84,17 @@ echo '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense",
 err=$("$KILN" train --model "$WORK/bad.json" --epochs 1 2>&1)
 check "train explains an architecture without input shape" contains "$err" "no input shape"
 
+# Mixed precision: bf16 products, saved with the model, and evaluate computes the same way.
+out=$("$KILN" train --precision bf16 --epochs 1 --validation-size 54000 --verbose 1 --output "$WORK/bf16" 2>&1)
+check "train --precision bf16 says so" contains "$out" "Precision: mixed_bfloat16"
+check "train --precision bf16 saves the policy" contains "$(cat "$WORK/bf16/config.json")" '"name": "mixed_bfloat16"'
+bf16_acc=$(sed -n 's/.*test accuracy: \([0-9.]*\).*/\1/p' <<<"$out")
+check "bf16 training learns (got '$bf16_acc')" awk -v a="$bf16_acc" 'BEGIN { exit !(a > 0.6) }'
+eval_acc=$("$KILN" evaluate "$WORK/bf16" --json | python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["accuracy"])')
+check "evaluate reproduces bf16 training's accuracy ($eval_acc vs $bf16_acc)" test "$eval_acc" = "$bf16_acc"
+err=$("$KILN" train --precision fp16 --epochs 1 2>&1)
+check "train refuses an unknown precision" contains "$err" "fp16 not in {fp32,bf16}"
+
 # Pictures. png_size FILE prints "WIDTHxHEIGHT" from the PNG header (empty if not a PNG).
 png_size() {
   python3 -c 'import struct,sys

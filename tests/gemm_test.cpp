@@ -1,47 +1,138 @@
 // Every instruction set the CPU supports against the plain triple loop, on the seed model's
 // shapes and ragged ones, in all four transpose combinations, overwriting and accumulating, scaled
-// and not.
-#include "helpers.hpp"
+// and not, in float32 and in bfloat16 (operands rounded to bf16, sums in float32).
 #include "kernels/cpu/gemm.hpp"
+
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#include "helpers.hpp"
+#include "kernels/cpu/bf16.hpp"
 
 namespace kiln {
 namespace {
+
+using cpu::Precision;
 
 struct Case {
   bool ta, tb;
   int64_t M, N, K;
 };
 
-TEST(Gemm, EverySupportedIsaMatchesTheReference) {
-  const Case cases[] = {{false, false, 32, 300, 784}, {true, false, 784, 300, 32}, {false, true, 32, 784, 300},
-                        {false, false, 1, 1, 1},      {false, false, 7, 13, 5},    {true, true, 9, 33, 17},
-                        {false, true, 17, 65, 600},   {true, false, 3, 10, 1030},  {false, false, 50, 10, 100},
-                        // right edges 4, 8 and 12 columns wide, read in place
-                        {false, false, 9, 100, 33},   {true, false, 13, 24, 7},    {false, false, 6, 28, 3}};
+const char* precision_name(Precision p) { return p == Precision::kBfloat16 ? "bf16" : "float32"; }
+
+void check_every_isa(Precision precision) {
+  const Case cases[] = {{false, false, 32, 300, 784},
+                        {true, false, 784, 300, 32},
+                        {false, true, 32, 784, 300},
+                        {false, false, 1, 1, 1},
+                        {false, false, 7, 13, 5},
+                        {true, true, 9, 33, 17},
+                        {false, true, 17, 65, 600},
+                        {true, false, 3, 10, 1030},
+                        {false, false, 50, 10, 100},
+                        // right edges 4, 8 and 12 columns wide (read in place in float32)
+                        {false, false, 9, 100, 33},
+                        {true, false, 13, 24, 7},
+                        {false, false, 6, 28, 3},
+                        // odd depths in every layout, and a depth pass ending on an odd pair
+                        {true, true, 5, 7, 3},
+                        {false, true, 11, 9, 1},
+                        {true, false, 2, 40, 513}};
   for (auto isa : cpu::supported_isas())
     for (const auto& c : cases)
-      for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, {1.0f, 1.0f}, {-0.25f, 1.0f}, {2.0f, 0.0f}}) {
-        Tensor A = testing::random_tensor({c.M * c.K}, 1), B = testing::random_tensor({c.K * c.N}, 2);
+      for (auto [alpha, beta] :
+           {std::pair{1.0f, 0.0f}, {1.0f, 1.0f}, {-0.25f, 1.0f}, {2.0f, 0.0f}}) {
+        Tensor A = testing::random_tensor({c.M * c.K}, 1),
+               B = testing::random_tensor({c.K * c.N}, 2);
         Tensor C = testing::random_tensor({c.M * c.N}, 3), R = C.clone();
         int64_t lda = c.ta ? c.M : c.K, ldb = c.tb ? c.K : c.N;
-        cpu::gemm_with(isa, c.ta, c.tb, c.M, c.N, c.K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), c.N);
-        cpu::gemm_reference(c.ta, c.tb, c.M, c.N, c.K, alpha, A.data(), lda, B.data(), ldb, beta, R.data(), c.N);
+        cpu::gemm_with(isa, c.ta, c.tb, c.M, c.N, c.K, alpha, A.data(), lda, B.data(), ldb, beta,
+                       C.data(), c.N, precision);
+        cpu::gemm_reference(c.ta, c.tb, c.M, c.N, c.K, alpha, A.data(), lda, B.data(), ldb, beta,
+                            R.data(), c.N, precision);
         double worst = 0;
-        for (int64_t i = 0; i < C.size(); ++i) worst = std::max(worst, double(std::abs(C[i] - R[i])));
+        for (int64_t i = 0; i < C.size(); ++i)
+          worst = std::max(worst, double(std::abs(C[i] - R[i])));
         EXPECT_LT(worst, 1e-5 * std::sqrt(double(c.K)) * 4)
-            << cpu::isa_name(isa) << " ta=" << c.ta << " tb=" << c.tb << " M=" << c.M << " N=" << c.N
-            << " K=" << c.K << " alpha=" << alpha << " beta=" << beta;
+            << precision_name(precision) << " " << cpu::isa_name(isa) << " ta=" << c.ta
+            << " tb=" << c.tb << " M=" << c.M << " N=" << c.N << " K=" << c.K << " alpha=" << alpha
+            << " beta=" << beta;
       }
+}
+
+TEST(Gemm, EverySupportedIsaMatchesTheReference) { check_every_isa(Precision::kFloat32); }
+
+TEST(Gemm, Bf16EverySupportedIsaMatchesTheRoundedReference) {
+  check_every_isa(Precision::kBfloat16);
 }
 
 TEST(Gemm, ResultDoesNotDependOnTheThreadCount) {
   Tensor A = testing::random_tensor({32 * 784}, 4), B = testing::random_tensor({784 * 300}, 5);
-  Tensor one({32 * 300}), two({32 * 300});
-  set_num_threads(1);
-  cpu::gemm(false, false, 32, 300, 784, 1.0f, A.data(), 784, B.data(), 300, 0.0f, one.data(), 300);
-  set_num_threads(2);
-  cpu::gemm(false, false, 32, 300, 784, 1.0f, A.data(), 784, B.data(), 300, 0.0f, two.data(), 300);
-  EXPECT_EQ(0, std::memcmp(one.data(), two.data(), sizeof(float) * one.size()));
+  for (Precision precision : {Precision::kFloat32, Precision::kBfloat16}) {
+    Tensor one({32 * 300}), two({32 * 300});
+    set_num_threads(1);
+    cpu::gemm(false, false, 32, 300, 784, 1.0f, A.data(), 784, B.data(), 300, 0.0f, one.data(), 300,
+              precision);
+    set_num_threads(2);
+    cpu::gemm(false, false, 32, 300, 784, 1.0f, A.data(), 784, B.data(), 300, 0.0f, two.data(), 300,
+              precision);
+    EXPECT_EQ(0, std::memcmp(one.data(), two.data(), sizeof(float) * one.size()))
+        << precision_name(precision);
+  }
+}
+
+// bf16 keeps 8 significant bits: the rounded product differs from the float32 one by about
+// 2^-8 relative per operand, far more than float32's own rounding, and no more than that.
+TEST(Gemm, Bf16RoundsBothOperands) {
+  const int64_t M = 16, N = 48, K = 300;
+  Tensor A = testing::random_tensor({M * K}, 6), B = testing::random_tensor({K * N}, 7);
+  Tensor C({M * N}), exact({M * N});
+  cpu::gemm(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, C.data(), N,
+            Precision::kBfloat16);
+  cpu::gemm_reference(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, exact.data(), N);
+  double worst = 0;
+  for (int64_t i = 0; i < C.size(); ++i) worst = std::max(worst, double(std::abs(C[i] - exact[i])));
+  EXPECT_GT(worst, 1e-3);
+  EXPECT_LT(worst, 0.1);
+}
+
+TEST(Bf16, RoundsToNearestEven) {
+  auto bits = [](uint32_t u) { return cpu::bf16_bits(std::bit_cast<float>(u)); };
+  EXPECT_EQ(bits(0x3f800000u), 0x3f80);  // 1.0
+  EXPECT_EQ(bits(0x3f807fffu), 0x3f80);  // below half way: down
+  EXPECT_EQ(bits(0x3f808000u), 0x3f80);  // half way, even below: down
+  EXPECT_EQ(bits(0x3f818000u), 0x3f82);  // half way, odd below: up
+  EXPECT_EQ(bits(0x3f808001u), 0x3f81);  // above half way: up
+  EXPECT_EQ(bits(0xbf808001u), 0xbf81);  // the same for negatives
+  EXPECT_EQ(bits(0x7f7fffffu), 0x7f80);  // the largest float rounds to infinity
+  EXPECT_EQ(bits(0x7f800000u), 0x7f80);  // infinity stays infinity
+  EXPECT_EQ(bits(0xff800000u), 0xff80);
+  EXPECT_TRUE(std::isnan(cpu::round_to_bf16(std::numeric_limits<float>::quiet_NaN())));
+  EXPECT_TRUE(std::isnan(
+      cpu::round_to_bf16(std::bit_cast<float>(0x7f800001u))));  // a NaN that would round to inf
+}
+
+// The kernels round as they pack, without branches; a 1x1x1 product times 1 shows each value.
+TEST(Bf16, EveryIsaRoundsAsTheReference) {
+  const uint32_t values[] = {0x3f800000u, 0x3f807fffu, 0x3f808000u, 0x3f818000u,
+                             0x3f808001u, 0xbf808001u, 0x7f7fffffu, 0x7f800000u,
+                             0xff800000u, 0x40490fdbu, 0x00000000u};
+  for (auto isa : cpu::supported_isas())
+    for (uint32_t u : values) {
+      float a = std::bit_cast<float>(u), one = 1.0f, c = 0.0f;
+      cpu::gemm_with(isa, false, false, 1, 1, 1, 1.0f, &a, 1, &one, 1, 0.0f, &c, 1,
+                     Precision::kBfloat16);
+      EXPECT_EQ(std::bit_cast<uint32_t>(c), std::bit_cast<uint32_t>(cpu::round_to_bf16(a)))
+          << cpu::isa_name(isa) << " input 0x" << std::hex << u;
+    }
+  for (auto isa : cpu::supported_isas()) {
+    float a = std::bit_cast<float>(0x7f800001u), one = 1.0f, c = 0.0f;
+    cpu::gemm_with(isa, false, false, 1, 1, 1, 1.0f, &a, 1, &one, 1, 0.0f, &c, 1,
+                   Precision::kBfloat16);
+    EXPECT_TRUE(std::isnan(c)) << cpu::isa_name(isa);
+  }
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "kiln/layers/registry.hpp"
 #include "kiln/losses.hpp"
 #include "kiln/metrics.hpp"
+#include "kiln/mixed_precision.hpp"
 #include "kiln/model.hpp"
 #include "kiln/optimizers.hpp"
 #include "kiln/parallel.hpp"

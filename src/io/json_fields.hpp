@@ -45,4 +45,22 @@ inline Shape per_sample_shape(const nlohmann::json& v, const std::string& where)
   return s;
 }
 
+// A layer's dtype policy as Keras writes it: a plain name for "float32", an object for a mixed
+// policy: {"class_name": "Policy", "config": {"name": "mixed_bfloat16"}}.
+inline nlohmann::json dtype_policy_config(const std::string& policy) {
+  if (policy == "float32") return policy;
+  return {{"class_name", "Policy"}, {"config", {{"name", policy}}}};
+}
+
+// Reads either form (Keras 3's {"class_name": "DTypePolicy", ...} too); the name is checked by
+// the layer.
+inline std::string dtype_policy_name(const nlohmann::json& v, const std::string& where) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object() && v.contains("config") && v["config"].is_object() && v["config"].contains("name") &&
+      v["config"]["name"].is_string())
+    return v["config"]["name"].get<std::string>();
+  throw ConfigError(where + ": field 'dtype' must be a policy name or {\"class_name\": \"Policy\", \"config\": "
+                    "{\"name\": ...}}, received " + v.dump());
+}
+
 }  // namespace kiln::io

@@ -27,7 +27,8 @@ nlohmann::ordered_json model_config(const Sequential& model) {
                       {"ragged", false},
                       {"name", model.layers().front()->name() + "_input"}}}});
   for (const auto& layer : model.layers()) {
-    nlohmann::ordered_json cfg = {{"name", layer->name()}, {"trainable", true}, {"dtype", "float32"}};
+    nlohmann::ordered_json cfg = {
+        {"name", layer->name()}, {"trainable", true}, {"dtype", dtype_policy_config(layer->dtype_policy())}};
     const nlohmann::json layer_config = layer->config();
     for (const auto& [k, v] : layer_config.items()) cfg[k] = v;
     layers.push_back({{"class_name", layer->class_name()}, {"config", cfg}});

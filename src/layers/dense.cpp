@@ -7,6 +7,9 @@ namespace kiln::layers {
 
 namespace {
 cpu::Activation act_of(int a) { return static_cast<cpu::Activation>(a); }
+cpu::Precision precision_of(const Layer& layer) {
+  return layer.mixed_bfloat16() ? cpu::Precision::kBfloat16 : cpu::Precision::kFloat32;
+}
 }  // namespace
 
 Dense::Dense(int64_t units, std::string activation)
@@ -20,6 +23,7 @@ Dense::Dense(DenseOptions options) : options_(std::move(options)) {
   options_.activation = cpu::activation_name(act_of(act_));
   initializers::to_config(options_.kernel_initializer);  // throws on an unknown name
   initializers::to_config(options_.bias_initializer);
+  if (!options_.dtype.empty()) set_dtype_policy(options_.dtype);
 }
 
 Shape Dense::build(const Shape& input_shape) {
@@ -43,7 +47,7 @@ void Dense::forward(const Context&, const Tensor& in, Tensor& out) {
                      shape_str(in.shape()) + ")");
   const float* bias = options_.use_bias ? params_[1].value.data() : nullptr;
   cpu::dense_forward(out.data(), in.data(), params_[0].value.data(), bias, act_of(act_), B, IN,
-                     options_.units);
+                     options_.units, precision_of(*this));
 }
 
 void Dense::backward(const Context& ctx, const Tensor& in, const Tensor& out, Tensor& grad_out,
@@ -57,7 +61,7 @@ void Dense::backward(const Context& ctx, const Tensor& in, const Tensor& out, Te
   float* db = options_.use_bias ? (params_[1].*target).data() : nullptr;
   cpu::dense_backward(grad_in ? grad_in->data() : nullptr, (params_[0].*target).data(), db,
                       grad_out.data(), in.data(), params_[0].value.data(), B, IN, options_.units,
-                      step ? -ctx.sgd_learning_rate : 1.0f, step || ctx.accumulate);
+                      step ? -ctx.sgd_learning_rate : 1.0f, step || ctx.accumulate, precision_of(*this));
 }
 
 nlohmann::json Dense::config() const {

@@ -43,6 +43,8 @@ LayerRef from_config(const std::string& class_name, const nlohmann::json& config
                                                : throw ConfigError("unknown layer class '" + class_name +
                                                                    "'; kiln knows Dense, Flatten");
     if (config.contains("name")) layer->set_name(io::get_as<std::string>(config, "name", where, "a string"));
+    if (config.contains("dtype") && !config["dtype"].is_null())
+      layer->set_dtype_policy(io::dtype_policy_name(config["dtype"], where));
     return layer;
   } catch (const ValueError& e) {
     throw ConfigError(where + ": " + e.what());

@@ -1,5 +1,6 @@
 // kiln train: the seed workflow. On its defaults it trains the tutorial's 300-100 MLP on
 // Fashion-MNIST with SGD for 30 epochs, evaluates it on the test set and saves it.
+#include <algorithm>
 #include <filesystem>
 
 #include "commands.hpp"
@@ -11,6 +12,7 @@ namespace {
 
 struct TrainArgs {
   std::string dataset = "fashion-mnist", model = "mlp", optimizer = "sgd", output;
+  std::optional<std::string> precision;  // fp32 or bf16; unset: as the architecture says (fp32 for mlp)
   int epochs = 30;
   int64_t batch_size = 32, validation_size = 5000;
   std::optional<double> learning_rate;
@@ -66,11 +68,19 @@ void run(const TrainArgs& a) {
   ByteTensor y_train = data.train.labels.slice(a.validation_size, n);
 
   Sequential model = make_model(a, data);
+  if (a.precision)
+    for (const auto& layer : model.layers()) layer->set_dtype_policy(*a.precision == "bf16" ? "mixed_bfloat16" : "float32");
   model.class_names = data.class_names;
   model.preprocessing.rescale = 1.0 / 255.0;
   model.metadata["dataset"] = data.name;
   model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = make_optimizer(a), .metrics = {"accuracy"}});
   if (a.verbose) model.summary(std::cout);
+  bool bf16 = std::any_of(model.layers().begin(), model.layers().end(), [](const LayerRef& l) { return l->mixed_bfloat16(); });
+  if (bf16 && a.verbose)
+    std::cout << "Precision: mixed_bfloat16 (bf16 matrix products summed in float32, float32 weights)\n";
+  if (bf16 && !mixed_precision::has_native_bfloat16())
+    std::cerr << "kiln: warning: this CPU has no AVX512_BF16: bf16 products are computed as float32 FMAs on the "
+                 "rounded operands (the same results, but slower than --precision fp32)\n";
 
   std::filesystem::path out = a.output.empty() ? std::filesystem::path("models") / (data.name + "-" +
                                   std::filesystem::path(a.model).stem().string())
@@ -110,6 +120,10 @@ void add_train(CLI::App& app) {
   cmd->add_flag("--nesterov", a->nesterov, "Nesterov momentum (SGD)");
   cmd->add_option("--validation-size", a->validation_size, "Training images held out for validation (the first ones)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--precision", a->precision,
+                  "fp32, or bf16: matrix products on bfloat16 operands summed in float32, float32 weights "
+                  "(default: fp32, or as the --model file says)")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
   cmd->add_option("--seed", a->seed, "Seed for weights and shuffling")->capture_default_str();
   cmd->add_option("--threads", a->threads, "Worker threads (default: all cores)")->check(CLI::PositiveNumber);
   cmd->add_option("--verbose", a->verbose, "0 silent, 1 progress bar, 2 one line per epoch")

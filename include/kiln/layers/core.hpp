@@ -37,6 +37,7 @@ struct DenseOptions {
   std::string kernel_initializer = "glorot_uniform";
   std::string bias_initializer = "zeros";
   Shape input_shape;  // optional, as Keras's input_shape=
+  std::string dtype;  // the dtype policy to create the layer with; empty: the global policy
 };
 
 // out = activation(in · kernel + bias); kernel shaped [inputs, units] as in Keras.

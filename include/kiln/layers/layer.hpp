@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/mixed_precision.hpp"
 #include "kiln/ref.hpp"
 #include "kiln/tensor.hpp"
 
@@ -74,6 +75,11 @@ class Layer {
   const std::vector<Param>& params() const { return params_; }
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
+  // The Keras dtype policy ("float32", "mixed_bfloat16"): the global one when the layer was
+  // created, unless set since. Throws ValueError for a policy kiln does not know.
+  const std::string& dtype_policy() const { return dtype_policy_; }
+  void set_dtype_policy(const std::string& policy) { dtype_policy_ = mixed_precision::check_policy(policy); }
+  bool mixed_bfloat16() const { return dtype_policy_ == "mixed_bfloat16"; }
   const Shape& input_shape() const { return input_shape_; }
   const Shape& output_shape() const { return output_shape_; }
   // Builds the layer and records its shapes; called by the model.
@@ -84,6 +90,7 @@ class Layer {
 
  private:
   std::string name_;
+  std::string dtype_policy_ = mixed_precision::global_policy();
   Shape input_shape_, output_shape_;
 };
 

@@ -1,19 +1,19 @@
 #include "kernels/cpu/dense.hpp"
 
-#include "kernels/cpu/gemm.hpp"
 
 namespace kiln::cpu {
 
 void dense_forward(float* out, const float* in, const float* w, const float* b, Activation act,
-                   int64_t B, int64_t IN, int64_t OUT) {
-  gemm(false, false, B, OUT, IN, 1.0f, in, IN, w, OUT, 0.0f, out, OUT);
+                   int64_t B, int64_t IN, int64_t OUT, Precision precision) {
+  gemm(false, false, B, OUT, IN, 1.0f, in, IN, w, OUT, 0.0f, out, OUT, precision);
   bias_activation_forward(out, b, act, B, OUT);
 }
 
 void dense_backward(float* din, float* dw, float* db, const float* dz, const float* in,
-                    const float* w, int64_t B, int64_t IN, int64_t OUT, float alpha, bool accumulate) {
-  if (din) gemm(false, true, B, IN, OUT, 1.0f, dz, OUT, w, OUT, 0.0f, din, IN);
-  gemm(true, false, IN, OUT, B, alpha, in, IN, dz, OUT, accumulate ? 1.0f : 0.0f, dw, OUT);
+                    const float* w, int64_t B, int64_t IN, int64_t OUT, float alpha, bool accumulate,
+                    Precision precision) {
+  if (din) gemm(false, true, B, IN, OUT, 1.0f, dz, OUT, w, OUT, 0.0f, din, IN, precision);
+  gemm(true, false, IN, OUT, B, alpha, in, IN, dz, OUT, accumulate ? 1.0f : 0.0f, dw, OUT, precision);
   if (db) bias_backward(db, dz, B, OUT, alpha, accumulate);
 }
 

@@ -4,12 +4,14 @@
 #include <cstdint>
 
 #include "kernels/cpu/activations.hpp"
+#include "kernels/cpu/gemm.hpp"
 
 namespace kiln::cpu {
 
-// out (B,OUT) = act(in (B,IN) · w (IN,OUT) + b (OUT)); b may be null.
+// out (B,OUT) = act(in (B,IN) · w (IN,OUT) + b (OUT)); b may be null. The products run in
+// `precision` (bfloat16 operands, float32 sums, for mixed_bfloat16); everything else in float32.
 void dense_forward(float* out, const float* in, const float* w, const float* b, Activation act,
-                   int64_t B, int64_t IN, int64_t OUT);
+                   int64_t B, int64_t IN, int64_t OUT, Precision precision = Precision::kFloat32);
 
 // Given dz (B,OUT), the gradient with respect to the pre-activation:
 // din (B,IN) = dz · w^T, then dw (IN,OUT) += alpha * in^T · dz and db (OUT) += alpha * column
@@ -17,6 +19,7 @@ void dense_forward(float* out, const float* in, const float* w, const float* b, 
 // din is computed before dw is written, so dw may be w itself: with alpha = -learning_rate and
 // accumulate, dw = w and db = b apply an SGD step where the gradient is produced.
 void dense_backward(float* din, float* dw, float* db, const float* dz, const float* in,
-                    const float* w, int64_t B, int64_t IN, int64_t OUT, float alpha, bool accumulate);
+                    const float* w, int64_t B, int64_t IN, int64_t OUT, float alpha, bool accumulate,
+                    Precision precision = Precision::kFloat32);
 
 }  // namespace kiln::cpu

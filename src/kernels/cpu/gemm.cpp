@@ -1,43 +1,23 @@
-// Blocked GEMM: A is read in place (row-major or transposed); B is read in place when it is
-// row-major and packed into NR-column panels otherwise (or at a ragged right edge). The
-// micro-kernel keeps an MR x NR tile of C in registers. The whole driver is compiled once per instruction set
-// (AVX-512, AVX2+FMA, SSE2) and the best one the CPU supports is picked at run time.
-#include "kernels/cpu/gemm.hpp"
-
+// The float32 GEMM's kernels. Blocked: A is read in place (row-major or transposed); B is read
+// in place when it is row-major and packed into NR-column panels otherwise (or at a ragged right
+// edge). The micro-kernel keeps an MR x NR tile of C in registers. The whole block is compiled
+// once per instruction set (AVX-512, AVX2+FMA, SSE2); gemm_driver.cpp picks one at run time.
 #include <algorithm>
-#include <cstring>
-#include <utility>
-#include <vector>
 
-#include "kernels/cpu/thread_pool.hpp"
+#include "kernels/cpu/gemm.hpp"
+#include "kernels/cpu/gemm_driver.hpp"
 
 namespace kiln::cpu {
 
 namespace {
 
-constexpr int64_t KC = 512;        // depth of one pass over K
-constexpr int64_t MC_BLOCKS = 16;  // row blocks of A that stay in L2 while B's panels stream by
-
-// Vectors of 16, 8 and 4 floats, loaded and stored without alignment requirements.
-typedef float v16 __attribute__((vector_size(64), aligned(4)));
-typedef float v8 __attribute__((vector_size(32), aligned(4)));
-typedef float v4 __attribute__((vector_size(16), aligned(4)));
+using detail::Args;
+using detail::KC;
+using detail::Kernel;
+using detail::MC_BLOCKS;
+using detail::row_block;
 template <int W>
-struct VecOf;
-template <>
-struct VecOf<16> {
-  using type = v16;
-};
-template <>
-struct VecOf<8> {
-  using type = v8;
-};
-template <>
-struct VecOf<4> {
-  using type = v4;
-};
-
-#define KILN_INLINE inline __attribute__((always_inline))
+using VecOf = detail::VecOf<W>;
 
 // c (MR,NR) tile = beta * c + alpha * a (MR,K) · b (K,NR, row stride ldb), where a's element (i, k)
 // is a[i * a_rs + k * a_ks]: A is read in place, row-major or transposed, never packed. Only
@@ -47,7 +27,6 @@ template <int MR, int W, int NV>
 KILN_INLINE void micro_kernel(int64_t K, const float* a, int64_t a_rs, int64_t a_ks, const float* b,
                               int64_t ldb, float alpha, float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
   using V = typename VecOf<W>::type;
-  constexpr int NR = NV * W;
   V acc[MR][NV] = {};
   const float* ar[MR];
   for (int i = 0; i < MR; ++i) ar[i] = a + i * a_rs;
@@ -61,18 +40,7 @@ KILN_INLINE void micro_kernel(int64_t K, const float* a, int64_t a_rs, int64_t a
       for (int j = 0; j < NV; ++j) acc[i][j] += ai * bv[j];
     }
   }
-  if (rows == MR && cols == NR) {
-    for (int i = 0; i < MR; ++i) {
-      V* row = reinterpret_cast<V*>(c + i * ldc);
-      for (int j = 0; j < NV; ++j) row[j] = beta != 0.0f ? row[j] + alpha * acc[i][j] : alpha * acc[i][j];
-    }
-    return;
-  }
-  float tile[MR][NR];
-  std::memcpy(tile, acc, sizeof(tile));
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j)
-      c[i * ldc + j] = (beta != 0.0f ? c[i * ldc + j] : 0.0f) + alpha * tile[i][j];
+  detail::store_tile<MR, W, NV>(acc, alpha, beta, c, ldc, rows, cols);
 }
 
 // The micro-kernel for a block of `rows` <= MR rows: a tile only as tall as needed, so a
@@ -109,33 +77,6 @@ KILN_INLINE void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t N, in
   }
 }
 
-struct Args {
-  bool trans_a, trans_b;
-  int64_t M, N, K;
-  float alpha;
-  const float* A;
-  int64_t lda;
-  const float* B;
-  int64_t ldb;
-  float beta;
-  float* C;
-  int64_t ldc;
-};
-
-// Row block r of MR rows: its first row and height. When fewer than half of MR rows are left
-// over, the last two blocks share them (32 rows at MR 6: 6, 6, 6, 6, 4, 4 rather than 6, 6, 6, 6,
-// 6, 2): a tile of one or two rows has too few accumulators to hide the FMA latency and takes
-// nearly as long as a full one. (Interleaved runs: the step's products 295/310 µs best/median
-// against 313/316.)
-template <int MR>
-KILN_INLINE std::pair<int64_t, int64_t> row_block(int64_t M, int64_t r) {
-  int64_t blocks = (M + MR - 1) / MR, rest = M % MR;
-  if (rest == 0 || 2 * rest >= MR || blocks < 2 || r < blocks - 2)
-    return {r * MR, std::min<int64_t>(MR, M - r * MR)};
-  int64_t base = (blocks - 2) * MR, first = (MR + rest + 1) / 2;
-  return r == blocks - 2 ? std::pair{base, first} : std::pair{base + first, MR + rest - first};
-}
-
 // The ragged right edge of a row-major B, cols < 2W columns from n0 (a multiple of 4), for row
 // blocks [first, last), read in place: a vector of W columns if there are that many, then
 // narrower vectors down to 4 columns. (Packing the edge cost as much as a tenth of a product.)
@@ -157,13 +98,14 @@ KILN_INLINE void ragged_edge(const Args& g, int64_t first, int64_t last, int64_t
   }
 }
 
-// The part of C in row blocks [row_first, row_last) and column panels [col_first, col_last),
-// with scratch for one packed panel of B (pb). Rows go in chunks of MC_BLOCKS row blocks so that
-// a chunk of A stays in L2 while every column panel streams past it.
+// The part of C in row blocks [row_first, row_last) and column panels [col_first, col_last).
+// Rows go in chunks of MC_BLOCKS row blocks so that a chunk of A stays in L2 while every column
+// panel streams past it.
 template <int MR, int W>
 KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, int64_t col_first,
-                            int64_t col_last, float* pb) {
+                            int64_t col_last) {
   constexpr int NR = 2 * W;
+  float* pb = static_cast<float*>(detail::scratch(0, sizeof(float) * std::min(g.K, KC) * NR));
   const int64_t a_rs = g.trans_a ? 1 : g.lda, a_ks = g.trans_a ? g.lda : 1;
   for (int64_t k0 = 0; k0 < g.K; k0 += KC) {
     int64_t kc = std::min(KC, g.K - k0);
@@ -195,111 +137,24 @@ KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, 
 
 // One instance per instruction set: the register tile fits the register file (AVX-512: 8 x 32
 // with 32 registers; AVX2: 6 x 16 with 16 registers; SSE2: 4 x 8).
-#define KILN_BLOCK_ARGS const Args &g, int64_t r0, int64_t r1, int64_t c0, int64_t c1, float *pb
+#define KILN_BLOCK_ARGS const Args &g, int64_t r0, int64_t r1, int64_t c0, int64_t c1
 __attribute__((target("avx512f,avx512vl,fma"))) void block_avx512(KILN_BLOCK_ARGS) {
-  gemm_block<8, 16>(g, r0, r1, c0, c1, pb);
+  gemm_block<8, 16>(g, r0, r1, c0, c1);
 }
-__attribute__((target("avx2,fma"))) void block_avx2(KILN_BLOCK_ARGS) { gemm_block<6, 8>(g, r0, r1, c0, c1, pb); }
-void block_sse2(KILN_BLOCK_ARGS) { gemm_block<4, 4>(g, r0, r1, c0, c1, pb); }
+__attribute__((target("avx2,fma"))) void block_avx2(KILN_BLOCK_ARGS) { gemm_block<6, 8>(g, r0, r1, c0, c1); }
+void block_sse2(KILN_BLOCK_ARGS) { gemm_block<4, 4>(g, r0, r1, c0, c1); }
 #undef KILN_BLOCK_ARGS
 
-struct Kernel {
-  int mr, nr;
-  void (*block)(const Args&, int64_t, int64_t, int64_t, int64_t, float*);
-};
+}  // namespace
 
-Kernel kernel_for(Isa isa) {
+detail::Kernel detail::float32_kernel(Isa isa) {
   switch (isa) {
+    case Isa::kAvx512Bf16:
     case Isa::kAvx512: return {8, 32, &block_avx512};
     case Isa::kAvx2: return {6, 16, &block_avx2};
     case Isa::kSse2: break;
   }
   return {4, 8, &block_sse2};
-}
-
-// Scratch for one packed panel of B per thread, grown once and reused.
-thread_local std::vector<float> scratch;
-
-void run(const Kernel& kernel, const Args& g) {
-  if (g.M <= 0 || g.N <= 0) return;
-  if (g.K <= 0) {
-    for (int64_t i = 0; i < g.M; ++i)
-      for (int64_t j = 0; j < g.N; ++j) g.C[i * g.ldc + j] = g.beta != 0.0f ? g.C[i * g.ldc + j] : 0.0f;
-    return;
-  }
-  int64_t row_blocks = (g.M + kernel.mr - 1) / kernel.mr;
-  int64_t col_blocks = (g.N + kernel.nr - 1) / kernel.nr;
-  ThreadPool& pool = ThreadPool::global();
-  // Below ~256k multiply-adds (a few microseconds), waking another thread costs more than it
-  // saves, unless B is too big for one core's cache: split, each core keeps its share cached.
-  constexpr int64_t kMinParallelWork = 1 << 18, kMinParallelB = 1 << 16;
-  // Each thread takes a contiguous band of column panels (it then reads only its share of B) or,
-  // when A is the larger operand, a band of row blocks (it then reads only its share of A).
-  bool by_rows = g.M > g.N;
-  int64_t bands = by_rows ? row_blocks : col_blocks;
-  bool small = g.M * g.N * g.K < kMinParallelWork && g.K * g.N < kMinParallelB;
-  int64_t threads = small ? 1 : std::min<int64_t>(pool.size(), bands);
-  pool.run(threads, [&](int64_t t) {
-    int64_t first = bands * t / threads, last = bands * (t + 1) / threads;
-    size_t need = static_cast<size_t>(std::min(g.K, KC) * kernel.nr);
-    if (scratch.size() < need) scratch.resize(need);
-    if (by_rows)
-      kernel.block(g, first, last, 0, col_blocks, scratch.data());
-    else
-      kernel.block(g, 0, row_blocks, first, last, scratch.data());
-  });
-}
-
-}  // namespace
-
-Isa best_isa() {
-  static const Isa isa = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
-                             ? Isa::kAvx512
-                         : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? Isa::kAvx2
-                                                                                             : Isa::kSse2;
-  return isa;
-}
-
-std::vector<Isa> supported_isas() {
-  std::vector<Isa> out{Isa::kSse2};
-  if (best_isa() != Isa::kSse2) out.push_back(Isa::kAvx2);
-  if (best_isa() == Isa::kAvx512) out.push_back(Isa::kAvx512);
-  return out;
-}
-
-const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::kAvx512: return "avx512";
-    case Isa::kAvx2: return "avx2";
-    case Isa::kSse2: break;
-  }
-  return "sse2";
-}
-
-void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  run(kernel_for(isa), {trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
-}
-
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  static const Kernel kernel = kernel_for(best_isa());
-  run(kernel, {trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
-}
-
-void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                    int64_t ldc) {
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < N; ++j) {
-      double sum = 0.0;
-      for (int64_t k = 0; k < K; ++k) {
-        float a = trans_a ? A[k * lda + i] : A[i * lda + k];
-        float b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
-        sum += static_cast<double>(a) * b;
-      }
-      C[i * ldc + j] = static_cast<float>((beta != 0.0f ? C[i * ldc + j] : 0.0) + alpha * sum);
-    }
 }
 
 }  // namespace kiln::cpu

@@ -1,6 +1,6 @@
-// General matrix product on row-major float matrices, split across the global thread pool.
-// The result does not depend on the number of threads: each output tile is summed in one fixed
-// order by one thread.
+// General matrix product on row-major float matrices, split across the global thread pool, in
+// float32 or with bfloat16 inputs. The result does not depend on the number of threads: each
+// output tile is summed in one fixed order by one thread.
 #pragma once
 
 #include <cstdint>
@@ -8,25 +8,33 @@
 
 namespace kiln::cpu {
 
+// How the product multiplies: float32 throughout, or with both operands rounded to bfloat16
+// (round to nearest even) and the products summed in float32. C stays float32 either way.
+enum class Precision { kFloat32, kBfloat16 };
+
 // C (M,N) = beta * C + alpha * op(A) (M,K) · op(B) (K,N), where op(X) is X or its transpose.
 // A is stored (M,K) with row stride lda, or (K,M) when trans_a; likewise B is (K,N) or (N,K).
 // beta is 0 (overwrite) or 1 (accumulate); alpha = -learning_rate with beta = 1 applies an SGD
 // step to C as the gradient is produced.
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+          Precision precision = Precision::kFloat32);
 
-// Instruction sets the kernels are compiled for, best last.
-enum class Isa { kSse2, kAvx2, kAvx512 };
+// Instruction sets the kernels are compiled for, best last. kAvx512Bf16 adds the bfloat16 dot
+// product (vdpbf16ps); below it, bfloat16 products are computed exactly as float32 FMAs.
+enum class Isa { kSse2, kAvx2, kAvx512, kAvx512Bf16 };
 Isa best_isa();                     // the best this CPU supports
 std::vector<Isa> supported_isas();  // every one this CPU can run
 const char* isa_name(Isa isa);
 // gemm with a given instruction set (which the CPU must support), for tests and benchmarks.
 void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+               Precision precision = Precision::kFloat32);
 
-// The same product computed by the plain triple loop: the reference the tests compare against.
+// The same product computed by the plain triple loop in double precision (on the operands
+// rounded to bfloat16 first, for kBfloat16): the reference the tests compare against.
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                    int64_t ldc);
+                    int64_t ldc, Precision precision = Precision::kFloat32);
 
 }  // namespace kiln::cpu

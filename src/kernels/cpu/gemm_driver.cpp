@@ -1,0 +1,126 @@
+// The GEMM's entry points: instruction-set detection, the split across the thread pool, the
+// per-thread scratch, and the reference triple loop.
+#include "kernels/cpu/gemm_driver.hpp"
+
+#include <vector>
+
+#include "kernels/cpu/bf16.hpp"
+#include "kernels/cpu/thread_pool.hpp"
+
+namespace kiln::cpu {
+
+namespace detail {
+
+void* scratch(int slot, size_t bytes) {
+  thread_local std::vector<std::byte> buffers[2];
+  std::vector<std::byte>& b = buffers[slot];
+  if (b.size() < bytes) b.resize(bytes);
+  return b.data();
+}
+
+void run(const Kernel& kernel, const Args& g) {
+  if (g.M <= 0 || g.N <= 0) return;
+  if (g.K <= 0) {
+    for (int64_t i = 0; i < g.M; ++i)
+      for (int64_t j = 0; j < g.N; ++j)
+        g.C[i * g.ldc + j] = g.beta != 0.0f ? g.C[i * g.ldc + j] : 0.0f;
+    return;
+  }
+  int64_t row_blocks = (g.M + kernel.mr - 1) / kernel.mr;
+  int64_t col_blocks = (g.N + kernel.nr - 1) / kernel.nr;
+  ThreadPool& pool = ThreadPool::global();
+  // Below ~256k multiply-adds (a few microseconds), waking another thread costs more than it
+  // saves, unless B is too big for one core's cache: split, each core keeps its share cached.
+  constexpr int64_t kMinParallelWork = 1 << 18, kMinParallelB = 1 << 16;
+  // Each thread takes a contiguous band of column panels (it then reads only its share of B) or,
+  // when A is the larger operand, a band of row blocks (it then reads only its share of A).
+  bool by_rows = g.M > g.N;
+  int64_t bands = by_rows ? row_blocks : col_blocks;
+  bool small = g.M * g.N * g.K < kMinParallelWork && g.K * g.N < kMinParallelB;
+  int64_t threads = small ? 1 : std::min<int64_t>(pool.size(), bands);
+  pool.run(threads, [&](int64_t t) {
+    int64_t first = bands * t / threads, last = bands * (t + 1) / threads;
+    if (by_rows)
+      kernel.block(g, first, last, 0, col_blocks);
+    else
+      kernel.block(g, 0, row_blocks, first, last);
+  });
+}
+
+}  // namespace detail
+
+namespace {
+
+detail::Kernel kernel_for(Isa isa, Precision precision) {
+  return precision == Precision::kBfloat16 ? detail::bfloat16_kernel(isa)
+                                           : detail::float32_kernel(isa);
+}
+
+}  // namespace
+
+Isa best_isa() {
+  static const Isa isa =
+      !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
+          ? (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? Isa::kAvx2
+                                                                             : Isa::kSse2)
+      : __builtin_cpu_supports("avx512bf16") ? Isa::kAvx512Bf16
+                                             : Isa::kAvx512;
+  return isa;
+}
+
+std::vector<Isa> supported_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::kSse2, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Bf16})
+    if (isa <= best_isa()) out.push_back(isa);
+  return out;
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512Bf16:
+      return "avx512_bf16";
+    case Isa::kAvx512:
+      return "avx512";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kSse2:
+      break;
+  }
+  return "sse2";
+}
+
+void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+               int64_t ldc, Precision precision) {
+  detail::run(kernel_for(isa, precision),
+              {trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+          Precision precision) {
+  static const detail::Kernel kernels[] = {kernel_for(best_isa(), Precision::kFloat32),
+                                           kernel_for(best_isa(), Precision::kBfloat16)};
+  detail::run(kernels[static_cast<int>(precision)],
+              {trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
+}
+
+void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                    int64_t ldc, Precision precision) {
+  auto operand = [precision](float x) {
+    return precision == Precision::kBfloat16 ? round_to_bf16(x) : x;
+  };
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double sum = 0.0;
+      for (int64_t k = 0; k < K; ++k) {
+        float a = operand(trans_a ? A[k * lda + i] : A[i * lda + k]);
+        float b = operand(trans_b ? B[j * ldb + k] : B[k * ldb + j]);
+        sum += static_cast<double>(a) * b;
+      }
+      C[i * ldc + j] = static_cast<float>((beta != 0.0f ? C[i * ldc + j] : 0.0) + alpha * sum);
+    }
+}
+
+}  // namespace kiln::cpu

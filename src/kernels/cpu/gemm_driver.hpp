@@ -1,0 +1,96 @@
+// What the float32 and bfloat16 GEMMs share: the product's arguments, vector types, how rows
+// are cut into register-tile blocks, and how a product is split across the thread pool.
+// Internal to src/kernels/cpu.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "kernels/cpu/gemm.hpp"
+
+namespace kiln::cpu::detail {
+
+#define KILN_INLINE inline __attribute__((always_inline))
+
+constexpr int64_t KC = 512;        // depth of one pass over K
+constexpr int64_t MC_BLOCKS = 16;  // row blocks of A that stay in L2 while B's panels stream by
+
+// Vectors of W floats (or 32-bit integers), loaded and stored without alignment requirements.
+template <int W>
+struct VecOf {
+  typedef float type __attribute__((vector_size(4 * W), aligned(4)));
+  typedef uint32_t bits __attribute__((vector_size(4 * W), aligned(4)));
+};
+
+// c (rows, cols) = beta * c + alpha * acc, where acc is an MR x (NV * W) register tile of which
+// only the first rows x cols are stored (a ragged edge of C).
+template <int MR, int W, int NV>
+KILN_INLINE void store_tile(const typename VecOf<W>::type (&acc)[MR][NV], float alpha, float beta,
+                            float* c, int64_t ldc, int64_t rows, int64_t cols) {
+  using V = typename VecOf<W>::type;
+  constexpr int NR = NV * W;
+  if (rows == MR && cols == NR) {
+    for (int i = 0; i < MR; ++i) {
+      V* row = reinterpret_cast<V*>(c + i * ldc);
+      for (int j = 0; j < NV; ++j)
+        row[j] = beta != 0.0f ? row[j] + alpha * acc[i][j] : alpha * acc[i][j];
+    }
+    return;
+  }
+  float tile[MR][NR];
+  std::memcpy(tile, acc, sizeof(tile));
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      c[i * ldc + j] = (beta != 0.0f ? c[i * ldc + j] : 0.0f) + alpha * tile[i][j];
+}
+
+struct Args {
+  bool trans_a, trans_b;
+  int64_t M, N, K;
+  float alpha;
+  const float* A;
+  int64_t lda;
+  const float* B;
+  int64_t ldb;
+  float beta;
+  float* C;
+  int64_t ldc;
+};
+
+// Row block r of MR rows: its first row and height. When fewer than half of MR rows are left
+// over, the last two blocks share them (32 rows at MR 6: 6, 6, 6, 6, 4, 4 rather than 6, 6, 6, 6,
+// 6, 2): a tile of one or two rows has too few accumulators to hide the FMA latency and takes
+// nearly as long as a full one. (Interleaved runs: the step's products 295/310 µs best/median
+// against 313/316.)
+template <int MR>
+KILN_INLINE std::pair<int64_t, int64_t> row_block(int64_t M, int64_t r) {
+  int64_t blocks = (M + MR - 1) / MR, rest = M % MR;
+  if (rest == 0 || 2 * rest >= MR || blocks < 2 || r < blocks - 2)
+    return {r * MR, std::min<int64_t>(MR, M - r * MR)};
+  int64_t base = (blocks - 2) * MR, first = (MR + rest + 1) / 2;
+  return r == blocks - 2 ? std::pair{base, first} : std::pair{base + first, MR + rest - first};
+}
+
+// One instruction set's kernel: its register tile (mr x nr) and the function that computes the
+// part of C in row blocks [r0, r1) and column panels [c0, c1).
+struct Kernel {
+  int mr, nr;
+  void (*block)(const Args& g, int64_t r0, int64_t r1, int64_t c0, int64_t c1);
+};
+
+// The kernels for an instruction set the CPU supports: gemm.cpp's and gemm_bf16.cpp's.
+Kernel float32_kernel(Isa isa);
+Kernel bfloat16_kernel(Isa isa);
+
+// Per-thread scratch memory, one buffer per slot (the packed panels of B and A), grown when a
+// product needs more than any before it and reused after that: a training step allocates nothing.
+void* scratch(int slot, size_t bytes);
+
+// Runs the product on the global pool: each thread takes a contiguous band of column panels
+// or, when A is the larger operand, of row blocks; small products stay on the calling thread.
+void run(const Kernel& kernel, const Args& g);
+
+}  // namespace kiln::cpu::detail

@@ -76,15 +76,21 @@ void report_products(const std::string& engine, int repeats, Run&& run) {
   report(engine + "gemm seed step (all 8)", step, ", \"flops\": " + std::to_string(flops_step));
 }
 
-// Repeats and threads from the command line: PROGRAM [repeats] [threads].
+// Repeats, threads and precision from the command line: PROGRAM [repeats] [threads] [bf16]
+// (threads 0: all cores). With bf16, models are built with the mixed_bfloat16 policy and the
+// workloads are named "... (bf16)".
 struct Args {
   int repeats = 5;
   int threads = 0;
+  bool bf16 = false;
   Args(int argc, char** argv) {
     if (argc > 1) repeats = std::atoi(argv[1]);
     if (argc > 2) threads = std::atoi(argv[2]);
+    if (argc > 3) bf16 = std::string(argv[3]) == "bf16";
     if (threads > 0) set_num_threads(threads);
+    if (bf16) mixed_precision::set_global_policy("mixed_bfloat16");
   }
+  std::string name(const std::string& workload) const { return bf16 ? workload + " (bf16)" : workload; }
 };
 
 }  // namespace kiln::bench

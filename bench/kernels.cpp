@@ -21,7 +21,8 @@ __attribute__((target("avx2,fma"))) double fma_peak_one_thread() {
   for (int i = 0; i < kChains; ++i) acc[i] = v8{} + 0.001f * static_cast<float>(i + 1);
   v8 a = v8{} + 0.9999f, b = v8{} + 1e-4f;
   const long iters = 20'000'000;
-  auto start = std::chrono::steady_clock::now();  // not time_it: a lambda would not be compiled for AVX2
+  auto start =
+      std::chrono::steady_clock::now();  // not time_it: a lambda would not be compiled for AVX2
   for (long i = 0; i < iters; ++i)
     for (auto& x : acc) x = __builtin_ia32_vfmaddps256(x, a, b);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -49,14 +50,21 @@ int main(int argc, char** argv) {
   const int threads = num_threads();
   double peak = 0;
   for (int r = 0; r < 3; ++r) peak = std::max(peak, fma_peak(threads));
-  std::printf("{\"workload\": \"fma_peak\", \"gflops\": %.1f, \"threads\": %d, \"isa\": \"%s\"}\n", peak / 1e9, threads,
-              cpu::isa_name(cpu::best_isa()));
-  bench::report_products("", args.repeats, [](const bench::Product& p) {
-    auto A = std::make_shared<Tensor>(Shape{p.M * p.K}), B = std::make_shared<Tensor>(Shape{p.K * p.N});
-    auto C = std::make_shared<Tensor>(Shape{p.M * p.N});
-    for (auto& v : A->values()) v = 0.5f;
-    for (auto& v : B->values()) v = 0.25f;
-    int64_t lda = p.trans_a ? p.M : p.K, ldb = p.trans_b ? p.K : p.N;
-    return [=] { cpu::gemm(p.trans_a, p.trans_b, p.M, p.N, p.K, 1.0f, A->data(), lda, B->data(), ldb, 0.0f, C->data(), p.N); };
-  });
+  std::printf("{\"workload\": \"fma_peak\", \"gflops\": %.1f, \"threads\": %d, \"isa\": \"%s\"}\n",
+              peak / 1e9, threads, cpu::isa_name(cpu::best_isa()));
+  // The same products in float32 and with bf16 operands ("bf16 gemm ..." rows).
+  for (auto precision : {cpu::Precision::kFloat32, cpu::Precision::kBfloat16})
+    bench::report_products(precision == cpu::Precision::kBfloat16 ? "bf16 " : "", args.repeats,
+                           [precision](const bench::Product& p) {
+                             auto A = std::make_shared<Tensor>(Shape{p.M * p.K});
+                             auto B = std::make_shared<Tensor>(Shape{p.K * p.N});
+                             auto C = std::make_shared<Tensor>(Shape{p.M * p.N});
+                             for (auto& v : A->values()) v = 0.5f;
+                             for (auto& v : B->values()) v = 0.25f;
+                             int64_t lda = p.trans_a ? p.M : p.K, ldb = p.trans_b ? p.K : p.N;
+                             return [=] {
+                               cpu::gemm(p.trans_a, p.trans_b, p.M, p.N, p.K, 1.0f, A->data(), lda,
+                                         B->data(), ldb, 0.0f, C->data(), p.N, precision);
+                             };
+                           });
 }

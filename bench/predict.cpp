@@ -16,6 +16,6 @@ int main(int argc, char** argv) {
       seconds.push_back(bench::time_it([&] {
                           for (int i = 0; i < loops; ++i) model.predict(x, {.batch_size = n});
                         }) / loops);
-    bench::report(n == 1 ? "predict_1" : "predict_1000", seconds);
+    bench::report(args.name(n == 1 ? "predict_1" : "predict_1000"), seconds);
   }
 }

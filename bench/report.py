@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reads the JSON lines kiln's benchmarks and their PyTorch peers print, and prints a Markdown
 table: min and median of each, and the ratio of PyTorch's median to kiln's (above 1: kiln is
-faster). With oneDNN's results (bench/onednn_gemm.cpp, rows named "onednn gemm ..."), adds
+faster); kiln's bf16 rows are compared with PyTorch's float32 ones. With oneDNN's results (bench/onednn_gemm.cpp, rows named "onednn gemm ..."), adds
 oneDNN's median and its ratio to kiln's for the products it ran.
 Usage: report.py KILN_RESULTS PEER_RESULTS [ONEDNN_RESULTS]"""
 import json
@@ -45,7 +45,8 @@ def main():
         if "seconds" not in row:
             continue
         k = row["seconds"]
-        p = peer.get(name, {}).get("seconds")
+        # bf16 rows ("bf16 gemm ...", "... (bf16)") are compared with PyTorch's float32 ones.
+        p = peer.get(name.removeprefix("bf16 ").removesuffix(" (bf16)"), {}).get("seconds")
         cells = [name, fmt(min(k)), fmt(statistics.median(k))]
         if p:
             cells += [fmt(min(p)), fmt(statistics.median(p)), f"{statistics.median(p) / statistics.median(k):.2f}x"]

@@ -20,6 +20,8 @@ peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 /us
   build/bench/bench_predict "$repeats"
   build/bench/bench_train_epoch "$repeats"
   build/bench/bench_train_epoch "$repeats" 1   # thread scaling: the same epoch on one thread
+  build/bench/bench_predict "$repeats" 0 bf16  # mixed_bfloat16 (native on AVX512_BF16 only)
+  build/bench/bench_train_epoch "$repeats" 0 bf16
 } >"$out/kiln.jsonl"
 {
   peer --workload kernels --repeats "$repeats"

@@ -19,8 +19,8 @@ int main(int argc, char** argv) {
       model.fit(x_train, y_train, {.epochs = 1, .validation_data = ValidationData{x_valid, y_valid}, .verbose = 0});
     }));
   // With an explicit thread count the row is named for it, so the harness can show scaling.
-  bench::report(args.threads > 0 ? "train_epoch (" + std::to_string(args.threads) + " thread" +
-                                       (args.threads > 1 ? "s)" : ")")
-                                 : "train_epoch",
+  bench::report(args.name(args.threads > 0 ? "train_epoch (" + std::to_string(args.threads) + " thread" +
+                                                 (args.threads > 1 ? "s)" : ")")
+                                           : "train_epoch"),
                 seconds);
 }

@@ -13,7 +13,6 @@ namespace {
 
 using detail::Args;
 using detail::KC;
-using detail::Kernel;
 using detail::MC_BLOCKS;
 using detail::row_block;
 template <int W>

@@ -11,12 +11,7 @@ namespace kiln::cpu {
 
 namespace {
 
-using detail::Args;
-using detail::KC;
-using detail::MC_BLOCKS;
-using detail::row_block;
-template <int W>
-using VecOf = detail::VecOf<W>;
+using namespace detail;  // the shared driver: Args, KC, MC_BLOCKS, row_block, VecOf, store_tile
 
 // c (MR,NR) tile = beta * c + alpha * a (MR,K) · b (K,NR, row stride ldb), where a's element (i, k)
 // is a[i * a_rs + k * a_ks]: A is read in place, row-major or transposed, never packed. Only

@@ -19,10 +19,7 @@ namespace kiln::cpu {
 
 namespace {
 
-using detail::Args;
-using detail::KC;
-using detail::MC_BLOCKS;
-using detail::row_block;
+using namespace detail;  // the shared driver: Args, KC, MC_BLOCKS, row_block, VecOf, store_tile
 
 // x rounded to bfloat16 (nearest, ties to even), in the high half of the word; the same value
 // as bf16_bits(x) << 16, written without branches so that the packing loops vectorize.

@@ -31,55 +31,47 @@ KILN_INLINE uint32_t bf16_high(float x) {
 
 KILN_INLINE uint32_t bf16_pair(float lo, float hi) { return (bf16_high(lo) >> 16) | bf16_high(hi); }
 
-// Rows [m0, m0+rows) x depth [k0, k0+kc) of op(A) into dst [kc/2][rows].
-KILN_INLINE void pack_a(const Args& g, int64_t m0, int64_t rows, int64_t k0, int64_t kc,
-                        uint32_t* dst) {
+// Packs n lines of a matrix, from line x0, over depth [k0, k0+kc), into dst [kc/2][stride]
+// (word p of line x at dst[p * stride + x - x0]). The matrix is stored depth-major when
+// depth_major (element (k, x) at src[k * ld + x]: a transposed A, a row-major B), else line-major
+// (element (k, x) at src[x * ld + k]: a row-major A, a transposed B).
+KILN_INLINE void pack_pairs(bool depth_major, const float* src, int64_t ld, int64_t x0, int64_t n,
+                            int64_t k0, int64_t kc, uint32_t* dst, int64_t stride) {
   const int64_t pairs = kc / 2;
-  if (g.trans_a) {
-    // A is stored (K, M): rows of one depth are contiguous.
+  if (depth_major) {
+    // Lines are contiguous at each depth: the inner loop vectorizes.
     for (int64_t p = 0; p < pairs; ++p) {
-      const float* lo = g.A + (k0 + 2 * p) * g.lda + m0;
-      const float* hi = lo + g.lda;
-      for (int64_t i = 0; i < rows; ++i) dst[p * rows + i] = bf16_pair(lo[i], hi[i]);
+      const float* lo = src + (k0 + 2 * p) * ld + x0;
+      const float* hi = lo + ld;
+      for (int64_t x = 0; x < n; ++x) dst[p * stride + x] = bf16_pair(lo[x], hi[x]);
     }
     if (kc % 2) {
-      const float* lo = g.A + (k0 + kc - 1) * g.lda + m0;
-      for (int64_t i = 0; i < rows; ++i) dst[pairs * rows + i] = bf16_pair(lo[i], 0.0f);
+      const float* lo = src + (k0 + kc - 1) * ld + x0;
+      for (int64_t x = 0; x < n; ++x) dst[pairs * stride + x] = bf16_pair(lo[x], 0.0f);
     }
     return;
   }
-  for (int64_t i = 0; i < rows; ++i) {
-    const float* a = g.A + (m0 + i) * g.lda + k0;
-    for (int64_t p = 0; p < pairs; ++p) dst[p * rows + i] = bf16_pair(a[2 * p], a[2 * p + 1]);
-    if (kc % 2) dst[pairs * rows + i] = bf16_pair(a[kc - 1], 0.0f);
+  for (int64_t x = 0; x < n; ++x) {
+    const float* line = src + (x0 + x) * ld + k0;
+    for (int64_t p = 0; p < pairs; ++p)
+      dst[p * stride + x] = bf16_pair(line[2 * p], line[2 * p + 1]);
+    if (kc % 2) dst[pairs * stride + x] = bf16_pair(line[kc - 1], 0.0f);
   }
+}
+
+// Rows [m0, m0+rows) x depth [k0, k0+kc) of op(A) into dst [kc/2][rows].
+KILN_INLINE void pack_a(const Args& g, int64_t m0, int64_t rows, int64_t k0, int64_t kc,
+                        uint32_t* dst) {
+  pack_pairs(g.trans_a, g.A, g.lda, m0, rows, k0, kc, dst, rows);
 }
 
 // Columns [n0, n0+cols) x depth [k0, k0+kc) of op(B) into dst [kc/2][NR], zero past cols.
 template <int NR>
 KILN_INLINE void pack_b(const Args& g, int64_t n0, int64_t cols, int64_t k0, int64_t kc,
                         uint32_t* dst) {
-  const int64_t pairs = (kc + 1) / 2;
-  if (g.trans_b) {
-    // B is stored (N, K): the depth of one column is contiguous.
-    for (int64_t j = 0; j < cols; ++j) {
-      const float* b = g.B + (n0 + j) * g.ldb + k0;
-      for (int64_t p = 0; p < kc / 2; ++p) dst[p * NR + j] = bf16_pair(b[2 * p], b[2 * p + 1]);
-      if (kc % 2) dst[(pairs - 1) * NR + j] = bf16_pair(b[kc - 1], 0.0f);
-    }
-  } else {
-    for (int64_t p = 0; p < pairs; ++p) {
-      const float* lo = g.B + (k0 + 2 * p) * g.ldb + n0;
-      const float* hi = 2 * p + 1 < kc ? lo + g.ldb : nullptr;
-      uint32_t* d = dst + p * NR;
-      if (hi)
-        for (int64_t j = 0; j < cols; ++j) d[j] = bf16_pair(lo[j], hi[j]);
-      else
-        for (int64_t j = 0; j < cols; ++j) d[j] = bf16_pair(lo[j], 0.0f);
-    }
-  }
+  pack_pairs(!g.trans_b, g.B, g.ldb, n0, cols, k0, kc, dst, NR);
   if (cols < NR)
-    for (int64_t p = 0; p < pairs; ++p)
+    for (int64_t p = 0; p < (kc + 1) / 2; ++p)
       for (int64_t j = cols; j < NR; ++j) dst[p * NR + j] = 0;
 }
 

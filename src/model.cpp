@@ -188,13 +188,18 @@ void Sequential::backward_pass(const Tensor& x, const int32_t* labels, float sgd
   const Tensor& out = outputs_.back();
   bool fuse = loss_->can_fuse_softmax() && layers_.back()->output_activation() == "softmax";
   loss_->backward(out, labels, static_cast<float>(view_batch_), output_grads_.back(), fuse);
-  for (size_t i = layers_.size(); i-- > 0;) {
+  // Gradients flow back only as far as the first layer with weights: nothing before it needs
+  // one (for the seed model, the first Dense's input gradient behind Flatten would be a whole
+  // 32x300 . 300x784 product per step, a quarter of the step's work, thrown away).
+  auto has_weights = [](const LayerRef& l) { return !l->params().empty(); };
+  size_t first = std::find_if(layers_.begin(), layers_.end(), has_weights) - layers_.begin();
+  for (size_t i = layers_.size(); i-- > first;) {
     Context ctx{.training = true,
                 .grad_is_preactivation = fuse && i + 1 == layers_.size(),
                 .accumulate = !grads_clear_,
                 .sgd_learning_rate = sgd_learning_rate};
     layers_[i]->backward(ctx, i == 0 ? x : outputs_[i - 1], outputs_[i], output_grads_[i],
-                         i == 0 ? nullptr : &output_grads_[i - 1]);
+                         i == first ? nullptr : &output_grads_[i - 1]);
   }
 }
 

@@ -146,6 +146,54 @@ TEST(Sequential, FusedSgdStepMatchesBackwardThenApply) {
   EXPECT_GT(moved, 1e-3);  // the steps did change the weights
 }
 
+// An identity layer that records how the model called its backward pass; with `weighted`, it
+// declares one (unused) weight, as a layer with trainable parameters would.
+class Recorder : public Layer {
+ public:
+  Recorder(bool weighted, Shape input_shape = {}) : weighted_(weighted), input_shape_(std::move(input_shape)) {}
+  std::string class_name() const override { return "Recorder"; }
+  Shape build(const Shape& input_shape) override {
+    if (weighted_) params_.push_back({"w", {1}, {"zeros"}, {}, {}});
+    return input_shape;
+  }
+  void forward(const Context&, const Tensor& in, Tensor& out) override {
+    std::copy_n(in.data(), in.size(), out.data());
+  }
+  void backward(const Context&, const Tensor&, const Tensor&, Tensor& grad_out,
+                Tensor* grad_in) override {
+    ++*calls;
+    *received_grad_in = grad_in != nullptr;
+    if (grad_in) std::copy_n(grad_out.data(), grad_out.size(), grad_in->data());
+  }
+  nlohmann::json config() const override { return nlohmann::json::object(); }
+  Shape declared_input_shape() const override { return input_shape_; }
+
+  std::shared_ptr<int> calls = std::make_shared<int>(0);
+  std::shared_ptr<bool> received_grad_in = std::make_shared<bool>(false);
+
+ private:
+  bool weighted_;
+  Shape input_shape_;
+};
+
+TEST(Sequential, BackwardStopsAtTheFirstLayerWithWeights) {
+  // Nothing before the first weighted layer needs a gradient: layers before it are not called
+  // back, and it is given no input gradient to compute (the seed model's first Dense would
+  // otherwise compute a 32x784 product per step behind Flatten, to be thrown away).
+  Recorder before(false, {4}), first(true), between(false);
+  Sequential model({before, first, Dense(3, "relu"), between, Dense(2, "softmax")});
+  model.compile({.optimizer = "sgd"});
+  Tensor x = testing::random_tensor({5, 4}, 11);
+  std::vector<int32_t> y = {0, 1, 1, 0, 1};
+  model.forward(x, true);
+  model.backward(x, y.data());
+  EXPECT_EQ(*before.calls, 0);
+  EXPECT_EQ(*first.calls, 1);
+  EXPECT_FALSE(*first.received_grad_in);
+  EXPECT_EQ(*between.calls, 1);
+  EXPECT_TRUE(*between.received_grad_in);
+}
+
 TEST(Sequential, Uint8InputsMatchTheirRescaledFloatsBitForBit) {
   utils::set_random_seed(2);
   Sequential model({Flatten({3, 3}), Dense(4, "relu"), Dense(3, "softmax")});
@@ -157,7 +205,8 @@ TEST(Sequential, Uint8InputsMatchTheirRescaledFloatsBitForBit) {
   Tensor a = model.predict(bytes, {.batch_size = 4}), b = model.predict(floats, {.batch_size = 4});
   EXPECT_EQ(0, std::memcmp(a.data(), b.data(), sizeof(float) * a.size()));
   std::vector<int32_t> y = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0};
-  EXPECT_EQ(model.evaluate(bytes, y, {.verbose = 0}).at("loss"), model.evaluate(floats, y, {.verbose = 0}).at("loss"));
+  EXPECT_EQ(model.evaluate(bytes, y, {.verbose = 0}).at("loss"),
+            model.evaluate(floats, y, {.verbose = 0}).at("loss"));
   Sequential twin({Flatten({3, 3}), Dense(4, "relu"), Dense(3, "softmax")});
   std::copy_n(model.weights().data(), model.weights().size(), twin.weights().data());
   twin.compile({.metrics = {"accuracy"}});

@@ -4,7 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+
+#include "kernels/cpu/isa.hpp"
 
 namespace kiln::cpu {
 
@@ -20,12 +21,6 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
           Precision precision = Precision::kFloat32);
 
-// Instruction sets the kernels are compiled for, best last. kAvx512Bf16 adds the bfloat16 dot
-// product (vdpbf16ps); below it, bfloat16 products are computed exactly as float32 FMAs.
-enum class Isa { kSse2, kAvx2, kAvx512, kAvx512Bf16 };
-Isa best_isa();                     // the best this CPU supports
-std::vector<Isa> supported_isas();  // every one this CPU can run
-const char* isa_name(Isa isa);
 // gemm with a given instruction set (which the CPU must support), for tests and benchmarks.
 void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,

@@ -1,5 +1,5 @@
-// The GEMM's entry points: instruction-set detection, the split across the thread pool, the
-// per-thread scratch, and the reference triple loop.
+// The GEMM's entry points: the split across the thread pool, the per-thread scratch, and the
+// reference triple loop.
 #include "kernels/cpu/gemm_driver.hpp"
 
 #include <vector>
@@ -57,37 +57,6 @@ detail::Kernel kernel_for(Isa isa, Precision precision) {
 }
 
 }  // namespace
-
-Isa best_isa() {
-  static const Isa isa =
-      !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
-          ? (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? Isa::kAvx2
-                                                                             : Isa::kSse2)
-      : __builtin_cpu_supports("avx512bf16") ? Isa::kAvx512Bf16
-                                             : Isa::kAvx512;
-  return isa;
-}
-
-std::vector<Isa> supported_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::kSse2, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Bf16})
-    if (isa <= best_isa()) out.push_back(isa);
-  return out;
-}
-
-const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::kAvx512Bf16:
-      return "avx512_bf16";
-    case Isa::kAvx512:
-      return "avx512";
-    case Isa::kAvx2:
-      return "avx2";
-    case Isa::kSse2:
-      break;
-  }
-  return "sse2";
-}
 
 void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,

@@ -1,0 +1,36 @@
+#include "kernels/cpu/isa.hpp"
+
+namespace kiln::cpu {
+
+Isa best_isa() {
+  static const Isa isa =
+      !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
+          ? (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? Isa::kAvx2
+                                                                             : Isa::kSse2)
+      : __builtin_cpu_supports("avx512bf16") ? Isa::kAvx512Bf16
+                                             : Isa::kAvx512;
+  return isa;
+}
+
+std::vector<Isa> supported_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::kSse2, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Bf16})
+    if (isa <= best_isa()) out.push_back(isa);
+  return out;
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512Bf16:
+      return "avx512_bf16";
+    case Isa::kAvx512:
+      return "avx512";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kSse2:
+      break;
+  }
+  return "sse2";
+}
+
+}  // namespace kiln::cpu

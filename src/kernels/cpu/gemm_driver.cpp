@@ -33,18 +33,35 @@ void run(const Kernel& kernel, const Args& g) {
   // saves, unless B is too big for one core's cache: split, each core keeps its share cached.
   constexpr int64_t kMinParallelWork = 1 << 18, kMinParallelB = 1 << 16;
   // Each thread takes a contiguous band of column panels (it then reads only its share of B) or,
-  // when A is the larger operand, a band of row blocks (it then reads only its share of A).
+  // when A is the larger operand, a band of row blocks (it then reads only its share of A). Bands
+  // are cut in tiles, not whole panels: 19 panels of 300 columns split 9.5 / 9.5 rather than
+  // 9 / 10, the ten holding the ragged edge too (which left the other core waiting ~8% of the
+  // first layer's products).
   bool by_rows = g.M > g.N;
-  int64_t bands = by_rows ? row_blocks : col_blocks;
+  int64_t bands = by_rows ? row_blocks : col_blocks, across = by_rows ? col_blocks : row_blocks;
   bool small = g.M * g.N * g.K < kMinParallelWork && g.K * g.N < kMinParallelB;
   int64_t threads = small ? 1 : std::min<int64_t>(pool.size(), bands);
-  pool.run(threads, [&](int64_t t) {
-    int64_t first = bands * t / threads, last = bands * (t + 1) / threads;
-    if (by_rows)
-      kernel.block(g, first, last, 0, col_blocks);
-    else
-      kernel.block(g, 0, row_blocks, first, last);
-  });
+  // Tiles [first, last) in band-major order, as at most three rectangles: the end of a band,
+  // whole bands, the start of a band.
+  auto tiles = [&](int64_t first, int64_t last) {
+    auto rect = [&](int64_t band0, int64_t band1, int64_t a0, int64_t a1) {
+      if (band0 >= band1 || a0 >= a1) return;
+      if (by_rows)
+        kernel.block(g, band0, band1, a0, a1);
+      else
+        kernel.block(g, a0, a1, band0, band1);
+    };
+    int64_t b0 = first / across, o0 = first % across, b1 = last / across, o1 = last % across;
+    if (b0 == b1) return rect(b0, b0 + 1, o0, o1);
+    if (o0 > 0) {
+      rect(b0, b0 + 1, o0, across);
+      ++b0;
+    }
+    rect(b0, b1, 0, across);
+    rect(b1, b1 + 1, 0, o1);
+  };
+  int64_t total = bands * across;
+  pool.run(threads, [&](int64_t t) { tiles(total * t / threads, total * (t + 1) / threads); });
 }
 
 }  // namespace detail

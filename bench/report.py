@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reads the JSON lines kiln's benchmarks and their PyTorch peers print, and prints a Markdown
-table: min and median of each, and the ratio of PyTorch's median to kiln's (above 1: kiln is
-faster); kiln's bf16 rows are compared with PyTorch's float32 ones. With oneDNN's results (bench/onednn_gemm.cpp, rows named "onednn gemm ..."), adds
+table: min and median of each (over every round that ran it), and the ratio of PyTorch's median
+to kiln's (above 1: kiln is faster); kiln's bf16 rows are compared with PyTorch's float32 ones. With oneDNN's results (bench/onednn_gemm.cpp, rows named "onednn gemm ..."), adds
 oneDNN's median and its ratio to kiln's for the products it ran.
 Usage: report.py KILN_RESULTS PEER_RESULTS [ONEDNN_RESULTS]"""
 import json
@@ -10,13 +10,22 @@ import sys
 
 
 def load(path):
+    """Rows by workload; a workload run in several rounds gets the samples of all of them (and
+    the FMA peak, the highest of its rounds)."""
     out = {}
     with open(path) as f:
         for line in f:
             line = line.strip()
-            if line.startswith("{"):
-                row = json.loads(line)
-                out[row["workload"]] = row
+            if not line.startswith("{"):
+                continue
+            row = json.loads(line)
+            seen = out.setdefault(row["workload"], row)
+            if seen is row:
+                continue
+            if "seconds" in row:
+                seen["seconds"] = seen["seconds"] + row["seconds"]
+            if "gflops" in row:
+                seen["gflops"] = max(seen["gflops"], row["gflops"])
     return out
 
 

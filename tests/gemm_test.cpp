@@ -40,25 +40,36 @@ void check_every_isa(Precision precision) {
                         {true, true, 5, 7, 3},
                         {false, true, 11, 9, 1},
                         {true, false, 2, 40, 513}};
+  // alpha, beta, and the epilogue: none, bias, ReLU, or both (applied once, after the last of
+  // several depth passes when K > 512).
+  struct Mode {
+    float alpha, beta;
+    bool bias, relu;
+  };
+  const Mode modes[] = {{1.0f, 0.0f, false, false}, {1.0f, 1.0f, false, false},
+                        {-0.25f, 1.0f, false, false}, {2.0f, 0.0f, false, false},
+                        {1.0f, 0.0f, true, true},  {-0.25f, 1.0f, true, false},
+                        {2.0f, 0.0f, false, true}};
   for (auto isa : cpu::supported_isas())
     for (const auto& c : cases)
-      for (auto [alpha, beta] :
-           {std::pair{1.0f, 0.0f}, {1.0f, 1.0f}, {-0.25f, 1.0f}, {2.0f, 0.0f}}) {
+      for (auto [alpha, beta, with_bias, relu] : modes) {
         Tensor A = testing::random_tensor({c.M * c.K}, 1),
                B = testing::random_tensor({c.K * c.N}, 2);
         Tensor C = testing::random_tensor({c.M * c.N}, 3), R = C.clone();
+        Tensor bias = testing::random_tensor({c.N}, 4);
+        cpu::Epilogue epilogue{with_bias ? bias.data() : nullptr, relu};
         int64_t lda = c.ta ? c.M : c.K, ldb = c.tb ? c.K : c.N;
         cpu::gemm_with(isa, c.ta, c.tb, c.M, c.N, c.K, alpha, A.data(), lda, B.data(), ldb, beta,
-                       C.data(), c.N, precision);
+                       C.data(), c.N, precision, epilogue);
         cpu::gemm_reference(c.ta, c.tb, c.M, c.N, c.K, alpha, A.data(), lda, B.data(), ldb, beta,
-                            R.data(), c.N, precision);
+                            R.data(), c.N, precision, epilogue);
         double worst = 0;
         for (int64_t i = 0; i < C.size(); ++i)
           worst = std::max(worst, double(std::abs(C[i] - R[i])));
         EXPECT_LT(worst, 1e-5 * std::sqrt(double(c.K)) * 4)
             << precision_name(precision) << " " << cpu::isa_name(isa) << " ta=" << c.ta
             << " tb=" << c.tb << " M=" << c.M << " N=" << c.N << " K=" << c.K << " alpha=" << alpha
-            << " beta=" << beta;
+            << " beta=" << beta << " bias=" << with_bias << " relu=" << relu;
       }
 }
 

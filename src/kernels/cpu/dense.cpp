@@ -5,8 +5,12 @@ namespace kiln::cpu {
 
 void dense_forward(float* out, const float* in, const float* w, const float* b, Activation act,
                    int64_t B, int64_t IN, int64_t OUT, Precision precision) {
-  gemm(false, false, B, OUT, IN, 1.0f, in, IN, w, OUT, 0.0f, out, OUT, precision);
-  bias_activation_forward(out, b, act, B, OUT);
+  // Bias and ReLU are stored with each tile of the product; other activations take a pass of
+  // their own.
+  bool fused = act == Activation::kLinear || act == Activation::kRelu;
+  gemm(false, false, B, OUT, IN, 1.0f, in, IN, w, OUT, 0.0f, out, OUT, precision,
+       fused ? Epilogue{b, act == Activation::kRelu} : Epilogue{});
+  if (!fused) bias_activation_forward(out, b, act, B, OUT);
 }
 
 void dense_backward(float* din, float* dw, float* db, const float* dz, const float* in,

@@ -11,15 +11,15 @@ namespace kiln::cpu {
 
 namespace {
 
-using namespace detail;  // the shared driver: Args, KC, MC_BLOCKS, row_block, VecOf, store_tile
+using namespace detail;  // the shared driver: Args, Store, KC, MC_BLOCKS, row_block, VecOf, store_tile
 
-// c (MR,NR) tile = beta * c + alpha * a (MR,K) · b (K,NR, row stride ldb), where a's element (i, k)
+// c (MR,NR) tile = the store st of a (MR,K) · b (K,NR, row stride ldb), where a's element (i, k)
 // is a[i * a_rs + k * a_ks]: A is read in place, row-major or transposed, never packed. Only
 // the first rows x cols of the tile are stored. NR is NV vectors of W floats: two in the body of
 // a product, one at a ragged right edge.
 template <int MR, int W, int NV>
 KILN_INLINE void micro_kernel(int64_t K, const float* a, int64_t a_rs, int64_t a_ks, const float* b,
-                              int64_t ldb, float alpha, float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+                              int64_t ldb, const Store& st, float* c, int64_t ldc, int64_t rows, int64_t cols) {
   using V = typename VecOf<W>::type;
   V acc[MR][NV] = {};
   const float* ar[MR];
@@ -34,20 +34,20 @@ KILN_INLINE void micro_kernel(int64_t K, const float* a, int64_t a_rs, int64_t a
       for (int j = 0; j < NV; ++j) acc[i][j] += ai * bv[j];
     }
   }
-  detail::store_tile<MR, W, NV>(acc, alpha, beta, c, ldc, rows, cols);
+  detail::store_tile<MR, W, NV>(acc, st, c, ldc, rows, cols);
 }
 
 // The micro-kernel for a block of `rows` <= MR rows: a tile only as tall as needed, so a
 // batch of one costs one row of work, not MR.
 template <int MR, int W, int NV = 2>
 KILN_INLINE void micro_kernel_rows(int64_t K, const float* a, int64_t a_rs, int64_t a_ks, const float* b,
-                                   int64_t ldb, float alpha, float beta, float* c, int64_t ldc, int64_t rows,
+                                   int64_t ldb, const Store& st, float* c, int64_t ldc, int64_t rows,
                                    int64_t cols) {
   if constexpr (MR > 1) {
     if (rows < MR)
-      return micro_kernel_rows<MR - 1, W, NV>(K, a, a_rs, a_ks, b, ldb, alpha, beta, c, ldc, rows, cols);
+      return micro_kernel_rows<MR - 1, W, NV>(K, a, a_rs, a_ks, b, ldb, st, c, ldc, rows, cols);
   }
-  micro_kernel<MR, W, NV>(K, a, a_rs, a_ks, b, ldb, alpha, beta, c, ldc, rows, cols);
+  micro_kernel<MR, W, NV>(K, a, a_rs, a_ks, b, ldb, st, c, ldc, rows, cols);
 }
 
 // Packs columns [n0, n0+NR) x depth [k0, k0+kc) of op(B) into dst (kc, NR), zero-padding
@@ -76,19 +76,19 @@ KILN_INLINE void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t N, in
 // narrower vectors down to 4 columns. (Packing the edge cost as much as a tenth of a product.)
 template <int MR, int W>
 KILN_INLINE void ragged_edge(const Args& g, int64_t first, int64_t last, int64_t n0, int64_t cols, int64_t k0,
-                             int64_t kc, float beta) {
+                             int64_t kc, const Store& st) {
   const int64_t a_rs = g.trans_a ? 1 : g.lda, a_ks = g.trans_a ? g.lda : 1;
   if (cols >= W) {
     for (int64_t r = first; r < last; ++r) {
       auto [m0, rows] = row_block<MR>(g.M, r);
       micro_kernel_rows<MR, W, 1>(kc, g.A + m0 * a_rs + k0 * a_ks, a_rs, a_ks, g.B + k0 * g.ldb + n0, g.ldb,
-                                  g.alpha, beta, g.C + m0 * g.ldc + n0, g.ldc, rows, W);
+                                  st.at(n0), g.C + m0 * g.ldc + n0, g.ldc, rows, W);
     }
     n0 += W;
     cols -= W;
   }
   if constexpr (W > 4) {
-    if (cols > 0) ragged_edge<MR, W / 2>(g, first, last, n0, cols, k0, kc, beta);
+    if (cols > 0) ragged_edge<MR, W / 2>(g, first, last, n0, cols, k0, kc, st);
   }
 }
 
@@ -103,13 +103,13 @@ KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, 
   const int64_t a_rs = g.trans_a ? 1 : g.lda, a_ks = g.trans_a ? g.lda : 1;
   for (int64_t k0 = 0; k0 < g.K; k0 += KC) {
     int64_t kc = std::min(KC, g.K - k0);
-    float pass_beta = k0 == 0 ? g.beta : 1.0f;
+    const Store st = pass_store(g, k0, kc);
     for (int64_t chunk = row_first; chunk < row_last; chunk += MC_BLOCKS) {
       int64_t chunk_end = std::min(row_last, chunk + MC_BLOCKS);
       for (int64_t cb = col_first; cb < col_last; ++cb) {
         int64_t n0 = cb * NR, cols = std::min<int64_t>(NR, g.N - n0);
         if (!g.trans_b && cols < NR && cols % 4 == 0) {
-          ragged_edge<MR, W>(g, chunk, chunk_end, n0, cols, k0, kc, pass_beta);
+          ragged_edge<MR, W>(g, chunk, chunk_end, n0, cols, k0, kc, st);
           continue;
         }
         const float* b = g.B + k0 * g.ldb + n0;
@@ -121,7 +121,7 @@ KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, 
         }
         for (int64_t r = chunk; r < chunk_end; ++r) {
           auto [m0, rows] = row_block<MR>(g.M, r);
-          micro_kernel_rows<MR, W>(kc, g.A + m0 * a_rs + k0 * a_ks, a_rs, a_ks, b, b_stride, g.alpha, pass_beta,
+          micro_kernel_rows<MR, W>(kc, g.A + m0 * a_rs + k0 * a_ks, a_rs, a_ks, b, b_stride, st.at(n0),
                                    g.C + m0 * g.ldc + n0, g.ldc, rows, cols);
         }
       }

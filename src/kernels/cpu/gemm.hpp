@@ -13,23 +13,31 @@ namespace kiln::cpu {
 // (round to nearest even) and the products summed in float32. C stays float32 either way.
 enum class Precision { kFloat32, kBfloat16 };
 
-// C (M,N) = beta * C + alpha * op(A) (M,K) · op(B) (K,N), where op(X) is X or its transpose.
+// What is done to C after the product, in the same pass as each tile is stored: bias (one value
+// per column, N of them) added, then ReLU (max(c, 0); NaN stays NaN). Dense's epilogue.
+struct Epilogue {
+  const float* bias = nullptr;
+  bool relu = false;
+};
+
+// C (M,N) = beta * C + alpha * op(A) (M,K) · op(B) (K,N), where op(X) is X or its transpose,
+// then the epilogue.
 // A is stored (M,K) with row stride lda, or (K,M) when trans_a; likewise B is (K,N) or (N,K).
 // beta is 0 (overwrite) or 1 (accumulate); alpha = -learning_rate with beta = 1 applies an SGD
 // step to C as the gradient is produced.
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
-          Precision precision = Precision::kFloat32);
+          Precision precision = Precision::kFloat32, Epilogue epilogue = {});
 
 // gemm with a given instruction set (which the CPU must support), for tests and benchmarks.
 void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
-               Precision precision = Precision::kFloat32);
+               Precision precision = Precision::kFloat32, Epilogue epilogue = {});
 
 // The same product computed by the plain triple loop in double precision (on the operands
 // rounded to bfloat16 first, for kBfloat16): the reference the tests compare against.
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                    int64_t ldc, Precision precision = Precision::kFloat32);
+                    int64_t ldc, Precision precision = Precision::kFloat32, Epilogue epilogue = {});
 
 }  // namespace kiln::cpu

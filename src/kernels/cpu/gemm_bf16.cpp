@@ -1,5 +1,5 @@
 // The bfloat16 GEMM's kernels: both operands are rounded to bfloat16 as they are packed, the
-// products are summed in float32, and C stays float32 (beta * C + alpha * A·B).
+// products are summed in float32, and C stays float32 (beta * C + alpha * A·B, then the epilogue).
 //
 // Packed layout (the one vdpbf16ps reads): depth goes in pairs. A row block of `rows` rows is
 // packed [kc/2][rows] and a column panel of NR columns [kc/2][NR], each element a 32-bit word
@@ -19,7 +19,7 @@ namespace kiln::cpu {
 
 namespace {
 
-using namespace detail;  // the shared driver: Args, KC, MC_BLOCKS, row_block, VecOf, store_tile
+using namespace detail;  // the shared driver: Args, Store, KC, MC_BLOCKS, row_block, VecOf, store_tile
 
 // x rounded to bfloat16 (nearest, ties to even), in the high half of the word; the same value
 // as bf16_bits(x) << 16, written without branches so that the packing loops vectorize.
@@ -78,8 +78,8 @@ KILN_INLINE void pack_b(const Args& g, int64_t n0, int64_t cols, int64_t k0, int
 // c (MR, NR) tile += packed a [pairs][MR] · packed b [pairs][NR], two float32 FMAs per pair on
 // the halves of each word (the high half first, as vdpbf16ps adds them).
 template <int MR, int W, int NV>
-KILN_INLINE void kernel_emulated(int64_t pairs, const uint32_t* a, const uint32_t* b, float alpha,
-                                 float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+KILN_INLINE void kernel_emulated(int64_t pairs, const uint32_t* a, const uint32_t* b, const Store& st,
+                                 float* c, int64_t ldc, int64_t rows, int64_t cols) {
   using V = typename detail::VecOf<W>::type;
   using U = typename detail::VecOf<W>::bits;
   constexpr int NR = NV * W;
@@ -100,7 +100,7 @@ KILN_INLINE void kernel_emulated(int64_t pairs, const uint32_t* a, const uint32_
       }
     }
   }
-  detail::store_tile<MR, W, NV>(acc, alpha, beta, c, ldc, rows, cols);
+  detail::store_tile<MR, W, NV>(acc, st, c, ldc, rows, cols);
 }
 
 #define KILN_BF16_TARGET __attribute__((target("avx512f,avx512vl,avx512bf16,fma")))
@@ -108,8 +108,8 @@ KILN_INLINE void kernel_emulated(int64_t pairs, const uint32_t* a, const uint32_
 // The same tile with vdpbf16ps: one instruction per 16 columns and pair of depths.
 template <int MR, int W, int NV>
 KILN_BF16_TARGET inline void kernel_native(int64_t pairs, const uint32_t* a, const uint32_t* b,
-                                           float alpha, float beta, float* c, int64_t ldc,
-                                           int64_t rows, int64_t cols) {
+                                           const Store& st, float* c, int64_t ldc, int64_t rows,
+                                           int64_t cols) {
   static_assert(W == 16, "vdpbf16ps works on 16 float32 lanes");
   using V = typename detail::VecOf<W>::type;
   constexpr int NR = NV * W;
@@ -125,22 +125,22 @@ KILN_BF16_TARGET inline void kernel_native(int64_t pairs, const uint32_t* a, con
                                                            __builtin_bit_cast(__m512bh, bv[j])));
     }
   }
-  detail::store_tile<MR, W, NV>(acc, alpha, beta, c, ldc, rows, cols);
+  detail::store_tile<MR, W, NV>(acc, st, c, ldc, rows, cols);
 }
 
 // The kernel for a block of `rows` <= MR rows, packed with a row stride of `rows`: a tile only
 // as tall as needed, so a batch of one costs one row of work.
 template <int MR, int W, bool Native>
-KILN_INLINE void kernel_rows(int64_t pairs, const uint32_t* a, const uint32_t* b, float alpha,
-                             float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+KILN_INLINE void kernel_rows(int64_t pairs, const uint32_t* a, const uint32_t* b, const Store& st,
+                             float* c, int64_t ldc, int64_t rows, int64_t cols) {
   if constexpr (MR > 1) {
     if (rows < MR)
-      return kernel_rows<MR - 1, W, Native>(pairs, a, b, alpha, beta, c, ldc, rows, cols);
+      return kernel_rows<MR - 1, W, Native>(pairs, a, b, st, c, ldc, rows, cols);
   }
   if constexpr (Native)
-    kernel_native<MR, W, 2>(pairs, a, b, alpha, beta, c, ldc, rows, cols);
+    kernel_native<MR, W, 2>(pairs, a, b, st, c, ldc, rows, cols);
   else
-    kernel_emulated<MR, W, 2>(pairs, a, b, alpha, beta, c, ldc, rows, cols);
+    kernel_emulated<MR, W, 2>(pairs, a, b, st, c, ldc, rows, cols);
 }
 
 // The part of C in row blocks [row_first, row_last) and column panels [col_first, col_last):
@@ -156,7 +156,7 @@ KILN_INLINE void bf16_block(const Args& g, int64_t row_first, int64_t row_last, 
   auto* pb = static_cast<uint32_t*>(detail::scratch(1, sizeof(uint32_t) * NR * max_pairs));
   for (int64_t k0 = 0; k0 < g.K; k0 += KC) {
     int64_t kc = std::min(KC, g.K - k0), pairs = (kc + 1) / 2;
-    float pass_beta = k0 == 0 ? g.beta : 1.0f;
+    const Store st = pass_store(g, k0, kc);
     for (int64_t chunk = row_first; chunk < row_last; chunk += MC_BLOCKS) {
       int64_t chunk_end = std::min(row_last, chunk + MC_BLOCKS);
       for (int64_t r = chunk; r < chunk_end; ++r) {
@@ -168,7 +168,7 @@ KILN_INLINE void bf16_block(const Args& g, int64_t row_first, int64_t row_last, 
         pack_b<NR>(g, n0, cols, k0, kc, pb);
         for (int64_t r = chunk; r < chunk_end; ++r) {
           auto [m0, rows] = row_block<MR>(g.M, r);
-          kernel_rows<MR, W, Native>(pairs, pa + (r - chunk) * MR * pairs, pb, g.alpha, pass_beta,
+          kernel_rows<MR, W, Native>(pairs, pa + (r - chunk) * MR * pairs, pb, st.at(n0),
                                      g.C + m0 * g.ldc + n0, g.ldc, rows, cols);
         }
       }

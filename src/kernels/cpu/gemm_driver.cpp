@@ -23,7 +23,8 @@ void run(const Kernel& kernel, const Args& g) {
   if (g.K <= 0) {
     for (int64_t i = 0; i < g.M; ++i)
       for (int64_t j = 0; j < g.N; ++j)
-        g.C[i * g.ldc + j] = g.beta != 0.0f ? g.C[i * g.ldc + j] : 0.0f;
+        g.C[i * g.ldc + j] = finish(g.beta != 0.0f ? g.C[i * g.ldc + j] : 0.0f, g.epilogue.bias,
+                                    g.epilogue.relu, j);
     return;
   }
   int64_t row_blocks = (g.M + kernel.mr - 1) / kernel.mr;
@@ -77,23 +78,23 @@ detail::Kernel kernel_for(Isa isa, Precision precision) {
 
 void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-               int64_t ldc, Precision precision) {
+               int64_t ldc, Precision precision, Epilogue epilogue) {
   detail::run(kernel_for(isa, precision),
-              {trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
+              {trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue});
 }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
-          Precision precision) {
+          Precision precision, Epilogue epilogue) {
   static const detail::Kernel kernels[] = {kernel_for(best_isa(), Precision::kFloat32),
                                            kernel_for(best_isa(), Precision::kBfloat16)};
   detail::run(kernels[static_cast<int>(precision)],
-              {trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
+              {trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue});
 }
 
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                    int64_t ldc, Precision precision) {
+                    int64_t ldc, Precision precision, Epilogue epilogue) {
   auto operand = [precision](float x) {
     return precision == Precision::kBfloat16 ? round_to_bf16(x) : x;
   };
@@ -105,7 +106,8 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
         float b = operand(trans_b ? B[j * ldb + k] : B[k * ldb + j]);
         sum += static_cast<double>(a) * b;
       }
-      C[i * ldc + j] = static_cast<float>((beta != 0.0f ? C[i * ldc + j] : 0.0) + alpha * sum);
+      C[i * ldc + j] = detail::finish(static_cast<float>((beta != 0.0f ? C[i * ldc + j] : 0.0) + alpha * sum),
+                                      epilogue.bias, epilogue.relu, j);
     }
 }
 

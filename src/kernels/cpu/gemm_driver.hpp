@@ -25,28 +25,6 @@ struct VecOf {
   typedef uint32_t bits __attribute__((vector_size(4 * W), aligned(4)));
 };
 
-// c (rows, cols) = beta * c + alpha * acc, where acc is an MR x (NV * W) register tile of which
-// only the first rows x cols are stored (a ragged edge of C).
-template <int MR, int W, int NV>
-KILN_INLINE void store_tile(const typename VecOf<W>::type (&acc)[MR][NV], float alpha, float beta,
-                            float* c, int64_t ldc, int64_t rows, int64_t cols) {
-  using V = typename VecOf<W>::type;
-  constexpr int NR = NV * W;
-  if (rows == MR && cols == NR) {
-    for (int i = 0; i < MR; ++i) {
-      V* row = reinterpret_cast<V*>(c + i * ldc);
-      for (int j = 0; j < NV; ++j)
-        row[j] = beta != 0.0f ? row[j] + alpha * acc[i][j] : alpha * acc[i][j];
-    }
-    return;
-  }
-  float tile[MR][NR];
-  std::memcpy(tile, acc, sizeof(tile));
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j)
-      c[i * ldc + j] = (beta != 0.0f ? c[i * ldc + j] : 0.0f) + alpha * tile[i][j];
-}
-
 struct Args {
   bool trans_a, trans_b;
   int64_t M, N, K;
@@ -58,7 +36,74 @@ struct Args {
   float beta;
   float* C;
   int64_t ldc;
+  Epilogue epilogue;
 };
+
+// One value of column j of C through the epilogue: plus the column's bias, then ReLU.
+KILN_INLINE float finish(float c, const float* bias, bool relu, int64_t j) {
+  if (bias) c += bias[j];
+  return relu && c < 0.0f ? 0.0f : c;
+}
+
+// How a tile is stored: c = beta * c + alpha * acc, then, on the product's last depth pass, the
+// epilogue (bias points at the bias of the tile's first column).
+struct Store {
+  float alpha, beta;
+  const float* bias;
+  bool relu;
+  // The same store for a tile n0 columns further right.
+  Store at(int64_t n0) const { return {alpha, beta, bias ? bias + n0 : nullptr, relu}; }
+};
+
+// The store of depth pass [k0, k0 + kc) of the product g.
+inline Store pass_store(const Args& g, int64_t k0, int64_t kc) {
+  bool last = k0 + kc >= g.K;
+  return {g.alpha, k0 == 0 ? g.beta : 1.0f, last ? g.epilogue.bias : nullptr,
+          last && g.epilogue.relu};
+}
+
+// The store s of a whole MR x (NV * W) register tile, with the epilogue or (compiled without it,
+// as most products need) not. Unrolled completely, or the accumulators would live in memory for
+// the whole product.
+template <bool Epilogue, int MR, int W, int NV>
+KILN_INLINE void store_whole_tile(const typename VecOf<W>::type (&acc)[MR][NV], const Store& s,
+                                  float* c, int64_t ldc) {
+  using V = typename VecOf<W>::type;
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    V* row = reinterpret_cast<V*>(c + i * ldc);
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      V v = s.beta != 0.0f ? row[j] + s.alpha * acc[i][j] : s.alpha * acc[i][j];
+      if constexpr (Epilogue) {
+        if (s.bias) v += *reinterpret_cast<const V*>(s.bias + j * W);
+        if (s.relu) v = v < 0.0f ? V{} : v;
+      }
+      row[j] = v;
+    }
+  }
+}
+
+// c (rows, cols) = the store s of acc, an MR x (NV * W) register tile of which only the first
+// rows x cols are stored (a ragged edge of C).
+template <int MR, int W, int NV>
+KILN_INLINE void store_tile(const typename VecOf<W>::type (&acc)[MR][NV], const Store& s, float* c,
+                            int64_t ldc, int64_t rows, int64_t cols) {
+  constexpr int NR = NV * W;
+  if (rows == MR && cols == NR) {
+    if (s.bias || s.relu)
+      store_whole_tile<true, MR, W, NV>(acc, s, c, ldc);
+    else
+      store_whole_tile<false, MR, W, NV>(acc, s, c, ldc);
+    return;
+  }
+  float tile[MR][NR];
+  std::memcpy(tile, acc, sizeof(tile));
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      c[i * ldc + j] = finish((s.beta != 0.0f ? c[i * ldc + j] : 0.0f) + s.alpha * tile[i][j], s.bias,
+                              s.relu, j);
+}
 
 // Row block r of MR rows: its first row and height. When fewer than half of MR rows are left
 // over, the last two blocks share them (32 rows at MR 6: 6, 6, 6, 6, 4, 4 rather than 6, 6, 6, 6,

@@ -115,22 +115,35 @@ void Sequential::plan(int64_t batch, bool training) {
   if (batch <= planned_batch_ && (planned_training_ || !training)) return;
   batch = std::max(batch, planned_batch_);
   training = training || planned_training_;
+  // Arena memory for every layer's output and output gradient, except a reshape's output, which is
+  // its input's memory, and the gradient of its input, which is its output gradient's.
   int64_t total = 0;
-  for (const auto& layer : layers_) total += aligned(batch * shape_size(layer->output_shape()));
-  activations_ = Tensor({total * (training ? 2 : 1)});
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    int64_t size = aligned(batch * shape_size(layers_[i]->output_shape()));
+    bool reshape_out = layers_[i]->is_reshape();
+    bool reshape_in = i + 1 < layers_.size() && layers_[i + 1]->is_reshape();
+    total += (reshape_out ? 0 : size) + (training && !reshape_in ? size : 0);
+  }
+  activations_ = Tensor({total});
   outputs_.clear();
   output_grads_.clear();
   int64_t offset = 0;
-  auto carve = [&](const Shape& per_sample) {
+  auto carve = [&](const Shape& per_sample, bool owned) {
     Shape s = per_sample;
     s.insert(s.begin(), batch);
+    if (!owned) return Tensor::view(s, nullptr, nullptr);  // aimed by forward / below
     Tensor t = Tensor::view(s, activations_.storage(), activations_.data() + offset);
     offset += aligned(shape_size(s));
     return t;
   };
-  for (const auto& layer : layers_) outputs_.push_back(carve(layer->output_shape()));
-  if (training)
-    for (const auto& layer : layers_) output_grads_.push_back(carve(layer->output_shape()));
+  for (const auto& layer : layers_) outputs_.push_back(carve(layer->output_shape(), !layer->is_reshape()));
+  if (training) {
+    for (size_t i = 0; i < layers_.size(); ++i)
+      output_grads_.push_back(carve(layers_[i]->output_shape(),
+                                    i + 1 == layers_.size() || !layers_[i + 1]->is_reshape()));
+    for (size_t i = layers_.size(); i-- > 1;)
+      if (layers_[i]->is_reshape()) output_grads_[i - 1].alias(output_grads_[i]);
+  }
   planned_batch_ = view_batch_ = batch;
   planned_training_ = training;
 }
@@ -154,8 +167,13 @@ const Tensor& Sequential::forward(const Tensor& x, bool training) {
   plan(b, training);
   set_view_batch(b);
   Context ctx{.training = training};
-  for (size_t i = 0; i < layers_.size(); ++i)
-    layers_[i]->forward(ctx, i == 0 ? x : outputs_[i - 1], outputs_[i]);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Tensor& in = i == 0 ? x : outputs_[i - 1];
+    if (layers_[i]->is_reshape())
+      outputs_[i].alias(in);
+    else
+      layers_[i]->forward(ctx, in, outputs_[i]);
+  }
   return outputs_.back();
 }
 
@@ -194,6 +212,7 @@ void Sequential::backward_pass(const Tensor& x, const int32_t* labels, float sgd
   auto has_weights = [](const LayerRef& l) { return !l->params().empty(); };
   size_t first = std::find_if(layers_.begin(), layers_.end(), has_weights) - layers_.begin();
   for (size_t i = layers_.size(); i-- > first;) {
+    if (layers_[i]->is_reshape()) continue;  // its input gradient is its output gradient
     Context ctx{.training = true,
                 .grad_is_preactivation = fuse && i + 1 == layers_.size(),
                 .accumulate = !grads_clear_,

@@ -146,17 +146,20 @@ TEST(Sequential, FusedSgdStepMatchesBackwardThenApply) {
   EXPECT_GT(moved, 1e-3);  // the steps did change the weights
 }
 
-// An identity layer that records how the model called its backward pass; with `weighted`, it
-// declares one (unused) weight, as a layer with trainable parameters would.
+// An identity layer that records how the model called it; with `weighted`, it declares one
+// (unused) weight, as a layer with trainable parameters would; with `reshape`, it says it is a
+// pass-through (as Flatten does), which the model then never calls.
 class Recorder : public Layer {
  public:
-  Recorder(bool weighted, Shape input_shape = {}) : weighted_(weighted), input_shape_(std::move(input_shape)) {}
+  Recorder(bool weighted, Shape input_shape = {}, bool reshape = false)
+      : weighted_(weighted), reshape_(reshape), input_shape_(std::move(input_shape)) {}
   std::string class_name() const override { return "Recorder"; }
   Shape build(const Shape& input_shape) override {
     if (weighted_) params_.push_back({"w", {1}, {"zeros"}, {}, {}});
     return input_shape;
   }
   void forward(const Context&, const Tensor& in, Tensor& out) override {
+    ++*forward_calls;
     std::copy_n(in.data(), in.size(), out.data());
   }
   void backward(const Context&, const Tensor&, const Tensor&, Tensor& grad_out,
@@ -167,12 +170,14 @@ class Recorder : public Layer {
   }
   nlohmann::json config() const override { return nlohmann::json::object(); }
   Shape declared_input_shape() const override { return input_shape_; }
+  bool is_reshape() const override { return reshape_; }
 
+  std::shared_ptr<int> forward_calls = std::make_shared<int>(0);
   std::shared_ptr<int> calls = std::make_shared<int>(0);
   std::shared_ptr<bool> received_grad_in = std::make_shared<bool>(false);
 
  private:
-  bool weighted_;
+  bool weighted_, reshape_;
   Shape input_shape_;
 };
 
@@ -192,6 +197,37 @@ TEST(Sequential, BackwardStopsAtTheFirstLayerWithWeights) {
   EXPECT_FALSE(*first.received_grad_in);
   EXPECT_EQ(*between.calls, 1);
   EXPECT_TRUE(*between.received_grad_in);
+}
+
+TEST(Sequential, PassThroughLayersShareMemoryInsteadOfCopying) {
+  // The same model twice, its identity layers copying (called) or passing memory through (not
+  // called, their outputs and input gradients aliased): the same training, to the bit.
+  auto make = [](bool reshape) {
+    utils::set_random_seed(12);
+    Recorder first(false, {4}, reshape), middle(false, {}, reshape), last(false, {}, reshape);
+    Sequential m({first, Dense(5, "relu"), middle, Dense(3, "softmax"), last});
+    m.compile({.optimizer = optimizers::SGD({.learning_rate = 0.5})});
+    return std::tuple{m, first, middle, last};
+  };
+  auto [copying, c0, c1, c2] = make(false);
+  auto [passing, p0, p1, p2] = make(true);
+  Tensor x = testing::random_tensor({6, 4}, 13);
+  std::vector<int32_t> y = {0, 1, 2, 2, 1, 0};
+  for (int step = 0; step < 3; ++step)
+    for (Sequential* m : {&copying, &passing}) {
+      m->forward(x, true);
+      m->train_step(x, y.data());
+    }
+  for (int64_t i = 0; i < copying.weights().size(); ++i)
+    ASSERT_EQ(copying.weights()[i], passing.weights()[i]) << i;
+  Tensor a = copying.predict(x), b = passing.predict(x);
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), sizeof(float) * a.size()));
+  EXPECT_GT(*c1.forward_calls, 0);
+  EXPECT_EQ(*c1.calls, 3);  // the middle copy is called back; the first needs no gradient
+  for (const Recorder* r : {&p0, &p1, &p2}) {
+    EXPECT_EQ(*r->forward_calls, 0);
+    EXPECT_EQ(*r->calls, 0);
+  }
 }
 
 TEST(Sequential, Uint8InputsMatchTheirRescaledFloatsBitForBit) {

@@ -53,6 +53,12 @@ class BasicTensor {
   }
 
   const std::shared_ptr<std::byte[]>& storage() const { return storage_; }
+  // Points this tensor, keeping its shape, at other's memory, which must hold at least as many
+  // values: a view that is re-aimed without allocating (the model's pass-through outputs).
+  void alias(const BasicTensor& other) {
+    storage_ = other.storage_;
+    data_ = other.data_;
+  }
   // The same memory seen with another first dimension (a batch of n rows of this tensor's rows).
   BasicTensor with_rows(int64_t n) const {
     BasicTensor out = *this;

@@ -25,6 +25,7 @@ class Flatten : public Layer {
                 Tensor* grad_in) override;
   nlohmann::json config() const override;
   Shape declared_input_shape() const override { return options_.input_shape; }
+  bool is_reshape() const override { return true; }
 
  private:
   FlattenOptions options_;

@@ -66,6 +66,10 @@ class Layer {
   // Whether backward honours Context::sgd_learning_rate (a layer without weights has nothing to
   // update).
   virtual bool applies_sgd_in_backward() const { return params_.empty(); }
+  // Whether the output is the input's values in the same order under another shape (Flatten):
+  // the model then passes the input's memory on as the output, and the output gradient back as
+  // the input gradient, without calling forward or backward.
+  virtual bool is_reshape() const { return false; }
   // The activation applied last, for the model to fuse softmax with cross-entropy.
   virtual std::string output_activation() const { return "linear"; }
   // The per-sample input shape the layer was created with, if any (Flatten(input_shape)).

@@ -16,14 +16,19 @@ namespace {
 // every step: epochs 5% slower than with 300 µs.)
 constexpr auto kSpinTime = std::chrono::microseconds(300);
 
-// Spins until done() or kSpinTime has passed; returns done().
+// Spins until done() or kSpinTime has passed; returns done(). It yields the core every ~1 µs of
+// spinning: when more threads want the cores than there are (two trainings at once, a test run
+// in parallel), a thread that spins without yielding holds a core its peer needs. (Two epochs at
+// once on this 2-core machine: 7.9 s each without the yields, 1.0-1.2 s with them; alone, no
+// measurable difference.)
 template <typename Done>
 bool spin_until(Done&& done) {
   auto deadline = std::chrono::steady_clock::now() + kSpinTime;
   for (;;) {
-    for (int i = 0; i < 64; ++i)
+    for (int i = 0; i < 1024; ++i)
       if (done()) return true;
     if (std::chrono::steady_clock::now() > deadline) return done();
+    std::this_thread::yield();
   }
 }
 

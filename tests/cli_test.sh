@@ -92,6 +92,17 @@ bf16_acc=$(sed -n 's/.*test accuracy: \([0-9.]*\).*/\1/p' <<<"$out")
 check "bf16 training learns (got '$bf16_acc')" awk -v a="$bf16_acc" 'BEGIN { exit !(a > 0.6) }'
 eval_acc=$("$KILN" evaluate "$WORK/bf16" --json | python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["accuracy"])')
 check "evaluate reproduces bf16 training's accuracy ($eval_acc vs $bf16_acc)" test "$eval_acc" = "$bf16_acc"
+# Loading a bf16 model warns about emulated products exactly when the CPU lacks AVX512_BF16.
+eval_err=$("$KILN" evaluate "$WORK/bf16" --json 2>&1 >/dev/null)
+pred_err=$("$KILN" predict "$WORK/bf16" --indices 0:2 2>&1 >/dev/null)
+fp32_err=$("$KILN" evaluate "$WORK/model" --json 2>&1 >/dev/null)
+if grep -qw avx512_bf16 /proc/cpuinfo; then
+  check "evaluate on a bf16 model does not warn on an AVX512_BF16 CPU" test -z "$eval_err"
+else
+  check "evaluate on a bf16 model warns that bf16 is emulated" contains "$eval_err" "this CPU has no AVX512_BF16"
+  check "predict on a bf16 model warns that bf16 is emulated" contains "$pred_err" "this CPU has no AVX512_BF16"
+fi
+check "evaluate on a float32 model does not warn" test -z "$fp32_err"
 err=$("$KILN" train --precision fp16 --epochs 1 2>&1)
 check "train refuses an unknown precision" contains "$err" "fp16 not in {fp32,bf16}"
 

@@ -12,4 +12,10 @@ std::string dataset_for(const Sequential& model, const std::string& requested);
 // One split ("train" or "test") of a dataset; throws ValueError on other names.
 const datasets::Split& split_of(const datasets::Dataset& data, const std::string& split);
 
+// Whether any layer computes in mixed_bfloat16.
+bool uses_bf16(const Sequential& model);
+// If one does and the CPU has no AVX512_BF16, warns on stderr that its products are emulated
+// (the same results, slower than float32).
+void warn_if_bf16_is_emulated(const Sequential& model);
+
 }  // namespace kiln::cli

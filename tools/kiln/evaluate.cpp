@@ -77,6 +77,7 @@ void report(const EvaluateArgs& a, Sequential& model, const datasets::Dataset& d
 
 void run(const EvaluateArgs& a) {
   Sequential model = load_model(a.dir);
+  warn_if_bf16_is_emulated(model);
   if (!model.compiled())
     throw ConfigError(a.dir + "/config.json has no compile_config, so there is no loss to evaluate");
   datasets::Dataset data = datasets::load(dataset_for(model, a.dataset));

@@ -64,6 +64,7 @@ void run(const PredictArgs& a) {
   if (a.images.empty() == a.indices.empty())
     throw ValueError("give either image files or --indices with --dataset, not both or neither");
   Sequential model = load_model(a.dir);
+  warn_if_bf16_is_emulated(model);
   const Shape& in = model.input_shape();
   if (!a.images.empty()) {
     Shape batch = in;

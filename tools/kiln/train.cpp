@@ -1,6 +1,5 @@
 // kiln train: the seed workflow. On its defaults it trains the tutorial's 300-100 MLP on
 // Fashion-MNIST with SGD for 30 epochs, evaluates it on the test set and saves it.
-#include <algorithm>
 #include <filesystem>
 
 #include "commands.hpp"
@@ -75,12 +74,9 @@ void run(const TrainArgs& a) {
   model.metadata["dataset"] = data.name;
   model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = make_optimizer(a), .metrics = {"accuracy"}});
   if (a.verbose) model.summary(std::cout);
-  bool bf16 = std::any_of(model.layers().begin(), model.layers().end(), [](const LayerRef& l) { return l->mixed_bfloat16(); });
-  if (bf16 && a.verbose)
+  if (uses_bf16(model) && a.verbose)
     std::cout << "Precision: mixed_bfloat16 (bf16 matrix products summed in float32, float32 weights)\n";
-  if (bf16 && !mixed_precision::has_native_bfloat16())
-    std::cerr << "kiln: warning: this CPU has no AVX512_BF16: bf16 products are computed as float32 FMAs on the "
-                 "rounded operands (the same results, but slower than --precision fp32)\n";
+  warn_if_bf16_is_emulated(model);
 
   std::filesystem::path out = a.output.empty() ? std::filesystem::path("models") / (data.name + "-" +
                                   std::filesystem::path(a.model).stem().string())

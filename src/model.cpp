@@ -136,7 +136,8 @@ void Sequential::plan(int64_t batch, bool training) {
     offset += aligned(shape_size(s));
     return t;
   };
-  for (const auto& layer : layers_) outputs_.push_back(carve(layer->output_shape(), !layer->is_reshape()));
+  for (const auto& layer : layers_)
+    outputs_.push_back(carve(layer->output_shape(), !layer->is_reshape()));
   if (training) {
     for (size_t i = 0; i < layers_.size(); ++i)
       output_grads_.push_back(carve(layers_[i]->output_shape(),

@@ -1,5 +1,7 @@
 // A persistent pool of worker threads. run(n, fn) calls fn(i) for i in [0, n) across the workers
-// and the calling thread, and returns when all calls are done. No allocation per run.
+// and the calling thread, and returns when all calls are done. No allocation per run. Any thread
+// may call run at any time: while the pool is busy with another caller's run (another thread's,
+// or an enclosing run's, for a task that calls run itself), the calls run on the calling thread.
 #pragma once
 
 #include <algorithm>
@@ -25,11 +27,12 @@ class ThreadPool {
   template <typename Fn>
   void run(int64_t tasks, Fn&& fn) {
     if (tasks <= 0) return;
-    if (tasks == 1 || workers_.empty()) {
+    if (tasks == 1 || workers_.empty() || busy_.exchange(true, std::memory_order_acquire)) {
       for (int64_t i = 0; i < tasks; ++i) fn(i);
       return;
     }
     dispatch(tasks, [](void* f, int64_t i) { (*static_cast<Fn*>(f))(i); }, &fn);
+    busy_.store(false, std::memory_order_release);
   }
 
   // fn(begin, end) over [0, n) in one contiguous range per thread; ranges are multiples of
@@ -61,6 +64,7 @@ class ThreadPool {
   std::atomic<int> pending_{0};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> busy_{false};  // a run is using the workers
   Thunk thunk_ = nullptr;
   void* fn_ = nullptr;
   int64_t tasks_ = 0;

@@ -1,0 +1,69 @@
+// The thread pool with more than one caller: threads of the user's program calling kiln at the
+// same time, and tasks that call the pool themselves. Each must get exactly its own work done.
+#include "kernels/cpu/thread_pool.hpp"
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "helpers.hpp"
+#include "kernels/cpu/gemm.hpp"
+
+namespace kiln {
+namespace {
+
+TEST(ThreadPool, ConcurrentCallersEachGetTheirOwnResults) {
+  // Two threads multiplying at once through the one global pool, each checking every result
+  // against the one computed alone (once, two such callers overwrote each other's task now
+  // and then: a wrong product in about 1 of 4,000, silently).
+  Tensor A = testing::random_tensor({32 * 784}, 21), B = testing::random_tensor({784 * 300}, 22);
+  Tensor alone({32 * 300});
+  cpu::gemm(false, false, 32, 300, 784, 1.0f, A.data(), 784, B.data(), 300, 0.0f, alone.data(),
+            300);
+  std::atomic<int> wrong{0};
+  auto caller = [&] {
+    Tensor C({32 * 300});
+    for (int i = 0; i < 500; ++i) {
+      cpu::gemm(false, false, 32, 300, 784, 1.0f, A.data(), 784, B.data(), 300, 0.0f, C.data(),
+                300);
+      if (std::memcmp(C.data(), alone.data(), sizeof(float) * C.size()) != 0) ++wrong;
+    }
+  };
+  std::thread first(caller), second(caller);
+  first.join();
+  second.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(ThreadPool, ConcurrentModelsPredictAsTheyDoAlone) {
+  utils::set_random_seed(23);
+  Sequential a(
+      {layers::Flatten({28, 28}), layers::Dense(300, "relu"), layers::Dense(10, "softmax")});
+  Sequential b(
+      {layers::Flatten({28, 28}), layers::Dense(100, "relu"), layers::Dense(10, "softmax")});
+  Tensor x = testing::random_tensor({64, 28, 28}, 24, 0.0f, 1.0f);
+  Tensor expect_a = a.predict(x), expect_b = b.predict(x);
+  std::atomic<int> wrong{0};
+  auto caller = [&](Sequential& m, const Tensor& expected) {
+    for (int i = 0; i < 50; ++i) {
+      Tensor got = m.predict(x);
+      if (std::memcmp(got.data(), expected.data(), sizeof(float) * got.size()) != 0) ++wrong;
+    }
+  };
+  std::thread first(caller, std::ref(a), std::cref(expect_a));
+  std::thread second(caller, std::ref(b), std::cref(expect_b));
+  first.join();
+  second.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(ThreadPool, TasksThatRunThePoolCompleteEveryCall) {
+  cpu::ThreadPool& pool = cpu::ThreadPool::global();
+  std::atomic<int> hits[3][5] = {};
+  pool.run(3, [&](int64_t t) { pool.run(5, [&](int64_t i) { ++hits[t][i]; }); });
+  for (auto& row : hits)
+    for (auto& h : row) EXPECT_EQ(h.load(), 1);
+}
+
+}  // namespace
+}  // namespace kiln

@@ -1,6 +1,8 @@
 #include "kernels/cpu/convert.hpp"
 
+#if KILN_X86_64
 #include <immintrin.h>
+#endif
 
 namespace kiln::cpu {
 
@@ -10,6 +12,7 @@ void scale_bytes_plain(const uint8_t* src, int64_t n, double scale, float* dst) 
   for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i] * scale);
 }
 
+#if KILN_X86_64
 // Eight pixels at a time, widened to int32 then double, scaled, and narrowed to float: the same
 // roundings as the plain loop. Three times faster than a 256-entry lookup table on batches in
 // cache.
@@ -26,14 +29,17 @@ __attribute__((target("avx2"))) void scale_bytes_avx2(const uint8_t* src, int64_
   }
   scale_bytes_plain(src + i, n - i, scale, dst + i);
 }
+#endif
 
 }  // namespace
 
 void scale_bytes_with(Isa isa, const uint8_t* src, int64_t n, double scale, float* dst) {
-  if (isa >= Isa::kAvx2)
-    scale_bytes_avx2(src, n, scale, dst);
-  else
-    scale_bytes_plain(src, n, scale, dst);
+#if KILN_X86_64
+  if (isa >= Isa::kAvx2) return scale_bytes_avx2(src, n, scale, dst);
+#else
+  (void)isa;
+#endif
+  scale_bytes_plain(src, n, scale, dst);
 }
 
 void scale_bytes(const uint8_t* src, int64_t n, double scale, float* dst) {

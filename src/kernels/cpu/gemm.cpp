@@ -1,7 +1,7 @@
 // The float32 GEMM's kernels. Blocked: A is read in place (row-major or transposed); B is read
 // in place when it is row-major and packed into NR-column panels otherwise (or at a ragged right
 // edge). The micro-kernel keeps an MR x NR tile of C in registers. The whole block is compiled
-// once per instruction set (AVX-512, AVX2+FMA, SSE2); gemm_driver.cpp picks one at run time.
+// once per instruction set (AVX-512, AVX2+FMA, the baseline); gemm_driver.cpp picks one at run time.
 #include <algorithm>
 
 #include "kernels/cpu/gemm.hpp"
@@ -130,25 +130,31 @@ KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, 
 }
 
 // One instance per instruction set: the register tile fits the register file (AVX-512: 8 x 32
-// with 32 registers; AVX2: 6 x 16 with 16 registers; SSE2: 4 x 8).
+// with 32 registers; AVX2: 6 x 16 with 16 registers; baseline: 4 x 8 of 16).
 #define KILN_BLOCK_ARGS const Args &g, int64_t r0, int64_t r1, int64_t c0, int64_t c1
+#if KILN_X86_64
 __attribute__((target("avx512f,avx512vl,fma"))) void block_avx512(KILN_BLOCK_ARGS) {
   gemm_block<8, 16>(g, r0, r1, c0, c1);
 }
 __attribute__((target("avx2,fma"))) void block_avx2(KILN_BLOCK_ARGS) { gemm_block<6, 8>(g, r0, r1, c0, c1); }
-void block_sse2(KILN_BLOCK_ARGS) { gemm_block<4, 4>(g, r0, r1, c0, c1); }
+#endif
+void block_baseline(KILN_BLOCK_ARGS) { gemm_block<4, 4>(g, r0, r1, c0, c1); }
 #undef KILN_BLOCK_ARGS
 
 }  // namespace
 
 detail::Kernel detail::float32_kernel(Isa isa) {
+#if KILN_X86_64
   switch (isa) {
     case Isa::kAvx512Bf16:
     case Isa::kAvx512: return {8, 32, &block_avx512};
     case Isa::kAvx2: return {6, 16, &block_avx2};
-    case Isa::kSse2: break;
+    case Isa::kBaseline: break;
   }
-  return {4, 8, &block_sse2};
+#else
+  (void)isa;
+#endif
+  return {4, 8, &block_baseline};
 }
 
 }  // namespace kiln::cpu

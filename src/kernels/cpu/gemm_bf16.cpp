@@ -7,13 +7,15 @@
 // a ragged edge). A 32-bit lane then contributes a[k]·b[k] + a[k+1]·b[k+1] in one step.
 // With AVX512_BF16 that step is vdpbf16ps; elsewhere it is two float32 FMAs on the halves
 // widened by a shift and a mask, the same products (a bf16 product is exact in float32).
-#include <immintrin.h>
-
 #include <algorithm>
 #include <bit>
 
 #include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu/gemm_driver.hpp"
+
+#if KILN_X86_64
+#include <immintrin.h>
+#endif
 
 namespace kiln::cpu {
 
@@ -103,6 +105,7 @@ KILN_INLINE void kernel_emulated(int64_t pairs, const uint32_t* a, const uint32_
   detail::store_tile<MR, W, NV>(acc, st, c, ldc, rows, cols);
 }
 
+#if KILN_X86_64
 #define KILN_BF16_TARGET __attribute__((target("avx512f,avx512vl,avx512bf16,fma")))
 
 // The same tile with vdpbf16ps: one instruction per 16 columns and pair of depths.
@@ -127,6 +130,7 @@ KILN_BF16_TARGET inline void kernel_native(int64_t pairs, const uint32_t* a, con
   }
   detail::store_tile<MR, W, NV>(acc, st, c, ldc, rows, cols);
 }
+#endif
 
 // The kernel for a block of `rows` <= MR rows, packed with a row stride of `rows`: a tile only
 // as tall as needed, so a batch of one costs one row of work.
@@ -137,10 +141,10 @@ KILN_INLINE void kernel_rows(int64_t pairs, const uint32_t* a, const uint32_t* b
     if (rows < MR)
       return kernel_rows<MR - 1, W, Native>(pairs, a, b, st, c, ldc, rows, cols);
   }
-  if constexpr (Native)
-    kernel_native<MR, W, 2>(pairs, a, b, st, c, ldc, rows, cols);
-  else
-    kernel_emulated<MR, W, 2>(pairs, a, b, st, c, ldc, rows, cols);
+#if KILN_X86_64
+  if constexpr (Native) return kernel_native<MR, W, 2>(pairs, a, b, st, c, ldc, rows, cols);
+#endif
+  kernel_emulated<MR, W, 2>(pairs, a, b, st, c, ldc, rows, cols);
 }
 
 // The part of C in row blocks [row_first, row_last) and column panels [col_first, col_last):
@@ -177,8 +181,9 @@ KILN_INLINE void bf16_block(const Args& g, int64_t row_first, int64_t row_last, 
 }
 
 // One instance per instruction set. The emulated tiles leave registers for the widened halves
-// of B and A: 8 x 32 of 32 registers on AVX-512, 4 x 16 and 4 x 8 of 16 on AVX2 and SSE2.
+// of B and A: 8 x 32 of 32 registers on AVX-512, 4 x 16 and 4 x 8 of 16 on AVX2 and the baseline.
 #define KILN_BLOCK_ARGS const Args &g, int64_t r0, int64_t r1, int64_t c0, int64_t c1
+#if KILN_X86_64
 KILN_BF16_TARGET void block_avx512_bf16(KILN_BLOCK_ARGS) {
   bf16_block<8, 16, true>(g, r0, r1, c0, c1);
 }
@@ -188,13 +193,15 @@ __attribute__((target("avx512f,avx512vl,fma"))) void block_avx512(KILN_BLOCK_ARG
 __attribute__((target("avx2,fma"))) void block_avx2(KILN_BLOCK_ARGS) {
   bf16_block<4, 8, false>(g, r0, r1, c0, c1);
 }
-void block_sse2(KILN_BLOCK_ARGS) { bf16_block<4, 4, false>(g, r0, r1, c0, c1); }
-#undef KILN_BLOCK_ARGS
 #undef KILN_BF16_TARGET
+#endif
+void block_baseline(KILN_BLOCK_ARGS) { bf16_block<4, 4, false>(g, r0, r1, c0, c1); }
+#undef KILN_BLOCK_ARGS
 
 }  // namespace
 
 detail::Kernel detail::bfloat16_kernel(Isa isa) {
+#if KILN_X86_64
   switch (isa) {
     case Isa::kAvx512Bf16:
       return {8, 32, &block_avx512_bf16};
@@ -202,10 +209,13 @@ detail::Kernel detail::bfloat16_kernel(Isa isa) {
       return {8, 32, &block_avx512};
     case Isa::kAvx2:
       return {4, 16, &block_avx2};
-    case Isa::kSse2:
+    case Isa::kBaseline:
       break;
   }
-  return {4, 8, &block_sse2};
+#else
+  (void)isa;
+#endif
+  return {4, 8, &block_baseline};
 }
 
 }  // namespace kiln::cpu

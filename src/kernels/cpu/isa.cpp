@@ -3,18 +3,22 @@
 namespace kiln::cpu {
 
 Isa best_isa() {
+#if KILN_X86_64
   static const Isa isa =
       !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
           ? (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? Isa::kAvx2
-                                                                             : Isa::kSse2)
+                                                                             : Isa::kBaseline)
       : __builtin_cpu_supports("avx512bf16") ? Isa::kAvx512Bf16
                                              : Isa::kAvx512;
   return isa;
+#else
+  return Isa::kBaseline;
+#endif
 }
 
 std::vector<Isa> supported_isas() {
   std::vector<Isa> out;
-  for (Isa isa : {Isa::kSse2, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Bf16})
+  for (Isa isa : {Isa::kBaseline, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Bf16})
     if (isa <= best_isa()) out.push_back(isa);
   return out;
 }
@@ -27,10 +31,10 @@ const char* isa_name(Isa isa) {
       return "avx512";
     case Isa::kAvx2:
       return "avx2";
-    case Isa::kSse2:
+    case Isa::kBaseline:
       break;
   }
-  return "sse2";
+  return KILN_X86_64 ? "sse2" : "baseline";
 }
 
 }  // namespace kiln::cpu

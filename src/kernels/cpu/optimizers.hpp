@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/isa.hpp"
+
 namespace kiln::cpu {
 
 // Keras SGD: v = momentum * v - lr * g; w += v (nesterov: w += momentum * v - lr * g).
@@ -14,5 +16,9 @@ void sgd_update(float* w, const float* g, float* v, int64_t n, float lr, float m
 // w -= lr_t * m / (sqrt(v) + eps) with lr_t = lr sqrt(1-b2^t) / (1-b1^t).
 void adam_update(float* w, const float* g, float* m, float* v, int64_t n, float lr, float beta1,
                  float beta2, float epsilon, int64_t t);
+// The same with a given instruction set (which the CPU must support), for tests: every one gives
+// the same bits.
+void adam_update_with(Isa isa, float* w, const float* g, float* m, float* v, int64_t n, float lr,
+                      float beta1, float beta2, float epsilon, int64_t t);
 
 }  // namespace kiln::cpu

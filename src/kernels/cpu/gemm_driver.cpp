@@ -23,8 +23,7 @@ void run(const Kernel& kernel, const Args& g) {
   if (g.K <= 0) {
     for (int64_t i = 0; i < g.M; ++i)
       for (int64_t j = 0; j < g.N; ++j)
-        g.C[i * g.ldc + j] = finish(g.beta != 0.0f ? g.C[i * g.ldc + j] : 0.0f, g.epilogue.bias,
-                                    g.epilogue.relu, j);
+        g.C[i * g.ldc + j] = finish(g.beta != 0.0f ? g.C[i * g.ldc + j] : 0.0f, g.epilogue, j);
     return;
   }
   int64_t row_blocks = (g.M + kernel.mr - 1) / kernel.mr;
@@ -106,8 +105,8 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
         float b = operand(trans_b ? B[j * ldb + k] : B[k * ldb + j]);
         sum += static_cast<double>(a) * b;
       }
-      C[i * ldc + j] = detail::finish(static_cast<float>((beta != 0.0f ? C[i * ldc + j] : 0.0) + alpha * sum),
-                                      epilogue.bias, epilogue.relu, j);
+      C[i * ldc + j] = detail::finish(
+          static_cast<float>((beta != 0.0f ? C[i * ldc + j] : 0.0) + alpha * sum), epilogue, j);
     }
 }
 

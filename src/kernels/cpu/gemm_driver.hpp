@@ -39,33 +39,32 @@ struct Args {
   Epilogue epilogue;
 };
 
-// One value of column j of C through the epilogue: plus the column's bias, then ReLU.
-KILN_INLINE float finish(float c, const float* bias, bool relu, int64_t j) {
-  if (bias) c += bias[j];
-  return relu && c < 0.0f ? 0.0f : c;
+// One value of column j of C through the epilogue e: plus the column's bias, then ReLU.
+KILN_INLINE float finish(float c, const Epilogue& e, int64_t j) {
+  if (e.bias) c += e.bias[j];
+  return e.relu && c < 0.0f ? 0.0f : c;
 }
 
-// How a tile is stored: c = beta * c + alpha * acc, then, on the product's last depth pass, the
-// epilogue (bias points at the bias of the tile's first column).
+// How a tile is stored: c = beta * c + alpha * acc, then the epilogue (none before the product's
+// last depth pass; its bias points at the bias of the tile's first column).
 struct Store {
   float alpha, beta;
-  const float* bias;
-  bool relu;
+  Epilogue epilogue;
   // The same store for a tile n0 columns further right.
-  Store at(int64_t n0) const { return {alpha, beta, bias ? bias + n0 : nullptr, relu}; }
+  Store at(int64_t n0) const {
+    return {alpha, beta, {epilogue.bias ? epilogue.bias + n0 : nullptr, epilogue.relu}};
+  }
 };
 
 // The store of depth pass [k0, k0 + kc) of the product g.
 inline Store pass_store(const Args& g, int64_t k0, int64_t kc) {
-  bool last = k0 + kc >= g.K;
-  return {g.alpha, k0 == 0 ? g.beta : 1.0f, last ? g.epilogue.bias : nullptr,
-          last && g.epilogue.relu};
+  return {g.alpha, k0 == 0 ? g.beta : 1.0f, k0 + kc >= g.K ? g.epilogue : Epilogue{}};
 }
 
 // The store s of a whole MR x (NV * W) register tile, with the epilogue or (compiled without it,
 // as most products need) not. Unrolled completely, or the accumulators would live in memory for
 // the whole product.
-template <bool Epilogue, int MR, int W, int NV>
+template <bool WithEpilogue, int MR, int W, int NV>
 KILN_INLINE void store_whole_tile(const typename VecOf<W>::type (&acc)[MR][NV], const Store& s,
                                   float* c, int64_t ldc) {
   using V = typename VecOf<W>::type;
@@ -75,9 +74,9 @@ KILN_INLINE void store_whole_tile(const typename VecOf<W>::type (&acc)[MR][NV], 
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {
       V v = s.beta != 0.0f ? row[j] + s.alpha * acc[i][j] : s.alpha * acc[i][j];
-      if constexpr (Epilogue) {
-        if (s.bias) v += *reinterpret_cast<const V*>(s.bias + j * W);
-        if (s.relu) v = v < 0.0f ? V{} : v;
+      if constexpr (WithEpilogue) {
+        if (s.epilogue.bias) v += *reinterpret_cast<const V*>(s.epilogue.bias + j * W);
+        if (s.epilogue.relu) v = v < 0.0f ? V{} : v;
       }
       row[j] = v;
     }
@@ -91,7 +90,7 @@ KILN_INLINE void store_tile(const typename VecOf<W>::type (&acc)[MR][NV], const 
                             int64_t ldc, int64_t rows, int64_t cols) {
   constexpr int NR = NV * W;
   if (rows == MR && cols == NR) {
-    if (s.bias || s.relu)
+    if (s.epilogue.bias || s.epilogue.relu)
       store_whole_tile<true, MR, W, NV>(acc, s, c, ldc);
     else
       store_whole_tile<false, MR, W, NV>(acc, s, c, ldc);
@@ -101,8 +100,8 @@ KILN_INLINE void store_tile(const typename VecOf<W>::type (&acc)[MR][NV], const 
   std::memcpy(tile, acc, sizeof(tile));
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j)
-      c[i * ldc + j] = finish((s.beta != 0.0f ? c[i * ldc + j] : 0.0f) + s.alpha * tile[i][j], s.bias,
-                              s.relu, j);
+      c[i * ldc + j] =
+          finish((s.beta != 0.0f ? c[i * ldc + j] : 0.0f) + s.alpha * tile[i][j], s.epilogue, j);
 }
 
 // Row block r of MR rows: its first row and height. When fewer than half of MR rows are left
@@ -134,8 +133,9 @@ Kernel bfloat16_kernel(Isa isa);
 // product needs more than any before it and reused after that: a training step allocates nothing.
 void* scratch(int slot, size_t bytes);
 
-// Runs the product on the global pool: each thread takes a contiguous band of column panels
-// or, when A is the larger operand, of row blocks; small products stay on the calling thread.
+// Runs the product on the global pool: each thread takes a contiguous run of tiles, band by band
+// of column panels or, when A is the larger operand, of row blocks; small products stay on the
+// calling thread.
 void run(const Kernel& kernel, const Args& g);
 
 }  // namespace kiln::cpu::detail

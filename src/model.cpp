@@ -117,13 +117,14 @@ void Sequential::plan(int64_t batch, bool training) {
   training = training || planned_training_;
   // Arena memory for every layer's output and output gradient, except a reshape's output, which is
   // its input's memory, and the gradient of its input, which is its output gradient's.
+  auto owns_output = [&](size_t i) { return !layers_[i]->is_reshape(); };
+  auto owns_grad = [&](size_t i) {
+    return i + 1 == layers_.size() || !layers_[i + 1]->is_reshape();
+  };
   int64_t total = 0;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    int64_t size = aligned(batch * shape_size(layers_[i]->output_shape()));
-    bool reshape_out = layers_[i]->is_reshape();
-    bool reshape_in = i + 1 < layers_.size() && layers_[i + 1]->is_reshape();
-    total += (reshape_out ? 0 : size) + (training && !reshape_in ? size : 0);
-  }
+  for (size_t i = 0; i < layers_.size(); ++i)
+    total += aligned(batch * shape_size(layers_[i]->output_shape())) *
+             ((owns_output(i) ? 1 : 0) + (training && owns_grad(i) ? 1 : 0));
   activations_ = Tensor({total});
   outputs_.clear();
   output_grads_.clear();
@@ -136,14 +137,13 @@ void Sequential::plan(int64_t batch, bool training) {
     offset += aligned(shape_size(s));
     return t;
   };
-  for (const auto& layer : layers_)
-    outputs_.push_back(carve(layer->output_shape(), !layer->is_reshape()));
+  for (size_t i = 0; i < layers_.size(); ++i)
+    outputs_.push_back(carve(layers_[i]->output_shape(), owns_output(i)));
   if (training) {
     for (size_t i = 0; i < layers_.size(); ++i)
-      output_grads_.push_back(carve(layers_[i]->output_shape(),
-                                    i + 1 == layers_.size() || !layers_[i + 1]->is_reshape()));
+      output_grads_.push_back(carve(layers_[i]->output_shape(), owns_grad(i)));
     for (size_t i = layers_.size(); i-- > 1;)
-      if (layers_[i]->is_reshape()) output_grads_[i - 1].alias(output_grads_[i]);
+      if (!owns_grad(i - 1)) output_grads_[i - 1].alias(output_grads_[i]);
   }
   planned_batch_ = view_batch_ = batch;
   planned_training_ = training;

@@ -51,7 +51,7 @@ class Inputs {
   void prefetch(const int64_t* rows, int64_t n) const;
 
  private:
-  // The rows' conversion: a table of the 256 values float(byte * scale) for bytes.
+  // The rows' conversion (a copy for floats, cpu::scale_bytes for bytes), split across the pool.
   template <typename RowOf>
   void to_floats(int64_t n, RowOf&& row_of, float* dst, double scale) const;
 

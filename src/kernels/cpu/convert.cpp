@@ -14,8 +14,8 @@ void scale_bytes_plain(const uint8_t* src, int64_t n, double scale, float* dst) 
 
 #if KILN_X86_64
 // Eight pixels at a time, widened to int32 then double, scaled, and narrowed to float: the same
-// roundings as the plain loop. Three times faster than a 256-entry lookup table on batches in
-// cache.
+// roundings as the plain loop. Twice as fast as a 256-entry lookup table on batches in cache
+// (6.8 against 14.3 µs for 32 images).
 __attribute__((target("avx2"))) void scale_bytes_avx2(const uint8_t* src, int64_t n, double scale,
                                                       float* dst) {
   const __m256d s = _mm256_set1_pd(scale);

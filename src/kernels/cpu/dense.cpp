@@ -1,6 +1,5 @@
 #include "kernels/cpu/dense.hpp"
 
-
 namespace kiln::cpu {
 
 void dense_forward(float* out, const float* in, const float* w, const float* b, Activation act,

@@ -39,7 +39,13 @@ void check_every_isa(Precision precision) {
                         // odd depths in every layout, and a depth pass ending on an odd pair
                         {true, true, 5, 7, 3},
                         {false, true, 11, 9, 1},
-                        {true, false, 2, 40, 513}};
+                        {true, false, 2, 40, 513},
+                        // tall A: B packed whole first (in every layout, with ragged edges, a
+                        // transposed B at any depth, a row-major one in two depth passes)
+                        {false, false, 520, 37, 530},
+                        {false, true, 520, 44, 70},
+                        {true, false, 530, 20, 140},
+                        {true, true, 600, 9, 13}};
   // alpha, beta, and the epilogue: none, bias, ReLU, or both (applied once, after the last of
   // several depth passes when K > 512).
   struct Mode {
@@ -79,18 +85,21 @@ TEST(Gemm, Bf16EverySupportedIsaMatchesTheRoundedReference) {
   check_every_isa(Precision::kBfloat16);
 }
 
+// A training batch and an inference batch (whose B is packed whole, the threads sharing that).
 TEST(Gemm, ResultDoesNotDependOnTheThreadCount) {
-  Tensor A = testing::random_tensor({32 * 784}, 4), B = testing::random_tensor({784 * 300}, 5);
-  for (Precision precision : {Precision::kFloat32, Precision::kBfloat16}) {
-    Tensor one({32 * 300}), two({32 * 300});
-    set_num_threads(1);
-    cpu::gemm(false, false, 32, 300, 784, 1.0f, A.data(), 784, B.data(), 300, 0.0f, one.data(), 300,
-              precision);
-    set_num_threads(2);
-    cpu::gemm(false, false, 32, 300, 784, 1.0f, A.data(), 784, B.data(), 300, 0.0f, two.data(), 300,
-              precision);
-    EXPECT_EQ(0, std::memcmp(one.data(), two.data(), sizeof(float) * one.size()))
-        << precision_name(precision);
+  for (int64_t M : {32, 1000}) {
+    Tensor A = testing::random_tensor({M * 784}, 4), B = testing::random_tensor({784 * 300}, 5);
+    for (Precision precision : {Precision::kFloat32, Precision::kBfloat16}) {
+      Tensor one({M * 300}), two({M * 300});
+      set_num_threads(1);
+      cpu::gemm(false, false, M, 300, 784, 1.0f, A.data(), 784, B.data(), 300, 0.0f, one.data(),
+                300, precision);
+      set_num_threads(2);
+      cpu::gemm(false, false, M, 300, 784, 1.0f, A.data(), 784, B.data(), 300, 0.0f, two.data(),
+                300, precision);
+      EXPECT_EQ(0, std::memcmp(one.data(), two.data(), sizeof(float) * one.size()))
+          << precision_name(precision) << " M=" << M;
+    }
   }
 }
 

@@ -1,8 +1,10 @@
 // The float32 GEMM's kernels. Blocked: A is read in place (row-major or transposed); B is read
 // in place when it is row-major and packed into NR-column panels otherwise (or at a ragged right
-// edge). The micro-kernel keeps an MR x NR tile of C in registers. The whole block is compiled
-// once per instruction set (AVX-512, AVX2+FMA, the baseline); gemm_driver.cpp picks one at run time.
+// edge), or packed whole beforehand when A is tall (gemm_driver.cpp's packed_b_bytes). The
+// micro-kernel keeps an MR x NR tile of C in registers. The whole block is compiled once per
+// instruction set (AVX-512, AVX2+FMA, the baseline); gemm_driver.cpp picks one at run time.
 #include <algorithm>
+#include <cstring>
 
 #include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu/gemm_driver.hpp"
@@ -66,7 +68,12 @@ KILN_INLINE void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t N, in
   }
   for (int64_t k = 0; k < kc; ++k) {
     float* d = dst + k * NR;
-    for (int64_t j = 0; j < cols; ++j) d[j] = B[(k0 + k) * ldb + n0 + j];
+    const float* b = B + (k0 + k) * ldb + n0;
+    if (cols == NR) {  // a fixed size, so vector moves: scalar copies were 4% of a tall product
+      std::memcpy(d, b, sizeof(float) * NR);
+      continue;
+    }
+    for (int64_t j = 0; j < cols; ++j) d[j] = b[j];
     for (int64_t j = cols; j < NR; ++j) d[j] = 0.0f;
   }
 }
@@ -108,13 +115,15 @@ KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, 
       int64_t chunk_end = std::min(row_last, chunk + MC_BLOCKS);
       for (int64_t cb = col_first; cb < col_last; ++cb) {
         int64_t n0 = cb * NR, cols = std::min<int64_t>(NR, g.N - n0);
-        if (!g.trans_b && cols < NR && cols % 4 == 0) {
-          ragged_edge<MR, W>(g, chunk, chunk_end, n0, cols, k0, kc, st);
-          continue;
-        }
         const float* b = g.B + k0 * g.ldb + n0;
         int64_t b_stride = g.ldb;
-        if (g.trans_b || cols < NR) {
+        if (g.packed_b) {
+          b = g.packed_b + (cb * g.K + k0) * NR;
+          b_stride = NR;
+        } else if (!g.trans_b && cols < NR && cols % 4 == 0) {
+          ragged_edge<MR, W>(g, chunk, chunk_end, n0, cols, k0, kc, st);
+          continue;
+        } else if (g.trans_b || cols < NR) {
           pack_b<NR>(g.trans_b, g.B, g.ldb, g.N, n0, k0, kc, pb);
           b = pb;
           b_stride = NR;
@@ -129,6 +138,13 @@ KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, 
   }
 }
 
+// Column panels [c0, c1) of op(B), each all K deep, into dst: the layout of Args::packed_b.
+template <int NR>
+KILN_INLINE void pack_panels(const Args& g, int64_t c0, int64_t c1, float* dst) {
+  for (int64_t cb = c0; cb < c1; ++cb)
+    pack_b<NR>(g.trans_b, g.B, g.ldb, g.N, cb * NR, 0, g.K, dst + cb * g.K * NR);
+}
+
 // One instance per instruction set: the register tile fits the register file (AVX-512: 8 x 32
 // with 32 registers; AVX2: 6 x 16 with 16 registers; baseline: 4 x 8 of 16).
 #define KILN_BLOCK_ARGS const Args &g, int64_t r0, int64_t r1, int64_t c0, int64_t c1
@@ -140,6 +156,13 @@ __attribute__((target("avx2,fma"))) void block_avx2(KILN_BLOCK_ARGS) { gemm_bloc
 #endif
 void block_baseline(KILN_BLOCK_ARGS) { gemm_block<4, 4>(g, r0, r1, c0, c1); }
 #undef KILN_BLOCK_ARGS
+#define KILN_PACK_ARGS const Args &g, int64_t c0, int64_t c1, float *dst
+#if KILN_X86_64
+__attribute__((target("avx512f"))) void pack_avx512(KILN_PACK_ARGS) { pack_panels<32>(g, c0, c1, dst); }
+__attribute__((target("avx2"))) void pack_avx2(KILN_PACK_ARGS) { pack_panels<16>(g, c0, c1, dst); }
+#endif
+void pack_baseline(KILN_PACK_ARGS) { pack_panels<8>(g, c0, c1, dst); }
+#undef KILN_PACK_ARGS
 
 }  // namespace
 
@@ -147,14 +170,14 @@ detail::Kernel detail::float32_kernel(Isa isa) {
 #if KILN_X86_64
   switch (isa) {
     case Isa::kAvx512Bf16:
-    case Isa::kAvx512: return {8, 32, &block_avx512};
-    case Isa::kAvx2: return {6, 16, &block_avx2};
+    case Isa::kAvx512: return {8, 32, &block_avx512, &pack_avx512};
+    case Isa::kAvx2: return {6, 16, &block_avx2, &pack_avx2};
     case Isa::kBaseline: break;
   }
 #else
   (void)isa;
 #endif
-  return {4, 8, &block_baseline};
+  return {4, 8, &block_baseline, &pack_baseline};
 }
 
 }  // namespace kiln::cpu

@@ -12,11 +12,30 @@ namespace kiln::cpu {
 namespace detail {
 
 void* scratch(int slot, size_t bytes) {
-  thread_local std::vector<std::byte> buffers[2];
+  thread_local std::vector<std::byte> buffers[3];
   std::vector<std::byte>& b = buffers[slot];
   if (b.size() < bytes) b.resize(bytes);
   return b.data();
 }
+
+namespace {
+
+// The size of B packed whole (Args::packed_b), or 0 where B is better read in place. Packing
+// all of B once, the threads sharing the work, pays when A has many row blocks: each panel then
+// stays in L1 while they stream past it, and a deep panel read in place does not fit there (a
+// row of 16 floats in place straddles two cache lines three times in four). The tall product of
+// inference (1000x784 . 784x300) takes 6-10% less time so (min and median of eight alternating
+// runs: 2.72 / 2.95 ms against 3.04 / 3.14 ms). A transposed B is packed anyway, so it pays
+// whatever the depth. Kept to 16 MB of scratch.
+size_t packed_b_bytes(const Kernel& kernel, const Args& g, int64_t row_blocks, int64_t col_blocks) {
+  constexpr int64_t kMinRowBlocks = 64, kMinDepth = 128;
+  constexpr size_t kMaxBytes = size_t{16} << 20;
+  if (!kernel.pack_b || row_blocks < kMinRowBlocks || (!g.trans_b && g.K < kMinDepth)) return 0;
+  size_t bytes = sizeof(float) * col_blocks * kernel.nr * g.K;
+  return bytes <= kMaxBytes ? bytes : 0;
+}
+
+}  // namespace
 
 void run(const Kernel& kernel, const Args& g) {
   if (g.M <= 0 || g.N <= 0) return;
@@ -41,15 +60,24 @@ void run(const Kernel& kernel, const Args& g) {
   int64_t bands = by_rows ? row_blocks : col_blocks, across = by_rows ? col_blocks : row_blocks;
   bool small = g.M * g.N * g.K < kMinParallelWork && g.K * g.N < kMinParallelB;
   int64_t threads = small ? 1 : std::min<int64_t>(pool.size(), bands);
+  Args h = g;
+  if (size_t bytes = packed_b_bytes(kernel, g, row_blocks, col_blocks)) {
+    auto* dst = static_cast<float*>(scratch(kPackedBSlot, bytes));
+    int64_t packers = std::min(threads, col_blocks);
+    pool.run(packers, [&](int64_t t) {
+      kernel.pack_b(g, col_blocks * t / packers, col_blocks * (t + 1) / packers, dst);
+    });
+    h.packed_b = dst;
+  }
   // Tiles [first, last) in band-major order, as at most three rectangles: the end of a band,
   // whole bands, the start of a band.
   auto tiles = [&](int64_t first, int64_t last) {
     auto rect = [&](int64_t band0, int64_t band1, int64_t a0, int64_t a1) {
       if (band0 >= band1 || a0 >= a1) return;
       if (by_rows)
-        kernel.block(g, band0, band1, a0, a1);
+        kernel.block(h, band0, band1, a0, a1);
       else
-        kernel.block(g, a0, a1, band0, band1);
+        kernel.block(h, a0, a1, band0, band1);
     };
     int64_t b0 = first / across, o0 = first % across, b1 = last / across, o1 = last % across;
     if (b0 == b1) return rect(b0, b0 + 1, o0, o1);

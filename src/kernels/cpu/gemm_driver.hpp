@@ -37,6 +37,9 @@ struct Args {
   float* C;
   int64_t ldc;
   Epilogue epilogue;
+  // op(B) packed whole by the kernel's pack_b (column panels of NR, each K deep), or null: B is
+  // then read in place or packed panel by panel.
+  const float* packed_b = nullptr;
 };
 
 // One value of column j of C through the epilogue e: plus the column's bias, then ReLU.
@@ -123,14 +126,19 @@ KILN_INLINE std::pair<int64_t, int64_t> row_block(int64_t M, int64_t r) {
 struct Kernel {
   int mr, nr;
   void (*block)(const Args& g, int64_t r0, int64_t r1, int64_t c0, int64_t c1);
+  // Packs column panels [c0, c1) of op(B), all K deep, into dst (panel c at dst + c * K * nr,
+  // zero-padded past N): see run(). Null for kernels that always pack as they go.
+  void (*pack_b)(const Args& g, int64_t c0, int64_t c1, float* dst) = nullptr;
 };
 
 // The kernels for an instruction set the CPU supports: gemm.cpp's and gemm_bf16.cpp's.
 Kernel float32_kernel(Isa isa);
 Kernel bfloat16_kernel(Isa isa);
 
-// Per-thread scratch memory, one buffer per slot (the packed panels of B and A), grown when a
-// product needs more than any before it and reused after that: a training step allocates nothing.
+// Per-thread scratch memory, one buffer per slot (0 and 1: the kernels' packed panels of B and A;
+// kPackedBSlot: run()'s whole packed B), grown when a product needs more than any before it and
+// reused after that: a training step allocates nothing.
+constexpr int kPackedBSlot = 2;
 void* scratch(int slot, size_t bytes);
 
 // Runs the product on the global pool: each thread takes a contiguous run of tiles, band by band

@@ -4,7 +4,6 @@
 // micro-kernel keeps an MR x NR tile of C in registers. The whole block is compiled once per
 // instruction set (AVX-512, AVX2+FMA, the baseline); gemm_driver.cpp picks one at run time.
 #include <algorithm>
-#include <cstring>
 
 #include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu/gemm_driver.hpp"
@@ -69,10 +68,6 @@ KILN_INLINE void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t N, in
   for (int64_t k = 0; k < kc; ++k) {
     float* d = dst + k * NR;
     const float* b = B + (k0 + k) * ldb + n0;
-    if (cols == NR) {  // a fixed size, so vector moves: scalar copies were 4% of a tall product
-      std::memcpy(d, b, sizeof(float) * NR);
-      continue;
-    }
     for (int64_t j = 0; j < cols; ++j) d[j] = b[j];
     for (int64_t j = cols; j < NR; ++j) d[j] = 0.0f;
   }
@@ -138,10 +133,21 @@ KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, 
   }
 }
 
-// Column panels [c0, c1) of op(B), each all K deep, into dst: the layout of Args::packed_b.
-template <int NR>
+// Column panels [c0, c1) of op(B), each all K deep, into dst: the layout of Args::packed_b. A
+// row-major B is read row by row, each row's panels copied a vector at a time: reading along the
+// rows and copying whole vectors packed the seed's first layer in 34-66 µs (in cache / not),
+// against 53-145 µs panel by panel with fixed-size memcpy and 4% of the product with scalar copies.
+template <int NR, int W>
 KILN_INLINE void pack_panels(const Args& g, int64_t c0, int64_t c1, float* dst) {
-  for (int64_t cb = c0; cb < c1; ++cb)
+  using V = typename VecOf<W>::type;
+  int64_t full = g.trans_b ? c0 : std::clamp(g.N / NR, c0, c1);  // panels [c0, full): NR wide
+  for (int64_t k = 0; k < g.K; ++k)
+    for (int64_t cb = c0; cb < full; ++cb) {
+      const V* from = reinterpret_cast<const V*>(g.B + k * g.ldb + cb * NR);
+      V* to = reinterpret_cast<V*>(dst + (cb * g.K + k) * NR);
+      for (int j = 0; j < NR / W; ++j) to[j] = from[j];
+    }
+  for (int64_t cb = full; cb < c1; ++cb)
     pack_b<NR>(g.trans_b, g.B, g.ldb, g.N, cb * NR, 0, g.K, dst + cb * g.K * NR);
 }
 
@@ -158,10 +164,10 @@ void block_baseline(KILN_BLOCK_ARGS) { gemm_block<4, 4>(g, r0, r1, c0, c1); }
 #undef KILN_BLOCK_ARGS
 #define KILN_PACK_ARGS const Args &g, int64_t c0, int64_t c1, float *dst
 #if KILN_X86_64
-__attribute__((target("avx512f"))) void pack_avx512(KILN_PACK_ARGS) { pack_panels<32>(g, c0, c1, dst); }
-__attribute__((target("avx2"))) void pack_avx2(KILN_PACK_ARGS) { pack_panels<16>(g, c0, c1, dst); }
+__attribute__((target("avx512f"))) void pack_avx512(KILN_PACK_ARGS) { pack_panels<32, 16>(g, c0, c1, dst); }
+__attribute__((target("avx2"))) void pack_avx2(KILN_PACK_ARGS) { pack_panels<16, 8>(g, c0, c1, dst); }
 #endif
-void pack_baseline(KILN_PACK_ARGS) { pack_panels<8>(g, c0, c1, dst); }
+void pack_baseline(KILN_PACK_ARGS) { pack_panels<8, 4>(g, c0, c1, dst); }
 #undef KILN_PACK_ARGS
 
 }  // namespace

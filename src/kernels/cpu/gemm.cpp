@@ -113,7 +113,7 @@ KILN_INLINE void gemm_block(const Args& g, int64_t row_first, int64_t row_last, 
         const float* b = g.B + k0 * g.ldb + n0;
         int64_t b_stride = g.ldb;
         if (g.packed_b) {
-          b = g.packed_b + (cb * g.K + k0) * NR;
+          b = static_cast<const float*>(g.packed_b) + (cb * g.K + k0) * NR;
           b_stride = NR;
         } else if (!g.trans_b && cols < NR && cols % 4 == 0) {
           ragged_edge<MR, W>(g, chunk, chunk_end, n0, cols, k0, kc, st);
@@ -162,12 +162,12 @@ __attribute__((target("avx2,fma"))) void block_avx2(KILN_BLOCK_ARGS) { gemm_bloc
 #endif
 void block_baseline(KILN_BLOCK_ARGS) { gemm_block<4, 4>(g, r0, r1, c0, c1); }
 #undef KILN_BLOCK_ARGS
-#define KILN_PACK_ARGS const Args &g, int64_t c0, int64_t c1, float *dst
+#define KILN_PACK_ARGS const Args &g, int64_t c0, int64_t c1, void *dst
 #if KILN_X86_64
-__attribute__((target("avx512f"))) void pack_avx512(KILN_PACK_ARGS) { pack_panels<32, 16>(g, c0, c1, dst); }
-__attribute__((target("avx2"))) void pack_avx2(KILN_PACK_ARGS) { pack_panels<16, 8>(g, c0, c1, dst); }
+__attribute__((target("avx512f"))) void pack_avx512(KILN_PACK_ARGS) { pack_panels<32, 16>(g, c0, c1, static_cast<float*>(dst)); }
+__attribute__((target("avx2"))) void pack_avx2(KILN_PACK_ARGS) { pack_panels<16, 8>(g, c0, c1, static_cast<float*>(dst)); }
 #endif
-void pack_baseline(KILN_PACK_ARGS) { pack_panels<8, 4>(g, c0, c1, dst); }
+void pack_baseline(KILN_PACK_ARGS) { pack_panels<8, 4>(g, c0, c1, static_cast<float*>(dst)); }
 #undef KILN_PACK_ARGS
 
 }  // namespace

@@ -169,15 +169,27 @@ KILN_INLINE void bf16_block(const Args& g, int64_t row_first, int64_t row_last, 
       }
       for (int64_t cb = col_first; cb < col_last; ++cb) {
         int64_t n0 = cb * NR, cols = std::min<int64_t>(NR, g.N - n0);
-        pack_b<NR>(g, n0, cols, k0, kc, pb);
+        const uint32_t* b = pb;
+        if (g.packed_b)  // k0 is even (KC is), so the pass starts at pair k0 / 2
+          b = static_cast<const uint32_t*>(g.packed_b) + (cb * ((g.K + 1) / 2) + k0 / 2) * NR;
+        else
+          pack_b<NR>(g, n0, cols, k0, kc, pb);
         for (int64_t r = chunk; r < chunk_end; ++r) {
           auto [m0, rows] = row_block<MR>(g.M, r);
-          kernel_rows<MR, W, Native>(pairs, pa + (r - chunk) * MR * pairs, pb, st.at(n0),
+          kernel_rows<MR, W, Native>(pairs, pa + (r - chunk) * MR * pairs, b, st.at(n0),
                                      g.C + m0 * g.ldc + n0, g.ldc, rows, cols);
         }
       }
     }
   }
+}
+
+// Column panels [c0, c1) of op(B), each all K deep, into dst: the layout of Args::packed_b.
+template <int NR>
+KILN_INLINE void pack_panels(const Args& g, int64_t c0, int64_t c1, void* dst) {
+  for (int64_t cb = c0; cb < c1; ++cb)
+    pack_b<NR>(g, cb * NR, std::min<int64_t>(NR, g.N - cb * NR), 0, g.K,
+               static_cast<uint32_t*>(dst) + cb * ((g.K + 1) / 2) * NR);
 }
 
 // One instance per instruction set. The emulated tiles leave registers for the widened halves
@@ -193,10 +205,17 @@ __attribute__((target("avx512f,avx512vl,fma"))) void block_avx512(KILN_BLOCK_ARG
 __attribute__((target("avx2,fma"))) void block_avx2(KILN_BLOCK_ARGS) {
   bf16_block<4, 8, false>(g, r0, r1, c0, c1);
 }
-#undef KILN_BF16_TARGET
 #endif
 void block_baseline(KILN_BLOCK_ARGS) { bf16_block<4, 4, false>(g, r0, r1, c0, c1); }
 #undef KILN_BLOCK_ARGS
+#define KILN_PACK_ARGS const Args &g, int64_t c0, int64_t c1, void *dst
+#if KILN_X86_64
+__attribute__((target("avx512f"))) void pack_avx512(KILN_PACK_ARGS) { pack_panels<32>(g, c0, c1, dst); }
+__attribute__((target("avx2"))) void pack_avx2(KILN_PACK_ARGS) { pack_panels<16>(g, c0, c1, dst); }
+#undef KILN_BF16_TARGET
+#endif
+void pack_baseline(KILN_PACK_ARGS) { pack_panels<8>(g, c0, c1, dst); }
+#undef KILN_PACK_ARGS
 
 }  // namespace
 
@@ -204,18 +223,18 @@ detail::Kernel detail::bfloat16_kernel(Isa isa) {
 #if KILN_X86_64
   switch (isa) {
     case Isa::kAvx512Bf16:
-      return {8, 32, &block_avx512_bf16};
+      return {8, 32, &block_avx512_bf16, &pack_avx512};
     case Isa::kAvx512:
-      return {8, 32, &block_avx512};
+      return {8, 32, &block_avx512, &pack_avx512};
     case Isa::kAvx2:
-      return {4, 16, &block_avx2};
+      return {4, 16, &block_avx2, &pack_avx2};
     case Isa::kBaseline:
       break;
   }
 #else
   (void)isa;
 #endif
-  return {4, 8, &block_baseline};
+  return {4, 8, &block_baseline, &pack_baseline};
 }
 
 }  // namespace kiln::cpu

@@ -30,8 +30,8 @@ namespace {
 size_t packed_b_bytes(const Kernel& kernel, const Args& g, int64_t row_blocks, int64_t col_blocks) {
   constexpr int64_t kMinRowBlocks = 64, kMinDepth = 128;
   constexpr size_t kMaxBytes = size_t{16} << 20;
-  if (!kernel.pack_b || row_blocks < kMinRowBlocks || (!g.trans_b && g.K < kMinDepth)) return 0;
-  size_t bytes = sizeof(float) * col_blocks * kernel.nr * g.K;
+  if (row_blocks < kMinRowBlocks || (!g.trans_b && g.K < kMinDepth)) return 0;
+  size_t bytes = sizeof(float) * col_blocks * kernel.nr * (g.K + 1);
   return bytes <= kMaxBytes ? bytes : 0;
 }
 
@@ -62,7 +62,7 @@ void run(const Kernel& kernel, const Args& g) {
   int64_t threads = small ? 1 : std::min<int64_t>(pool.size(), bands);
   Args h = g;
   if (size_t bytes = packed_b_bytes(kernel, g, row_blocks, col_blocks)) {
-    auto* dst = static_cast<float*>(scratch(kPackedBSlot, bytes));
+    void* dst = scratch(kPackedBSlot, bytes);
     int64_t packers = std::min(threads, col_blocks);
     pool.run(packers, [&](int64_t t) {
       kernel.pack_b(g, col_blocks * t / packers, col_blocks * (t + 1) / packers, dst);

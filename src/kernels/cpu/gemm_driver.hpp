@@ -37,9 +37,9 @@ struct Args {
   float* C;
   int64_t ldc;
   Epilogue epilogue;
-  // op(B) packed whole by the kernel's pack_b (column panels of NR, each K deep), or null: B is
-  // then read in place or packed panel by panel.
-  const float* packed_b = nullptr;
+  // op(B) packed whole by the kernel's pack_b (column panels of NR, each K deep, in the
+  // kernel's own element type), or null: B is then read in place or packed panel by panel.
+  const void* packed_b = nullptr;
 };
 
 // One value of column j of C through the epilogue e: plus the column's bias, then ReLU.
@@ -126,9 +126,9 @@ KILN_INLINE std::pair<int64_t, int64_t> row_block(int64_t M, int64_t r) {
 struct Kernel {
   int mr, nr;
   void (*block)(const Args& g, int64_t r0, int64_t r1, int64_t c0, int64_t c1);
-  // Packs column panels [c0, c1) of op(B), all K deep, into dst (panel c at dst + c * K * nr,
-  // zero-padded past N): see run(). Null for kernels that always pack as they go.
-  void (*pack_b)(const Args& g, int64_t c0, int64_t c1, float* dst) = nullptr;
+  // Packs column panels [c0, c1) of op(B), all K deep, into dst, zero-padded past N, in at most
+  // 4 bytes per column and depth plus one depth row (an odd depth's last bf16 pair): see run().
+  void (*pack_b)(const Args& g, int64_t c0, int64_t c1, void* dst);
 };
 
 // The kernels for an instruction set the CPU supports: gemm.cpp's and gemm_bf16.cpp's.

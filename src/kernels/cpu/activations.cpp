@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/exp.hpp"
+#include "kernels/cpu/thread_pool.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln::cpu {
@@ -28,7 +30,40 @@ const char* activation_name(Activation a) {
   return "linear";
 }
 
+namespace {
+
+// Softmax of rows [r0, r1): each row's maximum subtracted, the exponentials of all of them taken
+// in one vectorized pass, then each row divided by its sum.
+void softmax_rows(float* y, const float* bias, int64_t r0, int64_t r1, int64_t N) {
+  for (int64_t r = r0; r < r1; ++r) {
+    float* row = y + r * N;
+    if (bias)
+      for (int64_t j = 0; j < N; ++j) row[j] += bias[j];
+    float mx = *std::max_element(row, row + N);
+    for (int64_t j = 0; j < N; ++j) row[j] -= mx;
+  }
+  exp_nonpositive(y + r0 * N, (r1 - r0) * N);
+  for (int64_t r = r0; r < r1; ++r) {
+    float* row = y + r * N;
+    float sum = 0.0f;
+    for (int64_t j = 0; j < N; ++j) sum += row[j];
+    float inv = 1.0f / sum;
+    for (int64_t j = 0; j < N; ++j) row[j] *= inv;
+  }
+}
+
+// Rows split across the pool in shares of about 4k values (an inference batch of 1000 x 10:
+// 46-48 µs with std::exp on one thread, 15-20 µs so).
+void softmax_forward(float* y, const float* bias, int64_t B, int64_t N) {
+  constexpr int64_t kShareValues = 4096;
+  ThreadPool::global().run_ranges(B, kShareValues / std::max<int64_t>(N, 1),
+                                  [&](int64_t r0, int64_t r1) { softmax_rows(y, bias, r0, r1, N); });
+}
+
+}  // namespace
+
 void bias_activation_forward(float* y, const float* bias, Activation act, int64_t B, int64_t N) {
+  if (act == Activation::kSoftmax) return softmax_forward(y, bias, B, N);
   for (int64_t r = 0; r < B; ++r) {
     float* row = y + r * N;
     if (bias)
@@ -44,14 +79,7 @@ void bias_activation_forward(float* y, const float* bias, Activation act, int64_
       case Activation::kTanh:
         for (int64_t j = 0; j < N; ++j) row[j] = std::tanh(row[j]);
         break;
-      case Activation::kSoftmax: {
-        float mx = *std::max_element(row, row + N);
-        float sum = 0.0f;
-        for (int64_t j = 0; j < N; ++j) sum += (row[j] = std::exp(row[j] - mx));
-        float inv = 1.0f / sum;
-        for (int64_t j = 0; j < N; ++j) row[j] *= inv;
-        break;
-      }
+      case Activation::kSoftmax: break;  // softmax_forward
     }
   }
 }

@@ -22,7 +22,7 @@ int64_t ulps(float a, float b) {
 TEST(ExpNonpositive, EveryIsaIsWithinTwoUlpOfStdExp) {
   std::vector<float> x;
   for (float v = 0.0f; v > -104.0f; v -= 1.0f / 4096) x.push_back(v);  // every 2^-12, to -104
-  for (float v = -1e-30f; v > -0.5f; v *= 1.01f) x.push_back(v);         // tiny magnitudes
+  for (float v = -1e-30f; v > -0.5f; v *= 1.01f) x.push_back(v);       // tiny magnitudes
   for (auto isa : cpu::supported_isas()) {
     std::vector<float> y = x;
     cpu::exp_nonpositive_with(isa, y.data(), static_cast<int64_t>(y.size()));

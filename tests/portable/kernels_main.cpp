@@ -1,12 +1,14 @@
 // Run by scripts/check-aarch64.sh on AArch64 (under QEMU), where only the baseline kernels
 // exist: the GEMM (float32 and bf16, with and without the epilogue, on two threads) against the
-// reference, and the pixel conversion against its formula. Exits 1 if anything is wrong.
+// reference, the pixel conversion against its formula, and softmax's exponential against
+// std::exp. Exits 1 if anything is wrong.
 #include <cmath>
 #include <cstdio>
 #include <random>
 #include <vector>
 
 #include "kernels/cpu/convert.hpp"
+#include "kernels/cpu/exp.hpp"
 #include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu/thread_pool.hpp"
 using namespace kiln;
@@ -53,7 +55,15 @@ int main() {
   int converted_wrong = 0;
   for (size_t i = 0; i < px.size(); ++i)
     converted_wrong += f[i] != static_cast<float>(px[i] * (1.0 / 255));
-  std::printf("%d of %d GEMM cases wrong; %d of %zu pixels converted wrong\n", bad, cases,
-              converted_wrong, px.size());
-  return bad + converted_wrong != 0;
+  std::vector<float> x;
+  for (float v = 0.0f; v > -87.0f; v -= 1.0f / 64) x.push_back(v);
+  std::vector<float> y = x;
+  cpu::exp_nonpositive(y.data(), y.size());
+  int exp_wrong = 0;
+  for (size_t i = 0; i < x.size(); ++i)
+    exp_wrong += std::fabs(y[i] - std::exp(x[i])) > 3e-7f * std::exp(x[i]);
+  std::printf("%d of %d GEMM cases wrong; %d of %zu pixels converted wrong; %d of %zu exponentials"
+              " wrong\n",
+              bad, cases, converted_wrong, px.size(), exp_wrong, x.size());
+  return bad + converted_wrong + exp_wrong != 0;
 }

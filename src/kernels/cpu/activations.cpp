@@ -57,7 +57,9 @@ void softmax_rows(float* y, const float* bias, int64_t r0, int64_t r1, int64_t N
 void softmax_forward(float* y, const float* bias, int64_t B, int64_t N) {
   constexpr int64_t kShareValues = 4096;
   ThreadPool::global().run_ranges(B, kShareValues / std::max<int64_t>(N, 1),
-                                  [&](int64_t r0, int64_t r1) { softmax_rows(y, bias, r0, r1, N); });
+                                  [&](int64_t r0, int64_t r1) {
+                                    softmax_rows(y, bias, r0, r1, N);
+                                  });
 }
 
 }  // namespace

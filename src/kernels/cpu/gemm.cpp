@@ -164,8 +164,12 @@ void block_baseline(KILN_BLOCK_ARGS) { gemm_block<4, 4>(g, r0, r1, c0, c1); }
 #undef KILN_BLOCK_ARGS
 #define KILN_PACK_ARGS const Args &g, int64_t c0, int64_t c1, void *dst
 #if KILN_X86_64
-__attribute__((target("avx512f"))) void pack_avx512(KILN_PACK_ARGS) { pack_panels<32, 16>(g, c0, c1, static_cast<float*>(dst)); }
-__attribute__((target("avx2"))) void pack_avx2(KILN_PACK_ARGS) { pack_panels<16, 8>(g, c0, c1, static_cast<float*>(dst)); }
+__attribute__((target("avx512f"))) void pack_avx512(KILN_PACK_ARGS) {
+  pack_panels<32, 16>(g, c0, c1, static_cast<float*>(dst));
+}
+__attribute__((target("avx2"))) void pack_avx2(KILN_PACK_ARGS) {
+  pack_panels<16, 8>(g, c0, c1, static_cast<float*>(dst));
+}
 #endif
 void pack_baseline(KILN_PACK_ARGS) { pack_panels<8, 4>(g, c0, c1, static_cast<float*>(dst)); }
 #undef KILN_PACK_ARGS

@@ -210,8 +210,12 @@ void block_baseline(KILN_BLOCK_ARGS) { bf16_block<4, 4, false>(g, r0, r1, c0, c1
 #undef KILN_BLOCK_ARGS
 #define KILN_PACK_ARGS const Args &g, int64_t c0, int64_t c1, void *dst
 #if KILN_X86_64
-__attribute__((target("avx512f"))) void pack_avx512(KILN_PACK_ARGS) { pack_panels<32>(g, c0, c1, dst); }
-__attribute__((target("avx2"))) void pack_avx2(KILN_PACK_ARGS) { pack_panels<16>(g, c0, c1, dst); }
+__attribute__((target("avx512f"))) void pack_avx512(KILN_PACK_ARGS) {
+  pack_panels<32>(g, c0, c1, dst);
+}
+__attribute__((target("avx2"))) void pack_avx2(KILN_PACK_ARGS) {
+  pack_panels<16>(g, c0, c1, dst);
+}
 #undef KILN_BF16_TARGET
 #endif
 void pack_baseline(KILN_PACK_ARGS) { pack_panels<8>(g, c0, c1, dst); }

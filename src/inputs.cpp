@@ -17,17 +17,12 @@ Inputs Inputs::slice(int64_t begin, int64_t end) const {
   return is_float_ ? Inputs(floats_.slice(begin, end)) : Inputs(bytes_.slice(begin, end));
 }
 
-// Rows go across the pool in shares of ~4k values (about a microsecond of work): a batch of 32
-// images then takes two cores' worth of cache misses and conversions, while the second core
-// would otherwise wait for the next product.
-int64_t Inputs::rows_per_share() const {
-  return std::max<int64_t>(1, (1 << 12) / std::max<int64_t>(row_size(), 1));
-}
-
 template <typename RowOf>
 void Inputs::to_floats(int64_t n, RowOf&& row_of, float* dst, double scale) const {
   const int64_t size = row_size();
-  cpu::ThreadPool::global().run_ranges(n, rows_per_share(), [&](int64_t first, int64_t last) {
+  // Split across the pool: a batch of 32 images then takes two cores' worth of cache misses and
+  // conversions, while the second core would otherwise wait for the next product.
+  cpu::ThreadPool::global().run_rows(n, size, [&](int64_t first, int64_t last) {
     for (int64_t i = first; i < last; ++i) {
       if (is_float_)
         std::memcpy(dst + i * size, floats_.data() + row_of(i) * size, sizeof(float) * size);
@@ -51,7 +46,7 @@ void Inputs::prefetch(const int64_t* rows, int64_t n) const {
                                : reinterpret_cast<const char*>(bytes_.data());
   // Split across the pool too: each prefetch holds one of a core's few miss buffers until its
   // line arrives, so one core issuing a whole batch's stalls for several microseconds.
-  cpu::ThreadPool::global().run_ranges(n, rows_per_share(), [&](int64_t first, int64_t last) {
+  cpu::ThreadPool::global().run_rows(n, row_size(), [&](int64_t first, int64_t last) {
     for (int64_t i = first; i < last; ++i)
       for (int64_t off = 0; off < bytes; off += 64) __builtin_prefetch(base + rows[i] * bytes + off);
   });

@@ -51,8 +51,6 @@ class Inputs {
   void prefetch(const int64_t* rows, int64_t n) const;
 
  private:
-  // How many rows one thread of the pool takes at a time, converting or prefetching.
-  int64_t rows_per_share() const;
   // The rows' conversion (a copy for floats, cpu::scale_bytes for bytes), split across the pool.
   template <typename RowOf>
   void to_floats(int64_t n, RowOf&& row_of, float* dst, double scale) const;

@@ -54,7 +54,8 @@ KILN_INLINE void exp_all(float* x, int64_t n) {
 
 void exp_baseline(float* x, int64_t n) { exp_all<4>(x, n); }
 #if KILN_X86_64
-// AVX2 without FMA (see above). Softmax over 1000 x 10 values: 12 µs, against 42 with std::exp.
+// AVX2 without FMA (see above). A stand-alone softmax over 1000 x 10 values built on it: 12 µs,
+// against 42 with std::exp.
 __attribute__((target("avx2"))) void exp_avx2(float* x, int64_t n) { exp_all<8>(x, n); }
 #endif
 

@@ -7,11 +7,20 @@ namespace kiln {
 
 int64_t shape_size(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     if (d < 0) throw ShapeError("negative dimension in shape " + shape_str(shape));
-    n *= d;
-  }
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n))
+      throw ShapeError("shape " + shape_str(shape) + " has more elements than a 64-bit count holds");
   return n;
+}
+
+int64_t checked_bytes(int64_t count, int64_t element_size, const std::string& what) {
+  int64_t bytes = 0;
+  if (count < 0 || __builtin_mul_overflow(count, element_size, &bytes))
+    throw ShapeError(what + ": " + std::to_string(count) + " elements of " + std::to_string(element_size) +
+                     " bytes overflow a 64-bit size");
+  return bytes;
 }
 
 std::string shape_str(const Shape& shape) {
@@ -25,6 +34,7 @@ std::string shape_str(const Shape& shape) {
 
 namespace detail {
 std::shared_ptr<std::byte[]> aligned_bytes(size_t bytes) {
+  if (bytes > SIZE_MAX - 63) throw std::bad_alloc();
   size_t rounded = (bytes + 63) / 64 * 64;
   if (rounded == 0) rounded = 64;
   void* p = std::aligned_alloc(64, rounded);

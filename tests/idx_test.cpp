@@ -58,6 +58,11 @@ TEST(Idx, MalformedFilesNameTheFileAndTheProblem) {
   expect_idx_error(p("short_data.gz"), "the data needs 7840 bytes, the file ends after 7000");
   testing::write_bytes(p("trailing"), idx(0x08, {4}, 6));
   expect_idx_error(p("trailing"), "trailing data");
+  // Dimensions whose product wraps a 64-bit count to 0 (2^16 * 2^18 * 2^30 = 2^64).
+  testing::write_bytes(p("wraps"), idx(0x08, {65536, 262144, 1u << 30}, 16));
+  expect_idx_error(p("wraps"), "[65536, 262144, 1073741824] describe more than 16 GiB");
+  testing::write_bytes(p("huge"), idx(0x08, {4294967295u, 4294967295u}, 16));
+  expect_idx_error(p("huge"), "describe more than 16 GiB");
   testing::write_bytes(p("empty"), "");
   expect_idx_error(p("empty"), "truncated");
   expect_idx_error(p("missing"), "cannot open");

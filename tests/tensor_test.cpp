@@ -32,6 +32,11 @@ TEST(Tensor, BadShapesThrowWithTheShapesInTheMessage) {
     EXPECT_NE(std::string(e.what()).find("[5, 5]"), std::string::npos) << e.what();
   }
   EXPECT_THROW(Tensor({2, -1}), ShapeError);
+  // Products that overflow 64 bits are errors, not wrapped counts (2^16 * 2^18 * 2^30 = 2^64).
+  EXPECT_THROW(shape_size({65536, 262144, int64_t{1} << 30}), ShapeError);
+  EXPECT_THROW(shape_size({int64_t{1} << 62, 4}), ShapeError);
+  EXPECT_EQ(shape_size({int64_t{1} << 31, int64_t{1} << 31}), int64_t{1} << 62);
+  EXPECT_THROW(Tensor({int64_t{1} << 62}), ShapeError) << "2^62 floats overflow a byte count";
   EXPECT_THROW((Tensor({2}, {1.0f, 2.0f, 3.0f})), ShapeError);
 }
 

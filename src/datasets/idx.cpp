@@ -61,11 +61,15 @@ ByteTensor read_idx(const std::filesystem::path& path) {
     unsigned char b[4];
     read_exact(f.get(), b, 4, file, "dimensions");
     uint64_t d = (uint64_t{b[0]} << 24) | (uint64_t{b[1]} << 16) | (uint64_t{b[2]} << 8) | b[3];
-    total *= d;
-    if (total > (uint64_t{1} << 34))
-      throw IoError(file + ": IDX dimensions describe more than 16 GiB of data");
     shape.push_back(static_cast<int64_t>(d));
   }
+  // Checked before anything is allocated, the product of every dimension at once: multiplying
+  // as they are read and checking after each step let 65536 x 262144 x 2^30 wrap to 0.
+  constexpr uint64_t kMaxBytes = uint64_t{1} << 34;
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(total, static_cast<uint64_t>(d), &total) || total > kMaxBytes)
+      throw IoError(file + ": IDX dimensions " + shape_str(shape) +
+                    " describe more than 16 GiB of data");
   ByteTensor t(shape);
   read_exact(f.get(), t.data(), static_cast<size_t>(total), file, "data");
   unsigned char extra;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "kernels/cpu/gemm.hpp"
 #include "kiln/initializers.hpp"
 #include "kiln/random.hpp"
 
@@ -147,6 +148,7 @@ void Sequential::plan(int64_t batch, bool training) {
   }
   planned_batch_ = view_batch_ = batch;
   planned_training_ = training;
+  cpu::reserve_scratch();
 }
 
 void Sequential::set_view_batch(int64_t b) {

@@ -3,6 +3,8 @@
 #include "kernels/cpu/thread_pool.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <stdexcept>
 #include <cstring>
 #include <thread>
 
@@ -63,6 +65,61 @@ TEST(ThreadPool, TasksThatRunThePoolCompleteEveryCall) {
   pool.run(3, [&](int64_t t) { pool.run(5, [&](int64_t i) { ++hits[t][i]; }); });
   for (auto& row : hits)
     for (auto& h : row) EXPECT_EQ(h.load(), 1);
+}
+
+TEST(ThreadPool, ATaskThatThrowsBecomesTheCallersExceptionAndThePoolStaysUsable) {
+  cpu::ThreadPool pool(2);
+  const auto caller = std::this_thread::get_id();
+  // Thrown on the calling thread: the call throws only once the worker's tasks are done (they
+  // use the caller's stack), and the pool takes the next run.
+  std::atomic<int> ran{0};
+  EXPECT_THROW(pool.run(16,
+                        [&](int64_t i) {
+                          if (std::this_thread::get_id() == caller && i > 0) throw std::bad_alloc();
+                          std::this_thread::sleep_for(std::chrono::microseconds(200));
+                          ++ran;
+                        }),
+               std::bad_alloc);
+  // Thrown on a worker: each task takes long enough for the worker to claim one.
+  try {
+    pool.run(16, [&](int64_t) {
+      if (std::this_thread::get_id() != caller) throw std::runtime_error("from a worker");
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    });
+    FAIL() << "the worker's exception was lost";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "from a worker");
+  }
+  for (int round = 0; round < 100; ++round) {
+    std::atomic<int> hits[7] = {};
+    pool.run(7, [&](int64_t i) { ++hits[i]; });
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1) << "round " << round;
+  }
+}
+
+TEST(ThreadPool, TheCallerRunsTasksThatNoWorkerHasStarted) {
+  // A worker holding one task (as a worker descheduled by the OS would) must not hold up the
+  // others: the caller claims them. Had tasks been dealt out in advance (task i to thread
+  // i % 2), the worker's other tasks would wait for the one it holds, which waits for them.
+  cpu::ThreadPool pool(2);
+  const auto caller = std::this_thread::get_id();
+  std::atomic<int> done{0}, timeouts{0};
+  for (int round = 0; round < 20; ++round) {
+    done = 0;
+    pool.run(8, [&](int64_t) {
+      if (std::this_thread::get_id() != caller) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (done.load() < 7)
+          if (std::chrono::steady_clock::now() > deadline) {
+            ++timeouts;
+            break;
+          }
+      }
+      ++done;
+    });
+    EXPECT_EQ(done.load(), 8);
+  }
+  EXPECT_EQ(timeouts.load(), 0) << "a worker's task waited for tasks nobody else would run";
 }
 
 }  // namespace

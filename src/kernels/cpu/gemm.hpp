@@ -29,6 +29,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
           Precision precision = Precision::kFloat32, Epilogue epilogue = {});
 
+// Gives every thread of the pool the packing scratch any product needs, now: threads claim a
+// product's shares as they come free, so a thread may meet its first product at any step, and
+// a training step must not allocate. The model calls it when it plans a batch size.
+void reserve_scratch();
+
 // gemm with a given instruction set (which the CPU must support), for tests and benchmarks.
 void gemm_with(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,

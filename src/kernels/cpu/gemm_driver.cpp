@@ -11,10 +11,14 @@ namespace kiln::cpu {
 
 namespace detail {
 
+// The kernels' panels (slots 0 and 1) need at most ~230 KB, for a full-depth bf16 chunk; they
+// get that at once, and reserve_scratch() gives it to every thread before training.
+constexpr size_t kPanelBytes = size_t{256} << 10;
+
 void* scratch(int slot, size_t bytes) {
   thread_local std::vector<std::byte> buffers[3];
   std::vector<std::byte>& b = buffers[slot];
-  if (b.size() < bytes) b.resize(bytes);
+  if (b.size() < bytes) b.resize(slot == kPackedBSlot ? bytes : std::max(bytes, kPanelBytes));
   return b.data();
 }
 
@@ -93,6 +97,13 @@ void run(const Kernel& kernel, const Args& g) {
 }
 
 }  // namespace detail
+
+void reserve_scratch() {
+  ThreadPool::global().run_on_each_thread([] {
+    detail::scratch(0, detail::kPanelBytes);
+    detail::scratch(1, detail::kPanelBytes);
+  });
+}
 
 namespace {
 

@@ -35,61 +35,84 @@ bool spin_until(Done&& done) {
 std::mutex global_mutex;
 std::unique_ptr<ThreadPool> global_pool;
 int requested_threads = 0;
+constexpr uint64_t kRunShift = 32, kTasksShift = 16, kField = 0xffff;
+uint32_t run_of(uint64_t word) { return static_cast<uint32_t>(word >> kRunShift); }
+
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
 }
 
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
     stop_.store(true, std::memory_order_release);
-    generation_.fetch_add(1, std::memory_order_release);
+    claim_.fetch_add(uint64_t{1} << kRunShift);  // a new run number wakes every worker
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_share(int index) {
-  for (int64_t i = index; i < tasks_; i += size()) thunk_(fn_, i);
+void ThreadPool::claim_tasks(uint32_t run) {
+  uint64_t word = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    int64_t next = static_cast<int64_t>(word & kField);
+    if (run_of(word) != run || next >= static_cast<int64_t>((word >> kTasksShift) & kField)) return;
+    if (!claim_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+      continue;
+    if (!failed_.load(std::memory_order_relaxed)) {
+      try {
+        thunk_(fn_, next);
+      } catch (...) {
+        std::lock_guard lock(error_mutex_);
+        if (!error_) error_ = std::current_exception();
+        failed_.store(true, std::memory_order_relaxed);
+      }
+    }
+    done_.fetch_add(1, std::memory_order_acq_rel);
+    word = claim_.load(std::memory_order_acquire);
+  }
 }
 
 void ThreadPool::dispatch(int64_t tasks, Thunk thunk, void* fn) {
-  // Workers read these only after seeing the new generation (release/acquire on generation_).
+  // Nothing of the previous run is in flight: it finished, and a late worker cannot claim from
+  // it (its run number is gone), so these are safe to reset before the new word is published.
   thunk_ = thunk;
   fn_ = fn;
-  tasks_ = tasks;
-  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-  // Sequentially consistent, with the worker's sleepers_ increment and generation check: either
-  // this sees the sleeper or the sleeper sees the new generation.
-  generation_.fetch_add(1);
+  done_.store(0, std::memory_order_relaxed);
+  failed_.store(false, std::memory_order_relaxed);
+  error_ = nullptr;
+  uint32_t run = run_of(claim_.load(std::memory_order_relaxed)) + 1;
+  // Sequentially consistent, with the worker's sleepers_ increment and run check: either this
+  // sees the sleeper or the sleeper sees the new run.
+  claim_.store((uint64_t{run} << kRunShift) | (static_cast<uint64_t>(tasks) << kTasksShift));
   if (sleepers_.load() > 0) {
-    std::lock_guard lock(mutex_);  // orders the wake after a sleeper's check of the generation
+    std::lock_guard lock(mutex_);  // orders the wake after a sleeper's check of the run
     wake_.notify_all();
   }
-  run_share(0);
-  auto finished = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  claim_tasks(run);
+  auto finished = [&] { return done_.load(std::memory_order_acquire) == tasks; };
   if (!spin_until(finished))
     while (!finished()) std::this_thread::yield();
+  if (error_) std::rethrow_exception(error_);
 }
 
-void ThreadPool::work(int index) {
-  uint64_t seen = 0;
+void ThreadPool::work() {
+  uint32_t seen = 0;  // the run number at construction: a worker that starts late still sees a stop
   for (;;) {
-    uint64_t gen = seen;
-    spin_until([&] { return (gen = generation_.load(std::memory_order_acquire)) != seen; });
-    if (gen == seen) {
+    uint32_t run = seen;
+    spin_until([&] { return (run = run_of(claim_.load(std::memory_order_acquire))) != seen; });
+    if (run == seen) {
       std::unique_lock lock(mutex_);
       sleepers_.fetch_add(1);
-      wake_.wait(lock, [&] { return generation_.load() != seen; });
+      wake_.wait(lock, [&] { return run_of(claim_.load()) != seen; });
       sleepers_.fetch_sub(1, std::memory_order_acq_rel);
-      gen = generation_.load(std::memory_order_acquire);
+      run = run_of(claim_.load(std::memory_order_acquire));
     }
-    seen = gen;
+    seen = run;
     if (stop_.load(std::memory_order_acquire)) return;
-    run_share(index);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    claim_tasks(run);
   }
 }
 

@@ -1,13 +1,20 @@
 #include "kiln/mixed_precision.hpp"
 
+#include <mutex>
+#include <optional>
+
 #include "kernels/cpu/gemm.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln::mixed_precision {
 
 namespace {
-std::string& global() {
-  static std::string policy = "float32";
+// The policy of threads that have not set one, and each thread's own.
+std::mutex policy_mutex;
+std::string process_policy = "float32";
+
+std::optional<std::string>& thread_policy() {
+  thread_local std::optional<std::string> policy;
   return policy;
 }
 }  // namespace
@@ -19,9 +26,20 @@ const std::string& check_policy(const std::string& name) {
   return name;
 }
 
-void set_global_policy(const std::string& name) { global() = check_policy(name); }
+void set_global_policy(const std::string& name) {
+  check_policy(name);
+  {
+    std::lock_guard lock(policy_mutex);
+    process_policy = name;
+  }
+  thread_policy() = name;
+}
 
-const std::string& global_policy() { return global(); }
+std::string global_policy() {
+  if (const auto& own = thread_policy()) return *own;
+  std::lock_guard lock(policy_mutex);
+  return process_policy;
+}
 
 bool has_native_bfloat16() { return cpu::best_isa() == cpu::Isa::kAvx512Bf16; }
 

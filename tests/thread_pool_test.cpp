@@ -59,6 +59,54 @@ TEST(ThreadPool, ConcurrentModelsPredictAsTheyDoAlone) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
+// A training that relies on the global state, as a user's program would: the seed and the dtype
+// policy set on the calling thread, the weights and the shuffling drawn from the global
+// generator. Returns the trained weights.
+std::vector<float> train_with_global_state(uint64_t seed, const std::string& policy) {
+  utils::set_random_seed(seed);
+  mixed_precision::set_global_policy(policy);
+  Sequential model({layers::Flatten({16, 16}), layers::Dense(128, "relu"), layers::Dense(5, "softmax")});
+  model.compile({.optimizer = "adam"});
+  Tensor x = testing::random_tensor({256, 16, 16}, seed);
+  std::vector<int32_t> y(256);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int32_t>((i * 7 + seed) % 5);
+  model.fit(x, y, {.epochs = 2, .verbose = 0});
+  mixed_precision::set_global_policy("float32");
+  EXPECT_EQ(model.layers()[1]->dtype_policy(), policy);
+  return {model.weights().data(), model.weights().data() + model.weights().size()};
+}
+
+TEST(ThreadPool, TwoTrainingsInTwoThreadsGetTheirSingleThreadResultsBitForBit) {
+  // The global generator and dtype policy are per thread: two threads that each seed and set
+  // their own get exactly what each got alone, however their steps interleave.
+  std::vector<float> alone_a = train_with_global_state(31, "float32");
+  std::vector<float> alone_b = train_with_global_state(32, "mixed_bfloat16");
+  for (int round = 0; round < 3; ++round) {
+    std::vector<float> a, b;
+    std::thread first([&] { a = train_with_global_state(31, "float32"); });
+    std::thread second([&] { b = train_with_global_state(32, "mixed_bfloat16"); });
+    first.join();
+    second.join();
+    EXPECT_TRUE(a == alone_a) << "round " << round;
+    EXPECT_TRUE(b == alone_b) << "round " << round;
+  }
+}
+
+TEST(ThreadPool, ThreadsThatSetNothingUseTheProcessSeedAndPolicy) {
+  utils::set_random_seed(77);
+  uint64_t here = Rng(77).next(), there = 0;
+  std::string policy;
+  mixed_precision::set_global_policy("mixed_bfloat16");
+  std::thread other([&] {
+    there = utils::global_rng().next();
+    policy = layers::Dense(2).dtype_policy();
+  });
+  other.join();
+  mixed_precision::set_global_policy("float32");
+  EXPECT_EQ(there, here) << "a thread's first draw comes from the seed set last";
+  EXPECT_EQ(policy, "mixed_bfloat16");
+}
+
 TEST(ThreadPool, TasksThatRunThePoolCompleteEveryCall) {
   cpu::ThreadPool& pool = cpu::ThreadPool::global();
   std::atomic<int> hits[3][5] = {};

@@ -10,9 +10,11 @@
 
 namespace kiln::mixed_precision {
 
-// Throws ValueError for a name other than "float32" or "mixed_bfloat16".
+// Throws ValueError for a name other than "float32" or "mixed_bfloat16". Each thread has its own
+// policy, so threads building their own models do not race: set_global_policy sets the calling
+// thread's, and the one every thread that never set its own uses (as Keras's one global policy).
 void set_global_policy(const std::string& name);
-const std::string& global_policy();
+std::string global_policy();
 // The name if kiln knows the policy; ValueError naming the known ones otherwise.
 const std::string& check_policy(const std::string& name);
 // Whether this CPU computes bfloat16 products natively (AVX512_BF16). Without it they are

@@ -30,8 +30,11 @@ class Rng {
 };
 
 namespace utils {
-// Seeds the generator that initializes weights and shuffles data when no seed is given, as
-// keras.utils.set_random_seed does. Unseeded, it starts from std::random_device.
+// The generator that initializes weights and shuffles data when no seed is given. Each thread
+// has its own, so threads that build and train their own models never race or draw from each
+// other's stream. set_random_seed(n), as keras.utils.set_random_seed does, seeds the calling
+// thread's generator with n, and makes n the seed of every thread's generator that has not been
+// used yet; a thread that is never seeded either way starts from std::random_device.
 void set_random_seed(uint64_t seed);
 Rng& global_rng();
 }  // namespace utils

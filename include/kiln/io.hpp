@@ -33,6 +33,9 @@ std::map<std::string, Tensor> parse_safetensors(const std::string& bytes, const 
 // Writes tensors as F32, in name order, with optional string metadata.
 void write_safetensors(const std::filesystem::path& path, const std::map<std::string, Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
+// The bytes write_safetensors writes.
+std::string safetensors_bytes(const std::map<std::string, Tensor>& tensors,
+                              const std::map<std::string, std::string>& metadata = {});
 
 // Reads an 8-bit grayscale PNG as (height, width) uint8. Any other PNG (colour, 16-bit,
 // palette, alpha) or a malformed file throws IoError saying what it is.
@@ -44,8 +47,14 @@ void write_png_gray(const std::filesystem::path& path, const ByteTensor& image);
 // Reads a whole file; throws IoError naming it.
 std::string read_file(const std::filesystem::path& path);
 // Writes a whole file through a temporary in the same folder and a rename, so a reader never
-// sees half of it.
+// sees half of it; the file is fsynced before the rename.
 void write_file_atomic(const std::filesystem::path& path, const std::string& bytes);
+// Writes the files (name -> bytes) of folder `dir` as one unit: they go into a new temporary
+// folder beside it, fsynced, which then takes dir's place in one atomic exchange (renameat2's
+// RENAME_EXCHANGE). A reader, or a process killed at any moment, sees the old folder or the new
+// one, never a mix. Other files in dir are kept (hard links); sub-folders move over after the
+// exchange. Temporaries left by a killed save are removed by the next save of the same folder.
+void write_folder_atomic(const std::filesystem::path& dir, const std::map<std::string, std::string>& files);
 
 }  // namespace io
 }  // namespace kiln

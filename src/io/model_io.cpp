@@ -116,14 +116,11 @@ Sequential model_from_config(const nlohmann::json& config, const std::string& so
 
 void Sequential::save(const std::filesystem::path& dir) const {
   require_built("save");
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw IoError("cannot create model folder '" + dir.string() + "': " + ec.message());
   std::map<std::string, Tensor> tensors;
   for (const auto& layer : layers_)
     for (const auto& p : layer->params()) tensors.emplace(layer->name() + "/" + p.name, p.value);
-  io::write_safetensors(dir / "model.safetensors", tensors, {{"format", "kiln"}});
-  io::write_file_atomic(dir / "config.json", io::model_config(*this).dump(2) + "\n");
+  io::write_folder_atomic(dir, {{"model.safetensors", io::safetensors_bytes(tensors, {{"format", "kiln"}})},
+                                {"config.json", io::model_config(*this).dump(2) + "\n"}});
 }
 
 Sequential load_model(const std::filesystem::path& dir) {

@@ -111,6 +111,11 @@ std::map<std::string, Tensor> read_safetensors(const std::filesystem::path& path
 
 void write_safetensors(const std::filesystem::path& path, const std::map<std::string, Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata) {
+  write_file_atomic(path, safetensors_bytes(tensors, metadata));
+}
+
+std::string safetensors_bytes(const std::map<std::string, Tensor>& tensors,
+                              const std::map<std::string, std::string>& metadata) {
   nlohmann::ordered_json header;
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
@@ -128,7 +133,7 @@ void write_safetensors(const std::filesystem::path& path, const std::map<std::st
   file.reserve(file.size() + offset);
   for (const auto& [name, t] : tensors)
     file.append(reinterpret_cast<const char*>(t.data()), static_cast<size_t>(t.size()) * 4);
-  write_file_atomic(path, file);
+  return file;
 }
 
 }  // namespace kiln::io

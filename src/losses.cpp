@@ -1,5 +1,6 @@
 #include "kiln/losses.hpp"
 
+#include "io/json_fields.hpp"
 #include "kernels/cpu/losses.hpp"
 
 namespace kiln::losses {
@@ -29,13 +30,16 @@ nlohmann::json SparseCategoricalCrossentropy::config() const {
 std::shared_ptr<Loss> get(const nlohmann::json& spec) {
   std::string name;
   bool from_logits = false;
+  const std::string where = "loss config";
   if (spec.is_string()) {
     name = spec.get<std::string>();
-  } else if (spec.is_object() && spec.contains("class_name") && spec["class_name"].is_string()) {
-    name = spec["class_name"].get<std::string>();
-    const auto& cfg = spec.value("config", nlohmann::json::object());
-    if (cfg.contains("from_logits") && cfg["from_logits"].is_boolean())
-      from_logits = cfg["from_logits"].get<bool>();
+  } else if (spec.is_object()) {
+    name = io::get_as<std::string>(spec, "class_name", where, "a loss name such as \"SparseCategoricalCrossentropy\"");
+    if (spec.contains("config")) {
+      const auto& cfg = spec["config"];
+      if (!cfg.is_object()) throw ConfigError(where + ": field 'config' must be an object, received " + cfg.dump());
+      from_logits = io::get_or<bool>(cfg, "from_logits", where + " (" + name + ")", "true or false", false);
+    }
   }
   if (name == "sparse_categorical_crossentropy" || name == "SparseCategoricalCrossentropy")
     return std::make_shared<SparseCategoricalCrossentropy>(

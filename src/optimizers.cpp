@@ -1,5 +1,6 @@
 #include "kiln/optimizers.hpp"
 
+#include "io/json_fields.hpp"
 #include "kernels/cpu/optimizers.hpp"
 
 namespace kiln::optimizers {
@@ -10,12 +11,8 @@ void require(bool ok, const std::string& what, double value, const std::string& 
     throw ValueError(what + " must be " + expected + ", received " + std::to_string(value));
 }
 
-double number(const nlohmann::json& cfg, const char* key, double fallback) {
-  if (!cfg.contains(key)) return fallback;
-  if (!cfg[key].is_number())
-    throw ConfigError(std::string("optimizer config: '") + key + "' must be a number, received " +
-                      cfg[key].dump());
-  return cfg[key].get<double>();
+double number(const nlohmann::json& cfg, const char* key, const std::string& where, double fallback) {
+  return io::get_or<double>(cfg, key, where, "a number", fallback);
 }
 }  // namespace
 
@@ -76,26 +73,29 @@ nlohmann::json Adam::config() const {
 std::shared_ptr<Optimizer> get(const nlohmann::json& spec) {
   std::string name;
   nlohmann::json cfg = nlohmann::json::object();
+  const std::string where = "optimizer config";
   if (spec.is_string()) {
     name = spec.get<std::string>();
-  } else if (spec.is_object() && spec.contains("class_name") && spec["class_name"].is_string()) {
-    name = spec["class_name"].get<std::string>();
-    cfg = spec.value("config", nlohmann::json::object());
+  } else if (spec.is_object()) {
+    name = io::get_as<std::string>(spec, "class_name", where, "an optimizer name such as \"SGD\"");
+    cfg = spec.contains("config") ? spec["config"] : nlohmann::json::object();
+    if (!cfg.is_object()) throw ConfigError(where + ": field 'config' must be an object, received " + cfg.dump());
   }
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string in = where + " (" + name + ")";
   if (name == "sgd") {
     SGDOptions o;
-    o.learning_rate = number(cfg, "learning_rate", o.learning_rate);
-    o.momentum = number(cfg, "momentum", o.momentum);
-    if (cfg.contains("nesterov")) o.nesterov = cfg["nesterov"].is_boolean() && cfg["nesterov"].get<bool>();
+    o.learning_rate = number(cfg, "learning_rate", in, o.learning_rate);
+    o.momentum = number(cfg, "momentum", in, o.momentum);
+    o.nesterov = io::get_or<bool>(cfg, "nesterov", in, "true or false", o.nesterov);
     return std::make_shared<SGD>(o);
   }
   if (name == "adam") {
     AdamOptions o;
-    o.learning_rate = number(cfg, "learning_rate", o.learning_rate);
-    o.beta_1 = number(cfg, "beta_1", o.beta_1);
-    o.beta_2 = number(cfg, "beta_2", o.beta_2);
-    o.epsilon = number(cfg, "epsilon", o.epsilon);
+    o.learning_rate = number(cfg, "learning_rate", in, o.learning_rate);
+    o.beta_1 = number(cfg, "beta_1", in, o.beta_1);
+    o.beta_2 = number(cfg, "beta_2", in, o.beta_2);
+    o.epsilon = number(cfg, "epsilon", in, o.epsilon);
     return std::make_shared<Adam>(o);
   }
   throw ValueError("unknown optimizer " + spec.dump() + "; expected \"sgd\" or \"adam\"");

@@ -67,7 +67,7 @@ err=$("$KILN" predict "$WORK/model" "$WORK/rgb.png" 2>&1); rc=$?
 check "predict refuses RGB (exit $rc)" test $rc -ne 0
 check "predict says what is wrong with RGB" contains "$err" "expected an 8-bit grayscale PNG, received a 28x28 RGB 8-bit image"
 err=$("$KILN" predict "$WORK/model" "$WORK/big.png" 2>&1)
-check "predict says what is wrong with 32x32" contains "$err" "the model takes 28x28 images, received 32x32"
+check "predict says what is wrong with 32x32" contains "$err" "expected a 28x28 image (width x height), received a 32x32 grayscale 8-bit PNG"
 err=$("$KILN" predict "$WORK/model" --indices 9999:10001 2>&1)
 check "predict rejects out-of-range indices" contains "$err" "outside the split's 10000 images"
 

@@ -67,5 +67,33 @@ TEST(Optimizers, BadHyperparametersAndNamesAreRejected) {
                ConfigError);
 }
 
+// One strictness for every config field: a value of the wrong type is a ConfigError naming the
+// field and quoting the value, never a silent default ("nesterov": "yes" used to become false).
+TEST(Optimizers, MistypedConfigFieldsAreConfigErrorsNamingTheField) {
+  auto error_for = [](const nlohmann::json& spec, auto get) {
+    try {
+      get(spec);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no ConfigError");
+  };
+  auto optimizer = [](const nlohmann::json& j) { optimizers::get(j); };
+  auto loss = [](const nlohmann::json& j) { losses::get(j); };
+  std::string nesterov = error_for({{"class_name", "SGD"}, {"config", {{"nesterov", "yes"}}}}, optimizer);
+  EXPECT_NE(nesterov.find("field 'nesterov' must be true or false, received \"yes\""), std::string::npos) << nesterov;
+  std::string beta = error_for({{"class_name", "Adam"}, {"config", {{"beta_1", {0.9}}}}}, optimizer);
+  EXPECT_NE(beta.find("field 'beta_1' must be a number, received [0.9]"), std::string::npos) << beta;
+  std::string name = error_for({{"class_name", 3}}, optimizer);
+  EXPECT_NE(name.find("field 'class_name' must be"), std::string::npos) << name;
+  std::string cfg = error_for({{"class_name", "SGD"}, {"config", "fast"}}, optimizer);
+  EXPECT_NE(cfg.find("field 'config' must be an object, received \"fast\""), std::string::npos) << cfg;
+  std::string logits =
+      error_for({{"class_name", "SparseCategoricalCrossentropy"}, {"config", {{"from_logits", 1}}}}, loss);
+  EXPECT_NE(logits.find("field 'from_logits' must be true or false, received 1"), std::string::npos) << logits;
+  EXPECT_TRUE(optimizers::get(nlohmann::json{{"class_name", "SGD"}, {"config", {{"nesterov", true}, {"momentum", 0.5}}}})
+                  ->config()["nesterov"]);
+}
+
 }  // namespace
 }  // namespace kiln

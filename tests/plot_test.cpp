@@ -260,6 +260,11 @@ TEST(Plot, MalformedHistoryCsvIsExplained) {
   EXPECT_NE(word.find("line 3, column 'loss': 'abc' is not a number"), std::string::npos) << word;
   std::string epoch = error_for("epoch,loss\n0.5,1\n");
   EXPECT_NE(epoch.find("'0.5' is not an epoch number"), std::string::npos) << epoch;
+  for (const char* huge : {"1e300", "2147483648", "-1", "inf", "nan"}) {
+    std::string out_of_range = error_for("epoch,loss\n" + std::string(huge) + ",1\n");
+    EXPECT_NE(out_of_range.find("'" + std::string(huge) + "' is not an epoch number"), std::string::npos)
+        << out_of_range;
+  }
   // Gaps (empty or NA cells) read as NaN; CRLF line ends are fine.
   testing::write_bytes(dir / "h.csv", "epoch,loss,val_loss\r\n0,1,NA\r\n1,0.5,\r\n");
   History h = read_history_csv(dir / "h.csv");

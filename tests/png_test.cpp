@@ -1,4 +1,5 @@
 #include <spng.h>
+#include <zlib.h>
 
 #include "helpers.hpp"
 
@@ -24,6 +25,61 @@ std::string rgb_png(uint32_t w, uint32_t h) {
   free(buf);
   spng_ctx_free(ctx);
   return out;
+}
+
+// A valid 8-bit grayscale PNG of width x height black pixels, built chunk by chunk so that a huge
+// image costs only its compressed size (a few hundred bytes per megapixel).
+std::string big_gray_png(uint32_t width, uint32_t height) {
+  auto be32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                       static_cast<char>(v)};
+  };
+  auto chunk = [&](const std::string& type, const std::string& data) {
+    std::string body = type + data;
+    uLong crc = crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()));
+    return be32(static_cast<uint32_t>(data.size())) + body + be32(static_cast<uint32_t>(crc));
+  };
+  std::string ihdr = be32(width) + be32(height) + std::string{8, 0, 0, 0, 0};  // 8-bit gray
+  std::string idat;
+  z_stream z{};
+  deflateInit(&z, Z_BEST_SPEED);
+  std::vector<unsigned char> row(width + 1, 0), out(1 << 16);  // filter byte 0, then the pixels
+  for (uint32_t r = 0; r <= height; ++r) {
+    z.next_in = row.data();
+    z.avail_in = r < height ? static_cast<uInt>(row.size()) : 0;
+    do {
+      z.next_out = out.data();
+      z.avail_out = static_cast<uInt>(out.size());
+      deflate(&z, r < height ? Z_NO_FLUSH : Z_FINISH);
+      idat.append(reinterpret_cast<char*>(out.data()), out.size() - z.avail_out);
+    } while (z.avail_out == 0);
+  }
+  deflateEnd(&z);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", idat) + chunk("IEND", "");
+}
+
+TEST(Png, SizesAreCheckedOnTheHeaderBeforeThePixelsAreAllocated) {
+  // 16000 x 16000 would take 256 MB; the model takes 28 x 28.
+  std::string huge = big_gray_png(16000, 16000);
+  EXPECT_LT(huge.size(), 2u << 20) << "a small file claiming a huge image";
+  try {
+    io::parse_png_gray(huge, "huge.png", {28, 28});
+    FAIL() << "decoded a 256-megapixel image for a 28x28 model";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("huge.png: expected a 28x28 image (width x height), received a "
+                                         "16000x16000 grayscale 8-bit PNG"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    io::parse_png_gray(huge, "huge.png");
+    FAIL() << "decoded a 256-megapixel image";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 16777216 pixels"), std::string::npos) << e.what();
+  }
+  ByteTensor ok = io::parse_png_gray(big_gray_png(300, 200), "ok.png", {200, 300});
+  EXPECT_EQ(ok.shape(), (Shape{200, 300}));
+  EXPECT_THROW(io::parse_png_gray(big_gray_png(300, 200), "wrong.png", {300, 200}), ShapeError);
 }
 
 TEST(Png, GrayscaleRoundTrip) {

@@ -38,9 +38,12 @@ std::string safetensors_bytes(const std::map<std::string, Tensor>& tensors,
                               const std::map<std::string, std::string>& metadata = {});
 
 // Reads an 8-bit grayscale PNG as (height, width) uint8. Any other PNG (colour, 16-bit,
-// palette, alpha) or a malformed file throws IoError saying what it is.
-ByteTensor read_png_gray(const std::filesystem::path& path);
-ByteTensor parse_png_gray(const std::string& bytes, const std::string& source);
+// palette, alpha), one of more than kMaxPngPixels pixels, or a malformed file throws IoError
+// saying what it is. With `expected` (height, width), another size throws ShapeError; both
+// checks read the header only, before any pixel memory is allocated.
+constexpr int64_t kMaxPngPixels = int64_t{1} << 24;
+ByteTensor read_png_gray(const std::filesystem::path& path, const Shape& expected = {});
+ByteTensor parse_png_gray(const std::string& bytes, const std::string& source, const Shape& expected = {});
 // Writes (height, width) uint8 as an 8-bit grayscale PNG.
 void write_png_gray(const std::filesystem::path& path, const ByteTensor& image);
 

@@ -1,5 +1,6 @@
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -76,6 +77,10 @@ History read_history_csv(const std::filesystem::path& path, char separator) {
                    (c == 0 && value != std::floor(value))))
         throw IoError(at + ", column '" + header[c] + "': '" + cell + "' is not " +
                       (c == 0 ? "an epoch number" : "a number"));
+      // Converting a double outside int's range to int is undefined: 1e300 became anything.
+      if (c == 0 && !(value >= 0 && value <= std::numeric_limits<int>::max()))
+        throw IoError(at + ", column 'epoch': '" + cell + "' is not an epoch number from 0 to " +
+                      std::to_string(std::numeric_limits<int>::max()));
       if (c == 0)
         h.epoch.push_back(static_cast<int>(value));
       else

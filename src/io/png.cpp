@@ -26,7 +26,7 @@ std::string describe(const spng_ihdr& h) {
 
 }  // namespace
 
-ByteTensor parse_png_gray(const std::string& bytes, const std::string& source) {
+ByteTensor parse_png_gray(const std::string& bytes, const std::string& source, const Shape& expected) {
   Ctx ctx(spng_ctx_new(0), &spng_ctx_free);
   if (!ctx) throw IoError(source + ": cannot start the PNG decoder");
   spng_set_image_limits(ctx.get(), 1 << 14, 1 << 14);
@@ -36,14 +36,24 @@ ByteTensor parse_png_gray(const std::string& bytes, const std::string& source) {
     throw IoError(source + ": not a readable PNG: " + spng_strerror(rc));
   if (ihdr.color_type != SPNG_COLOR_TYPE_GRAYSCALE || ihdr.bit_depth != 8)
     throw IoError(source + ": expected an 8-bit grayscale PNG, received a " + describe(ihdr) + " image");
+  // Sizes are checked on the header, before the pixels are allocated: a 100-byte file can claim
+  // 16384 x 16384 pixels.
+  const Shape shape{static_cast<int64_t>(ihdr.height), static_cast<int64_t>(ihdr.width)};
+  if (!expected.empty() && shape != expected)
+    throw ShapeError(source + ": expected a " + std::to_string(expected.back()) + "x" +
+                     std::to_string(expected.front()) + " image (width x height), received a " + describe(ihdr) +
+                     " PNG");
+  if (shape_size(shape) > kMaxPngPixels)
+    throw IoError(source + ": a " + describe(ihdr) + " PNG has more than " + std::to_string(kMaxPngPixels) +
+                  " pixels, the most kiln reads");
   ByteTensor image({static_cast<int64_t>(ihdr.height), static_cast<int64_t>(ihdr.width)});
   if (int rc = spng_decode_image(ctx.get(), image.data(), static_cast<size_t>(image.size()), SPNG_FMT_G8, 0))
     throw IoError(source + ": corrupt PNG data: " + spng_strerror(rc));
   return image;
 }
 
-ByteTensor read_png_gray(const std::filesystem::path& path) {
-  return parse_png_gray(read_file(path), path.string());
+ByteTensor read_png_gray(const std::filesystem::path& path, const Shape& expected) {
+  return parse_png_gray(read_file(path), path.string(), expected);
 }
 
 void write_png_gray(const std::filesystem::path& path, const ByteTensor& image) {

@@ -71,11 +71,10 @@ void run(const PredictArgs& a) {
     batch.insert(batch.begin(), static_cast<int64_t>(a.images.size()));
     ByteTensor pixels(batch);
     for (size_t i = 0; i < a.images.size(); ++i) {
-      ByteTensor img = io::read_png_gray(a.images[i]);
-      if (img.shape() != in)
-        throw ShapeError(a.images[i] + ": the model takes " + std::to_string(in.back()) + "x" +
-                         std::to_string(in.front()) + " images, received " + std::to_string(img.dim(1)) +
-                         "x" + std::to_string(img.dim(0)));
+      if (in.size() != 2)
+        throw ShapeError("the model takes inputs shaped " + shape_str(in) +
+                         " per sample, not grayscale images (height, width)");
+      ByteTensor img = io::read_png_gray(a.images[i], in);
       std::copy_n(img.data(), img.size(), pixels.data() + i * img.size());
     }
     Tensor probs = model.predict(pixels);

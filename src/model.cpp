@@ -1,11 +1,14 @@
+// Model and Sequential: from symbolic tensors to the engine, and the engine's entry points.
 #include "kiln/model.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <set>
 
-#include "kernels/cpu/gemm.hpp"
-#include "kiln/initializers.hpp"
-#include "kiln/random.hpp"
+#include "engine.hpp"
+#include "graph_walk.hpp"
+#include "kiln/layers/core.hpp"
 
 namespace kiln {
 
@@ -25,204 +28,318 @@ std::string snake_case(const std::string& name) {
   return out;
 }
 
-constexpr int64_t kAlign = 16;  // floats: each weight starts on a 64-byte boundary
-int64_t aligned(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+// "dense", then "dense_1", "dense_2", ...: the first of these not in `taken`.
+std::string free_name(const std::string& base, const std::set<std::string>& taken, int first_suffix) {
+  if (first_suffix == 0 && !taken.count(base)) return base;
+  for (int i = std::max(first_suffix, 1);; ++i)
+    if (!taken.count(base + "_" + std::to_string(i))) return base + "_" + std::to_string(i);
+}
+
+bool is_input_node(const Node& node) { return node.inputs.empty() && node.layer->class_name() == "InputLayer"; }
 
 }  // namespace
 
-Sequential::Sequential(std::vector<LayerRef> layers, std::string name) : name_(std::move(name)) {
-  for (auto& layer : layers) append(std::move(layer));
-  if (!layers_.empty() && !layers_[0]->declared_input_shape().empty())
-    build(layers_[0]->declared_input_shape());
+Model::Model(SymbolicTensor input, SymbolicTensor output, std::string name)
+    : Model(std::vector<SymbolicTensor>{std::move(input)}, std::vector<SymbolicTensor>{std::move(output)},
+            std::move(name)) {}
+
+Model::Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs, std::string name)
+    : name_(std::move(name)), inputs_(std::move(inputs)), outputs_(std::move(outputs)) {
+  if (inputs_.empty() || outputs_.empty())
+    throw ValueError("Model '" + name_ + "' needs at least one input and one output");
+  for (const auto& x : inputs_)
+    if (!is_input_node(*x.node()))
+      throw ValueError("Model '" + name_ + "': inputs must come from Input(), received the output of " +
+                       x.layer()->class_name() + " '" + x.layer()->name() + "'");
+  build_graph();
 }
 
-void Sequential::add(LayerRef layer) {
-  append(std::move(layer));
-  if (!layers_[0]->declared_input_shape().empty()) build(layers_[0]->declared_input_shape());
-  else if (built_) build(input_shape_);
-}
+Model::Model(std::string name, bool sequential) : name_(std::move(name)), sequential_(sequential) {}
 
-void Sequential::append(LayerRef layer) {  if (layer->name().empty()) {
-    std::string base = snake_case(layer->class_name());
-    int count = 0;
-    for (const auto& l : layers_)
-      if (l->class_name() == layer->class_name()) ++count;
-    layer->set_name(count == 0 ? base : base + "_" + std::to_string(count));
-  }
-  for (const auto& l : layers_)
-    if (l->name() == layer->name())
-      throw ValueError("Sequential '" + name_ + "': two layers named '" + layer->name() + "'");
-  layers_.push_back(std::move(layer));
-}
+Model::~Model() = default;
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
 
-void Sequential::build(const Shape& input_shape) {
-  if (layers_.empty()) throw ValueError("Sequential '" + name_ + "' has no layers to build");
-  input_shape_ = input_shape;
-  Shape shape = input_shape;
-  std::vector<Shape> param_shapes;
-  for (auto& layer : layers_) {
-    shape = layer->build_once(shape);
-    for (const auto& p : layer->params()) param_shapes.push_back(p.shape);
+void Model::build_graph() {
+  std::vector<const Node*> order = detail::nodes_in_running_order(outputs_);
+  std::map<const Node*, int> tensor_of;
+  for (size_t k = 0; k < inputs_.size(); ++k) {
+    if (tensor_of.count(inputs_[k].node().get()))
+      throw ValueError("Model '" + name_ + "': the same Input is given twice as an input");
+    tensor_of[inputs_[k].node().get()] = static_cast<int>(k);
   }
-  int64_t total = 0;
-  param_count_ = 0;
-  for (const auto& s : param_shapes) {
-    total += aligned(shape_size(s));
-    param_count_ += shape_size(s);
-  }
-  weights_ = Tensor({std::max<int64_t>(total, 1)});
-  grads_ = Tensor({std::max<int64_t>(total, 1)});
-  int64_t offset = 0;
-  for (auto& layer : layers_)
-    for (auto& p : layer->params()) {
-      p.value = Tensor::view(p.shape, weights_.storage(), weights_.data() + offset);
-      p.grad = Tensor::view(p.shape, grads_.storage(), grads_.data() + offset);
-      initializers::fill(p.initializer.name, p.value, utils::global_rng());
-      offset += aligned(shape_size(p.shape));
+  std::vector<const Node*> running;
+  for (const Node* node : order) {
+    if (!is_input_node(*node)) {
+      running.push_back(node);
+      continue;
     }
-  built_ = true;
-  grads_clear_ = true;
-  planned_batch_ = 0;
-  if (optimizer_) optimizer_->build(weights_.size());
+    if (!tensor_of.count(node)) {
+      std::string known;
+      for (const auto& x : inputs_) known += (known.empty() ? "" : ", ") + x.layer()->name();
+      throw ValueError("Model '" + name_ + "': graph disconnected: the outputs need the input '" +
+                       node->layer->name() + "' (InputLayer), which is not among the model's inputs [" + known + "]");
+    }
+  }
+  // Names: unnamed layers are named by class in running order, inputs first ("input_1", ...).
+  std::vector<LayerRef> distinct;
+  auto remember = [&](const LayerRef& layer) {
+    if (std::none_of(distinct.begin(), distinct.end(), [&](const LayerRef& l) { return l.get() == layer.get(); }))
+      distinct.push_back(layer);
+  };
+  for (const auto& x : inputs_) remember(x.layer());
+  for (const Node* node : running) remember(node->layer);
+  std::set<std::string> taken;
+  for (const auto& layer : distinct)
+    if (!layer->name().empty()) taken.insert(layer->name());
+  for (const auto& layer : distinct)
+    if (layer->name().empty()) {
+      bool input = layer->class_name() == "InputLayer";
+      layer->set_name(free_name(input ? "input" : snake_case(layer->class_name()), taken, input ? 1 : 0));
+      taken.insert(layer->name());
+    }
+  std::map<std::string, int> uses;
+  for (const auto& layer : distinct)
+    if (++uses[layer->name()] == 2)
+      throw ValueError("Model '" + name_ + "': the name \"" + layer->name() +
+                       "\" is used by two layers; all layer names should be unique");
+  std::vector<detail::EngineNode> nodes;
+  std::vector<Shape> input_shapes;
+  for (const auto& x : inputs_) input_shapes.push_back(x.shape());
+  for (const Node* node : running) {
+    detail::EngineNode n{node->layer, {}};
+    for (const auto& x : node->inputs) n.inputs.push_back(tensor_of.at(x.node().get()));
+    tensor_of[node] = static_cast<int>(inputs_.size() + nodes.size());
+    nodes.push_back(std::move(n));
+  }
+  std::vector<int> outputs;
+  for (const auto& y : outputs_) outputs.push_back(tensor_of.at(y.node().get()));
+  auto engine = std::make_unique<detail::Engine>(std::move(input_shapes), std::move(nodes), std::move(outputs));
+  engine->allocate_weights(token_);
+  engine_ = std::move(engine);
+  layer_list_.clear();
+  if (!sequential_)
+    for (const auto& x : inputs_) layer_list_.push_back(x.layer());
+  for (const auto& layer : engine_->layers()) layer_list_.push_back(layer);
+  if (optimizer_) optimizer_->build(engine_->weights().size());
 }
 
-const Shape& Sequential::output_shape() const {
-  require_built("output_shape");
-  return layers_.back()->output_shape();
+void Model::clear_graph() {
+  inputs_.clear();
+  outputs_.clear();
+  engine_.reset();
 }
 
-void Sequential::require_built(const char* what) const {
-  if (!built_)
-    throw ValueError("Sequential '" + name_ + "' must be built before " + what +
+void Model::require_built(const char* what) const {
+  if (!engine_)
+    throw ValueError(class_name() + " '" + name_ + "' must be built before " + what +
                      ": give the first layer an input shape (Flatten({28, 28})) or call build()");
 }
 
-void Sequential::compile(CompileOptions options) {
+LayerRef Model::get_layer(const std::string& name) const {
+  std::string known;
+  for (const auto& layer : layer_list_) {
+    if (layer->name() == name) return layer;
+    known += (known.empty() ? "" : ", ") + layer->name();
+  }
+  throw ValueError("No such layer: '" + name + "'. Existing layers are: [" + known + "]");
+}
+
+const Shape& Model::input_shape() const {
+  require_built("input_shape");
+  if (inputs_.size() != 1)
+    throw ValueError(class_name() + " '" + name_ + "' has " + std::to_string(inputs_.size()) +
+                     " inputs; see inputs() for their shapes");
+  return inputs_[0].shape();
+}
+
+const Shape& Model::output_shape() const {
+  require_built("output_shape");
+  if (outputs_.size() != 1)
+    throw ValueError(class_name() + " '" + name_ + "' has " + std::to_string(outputs_.size()) +
+                     " outputs; see outputs() for their shapes");
+  return outputs_[0].shape();
+}
+
+int64_t Model::count_params() const {
+  int64_t n = 0;
+  for (const auto& layer : layer_list_) n += layer->count_params();
+  return n;
+}
+
+int64_t Model::count_trainable_params() const {
+  int64_t n = 0;
+  for (const auto& layer : layer_list_) n += layer->count_trainable_params();
+  return n;
+}
+
+void Model::compile(CompileOptions options) {
   loss_ = options.loss.get();
   optimizer_ = options.optimizer.get();
   for (const auto& m : options.metrics) metrics::get(m);  // throws on unknown names
   metric_names_ = options.metrics;
-  if (built_) optimizer_->build(weights_.size());
+  if (engine_) optimizer_->build(engine_->weights().size());
 }
 
-std::vector<std::unique_ptr<Metric>> Sequential::make_metrics() const {
+std::vector<std::unique_ptr<Metric>> Model::make_metrics() const {
   std::vector<std::unique_ptr<Metric>> out;
   for (const auto& m : metric_names_) out.push_back(metrics::get(m));
   return out;
 }
 
-void Sequential::plan(int64_t batch, bool training) {
+std::vector<Tensor> Model::get_weights() const {
+  std::vector<Tensor> out;
+  for (const auto& layer : layer_list_)
+    for (const auto& p : layer->params()) out.push_back(p.value.clone());
+  return out;
+}
+
+void Model::set_weights(const std::vector<Tensor>& weights) {
+  require_built("set_weights");
+  size_t i = 0;
+  for (const auto& layer : layer_list_)
+    for (auto& p : layer->params()) {
+      if (i >= weights.size() || weights[i].shape() != p.shape)
+        throw ValueError("set_weights: weight " + std::to_string(i) + " (" + layer->name() + "/" + p.name +
+                         ") needs shape " + shape_str(p.shape) + ", received " +
+                         (i < weights.size() ? shape_str(weights[i].shape()) : std::string("no tensor")));
+      std::copy_n(weights[i].data(), weights[i].size(), p.value.data());
+      ++i;
+    }
+  if (i != weights.size())
+    throw ValueError("set_weights: the model has " + std::to_string(i) + " weights, received " +
+                     std::to_string(weights.size()));
+}
+
+Tensor& Model::weights() {
+  require_built("weights");
+  return engine_->weights();
+}
+
+const Tensor& Model::weights() const {
+  require_built("weights");
+  return engine_->weights();
+}
+
+int64_t Model::planned_bytes(int64_t batch, bool training) const {
+  require_built("planning");
+  return engine_->arena_bytes(batch, training, false);
+}
+
+int64_t Model::unplanned_bytes(int64_t batch, bool training) const {
+  require_built("planning");
+  return engine_->arena_bytes(batch, training, true);
+}
+
+void Model::plan(int64_t batch, bool training) {
   require_built("running");
-  if (batch <= planned_batch_ && (planned_training_ || !training)) return;
-  batch = std::max(batch, planned_batch_);
-  training = training || planned_training_;
-  // Arena memory for every layer's output and output gradient, except a reshape's output, which is
-  // its input's memory, and the gradient of its input, which is its output gradient's.
-  auto owns_output = [&](size_t i) { return !layers_[i]->is_reshape(); };
-  auto owns_grad = [&](size_t i) {
-    return i + 1 == layers_.size() || !layers_[i + 1]->is_reshape();
-  };
-  int64_t total = 0;
-  for (size_t i = 0; i < layers_.size(); ++i)
-    total += aligned(batch * shape_size(layers_[i]->output_shape())) *
-             ((owns_output(i) ? 1 : 0) + (training && owns_grad(i) ? 1 : 0));
-  activations_ = Tensor({total});
-  outputs_.clear();
-  output_grads_.clear();
-  int64_t offset = 0;
-  auto carve = [&](const Shape& per_sample, bool owned) {
-    Shape s = per_sample;
-    s.insert(s.begin(), batch);
-    if (!owned) return Tensor::view(s, nullptr, nullptr);  // aimed by forward / below
-    Tensor t = Tensor::view(s, activations_.storage(), activations_.data() + offset);
-    offset += aligned(shape_size(s));
-    return t;
-  };
-  for (size_t i = 0; i < layers_.size(); ++i)
-    outputs_.push_back(carve(layers_[i]->output_shape(), owns_output(i)));
-  if (training) {
-    for (size_t i = 0; i < layers_.size(); ++i)
-      output_grads_.push_back(carve(layers_[i]->output_shape(), owns_grad(i)));
-    for (size_t i = layers_.size(); i-- > 1;)
-      if (!owns_grad(i - 1)) output_grads_[i - 1].alias(output_grads_[i]);
+  engine_->plan(batch, training);
+}
+
+const Tensor& Model::forward(const std::vector<const Tensor*>& x, bool training) {
+  require_built("running");
+  if (x.size() != inputs_.size())
+    throw ValueError(class_name() + " '" + name_ + "' has " + std::to_string(inputs_.size()) +
+                     " inputs, received " + std::to_string(x.size()) + " tensors");
+  const int64_t b = x[0]->rank() ? x[0]->dim(0) : 0;
+  for (size_t k = 0; k < x.size(); ++k) {
+    const Shape& want = inputs_[k].shape();
+    const Shape& got = x[k]->shape();
+    if (got.size() != want.size() + 1 || got[0] != b || !std::equal(want.begin(), want.end(), got.begin() + 1)) {
+      Shape expected = want;
+      expected.insert(expected.begin(), b);
+      throw ShapeError(class_name() + " '" + name_ + "' expects " +
+                       (x.size() > 1 ? "input " + std::to_string(k) + " " : std::string("inputs ")) + "shaped " +
+                       shape_str(expected) + " (batch first), received " + shape_str(got));
+    }
   }
-  planned_batch_ = view_batch_ = batch;
-  planned_training_ = training;
-  cpu::reserve_scratch();
+  engine_->plan(b, training);
+  engine_->forward(x, training);
+  return *engine_->output_values()[0];
 }
 
-void Sequential::set_view_batch(int64_t b) {
-  if (b == view_batch_) return;
-  for (auto& t : outputs_) t = t.with_rows(b);
-  for (auto& t : output_grads_) t = t.with_rows(b);
-  view_batch_ = b;
+const Tensor& Model::forward(const Tensor& x, bool training) {
+  return forward(std::vector<const Tensor*>{&x}, training);
 }
 
-const Tensor& Sequential::forward(const Tensor& x, bool training) {
-  int64_t b = x.dim(0);
-  if (x.rank() != input_shape_.size() + 1 ||
-      !std::equal(input_shape_.begin(), input_shape_.end(), x.shape().begin() + 1)) {
-    Shape expected = input_shape_;
-    expected.insert(expected.begin(), b);
-    throw ShapeError("Sequential '" + name_ + "' expects inputs shaped " + shape_str(expected) +
-                     " (batch first), received " + shape_str(x.shape()));
+const std::vector<const Tensor*>& Model::output_tensors() const {
+  require_built("running");
+  return engine_->output_values();
+}
+
+void Model::backward(const int32_t* labels) {
+  if (!compiled()) throw ValueError(class_name() + " '" + name_ + "' must be compiled before training");
+  engine_->backward(*loss_, labels, nullptr);
+}
+
+void Model::apply_gradients() {
+  if (!compiled()) throw ValueError(class_name() + " '" + name_ + "' must be compiled before training");
+  engine_->apply_gradients(*optimizer_);
+}
+
+void Model::train_step(const int32_t* labels) {
+  if (!compiled()) throw ValueError(class_name() + " '" + name_ + "' must be compiled before training");
+  engine_->train_step(*loss_, *optimizer_, labels);
+}
+
+void Model::set_seed(uint64_t seed) {
+  require_built("running");
+  engine_->set_seed(seed);
+}
+
+Sequential::Sequential(std::vector<LayerRef> layers, std::string name) : Model(std::move(name), true) {
+  for (auto& layer : layers) append(std::move(layer));
+  if (!stack_.empty() && !stack_[0]->declared_input_shape().empty()) build(stack_[0]->declared_input_shape());
+}
+
+Sequential::Sequential(Model&& model) : Model(std::move(model)) {
+  if (!sequential_)
+    throw ValueError("the model '" + name_ + "' is functional, not a Sequential: hold it in a Model");
+  stack_ = layer_list_;
+}
+
+void Sequential::append(LayerRef layer) {
+  if (layer->name().empty()) {
+    std::string base = snake_case(layer->class_name());
+    int count = 0;
+    for (const auto& l : stack_)
+      if (l->class_name() == layer->class_name()) ++count;
+    layer->set_name(count == 0 ? base : base + "_" + std::to_string(count));
   }
-  plan(b, training);
-  set_view_batch(b);
-  Context ctx{.training = training};
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const Tensor& in = i == 0 ? x : outputs_[i - 1];
-    if (layers_[i]->is_reshape())
-      outputs_[i].alias(in);
-    else
-      layers_[i]->forward(ctx, in, outputs_[i]);
-  }
-  return outputs_.back();
+  for (const auto& l : stack_)
+    if (l->name() == layer->name())
+      throw ValueError("Sequential '" + name_ + "': two layers named '" + layer->name() + "'");
+  stack_.push_back(std::move(layer));
+  layer_list_ = stack_;
 }
 
-void Sequential::backward(const Tensor& x, const int32_t* labels) {
-  backward_pass(x, labels, 0.0f);
-  grads_clear_ = false;
+void Sequential::add(LayerRef layer) {
+  append(std::move(layer));
+  if (!stack_[0]->declared_input_shape().empty())
+    build(stack_[0]->declared_input_shape());
+  else if (built())
+    build(input_shape());
 }
 
-void Sequential::apply_gradients() {
-  optimizer_->update(weights_.data(), grads_.data(), weights_.size());
-  grads_clear_ = true;
+void Sequential::pop() {
+  if (stack_.empty()) throw ValueError("Sequential '" + name_ + "' has no layers to pop");
+  Shape input = built() ? input_shape() : Shape{};
+  detail::Engine::release(*stack_.back());
+  stack_.pop_back();
+  layer_list_ = stack_;
+  if (stack_.empty())
+    clear_graph();
+  else if (!input.empty())
+    build(input);
 }
 
-void Sequential::train_step(const Tensor& x, const int32_t* labels) {
-  float lr = optimizer_ ? optimizer_->plain_sgd_learning_rate() : 0.0f;
-  auto applies_sgd = [](const LayerRef& l) { return l->applies_sgd_in_backward(); };
-  bool fused = lr > 0.0f && grads_clear_ && std::all_of(layers_.begin(), layers_.end(), applies_sgd);
-  if (!fused) {
-    backward(x, labels);
-    apply_gradients();
-    return;
-  }
-  backward_pass(x, labels, lr);
-  optimizer_->count_step();
-}
-
-void Sequential::backward_pass(const Tensor& x, const int32_t* labels, float sgd_learning_rate) {
-  if (!compiled()) throw ValueError("Sequential '" + name_ + "' must be compiled before training");
-  if (output_grads_.empty()) throw ValueError("Sequential::backward needs a training forward pass");
-  const Tensor& out = outputs_.back();
-  bool fuse = loss_->can_fuse_softmax() && layers_.back()->output_activation() == "softmax";
-  loss_->backward(out, labels, static_cast<float>(view_batch_), output_grads_.back(), fuse);
-  // Gradients flow back only as far as the first layer with weights: nothing before it needs
-  // one (for the seed model, the first Dense's input gradient behind Flatten would be a whole
-  // 32x300 . 300x784 product per step, a quarter of the step's work, thrown away).
-  auto has_weights = [](const LayerRef& l) { return !l->params().empty(); };
-  size_t first = std::find_if(layers_.begin(), layers_.end(), has_weights) - layers_.begin();
-  for (size_t i = layers_.size(); i-- > first;) {
-    if (layers_[i]->is_reshape()) continue;  // its input gradient is its output gradient
-    Context ctx{.training = true,
-                .grad_is_preactivation = fuse && i + 1 == layers_.size(),
-                .accumulate = !grads_clear_,
-                .sgd_learning_rate = sgd_learning_rate};
-    layers_[i]->backward(ctx, i == 0 ? x : outputs_[i - 1], outputs_[i], output_grads_[i],
-                         i == first ? nullptr : &output_grads_[i - 1]);
-  }
+void Sequential::build(const Shape& input_shape) {
+  if (stack_.empty()) throw ValueError("Sequential '" + name_ + "' has no layers to build");
+  SymbolicTensor x = Input(input_shape, stack_[0]->name() + "_input");
+  inputs_ = {x};
+  for (const auto& layer : stack_) x = layer(x);
+  outputs_ = {x};
+  build_graph();
 }
 
 }  // namespace kiln

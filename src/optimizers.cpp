@@ -3,6 +3,20 @@
 #include "io/json_fields.hpp"
 #include "kernels/cpu/optimizers.hpp"
 
+namespace kiln {
+
+void Optimizer::apply(float* w, const float* g, std::span<const WeightRange> ranges) {
+  ++iterations_;
+  for (const auto& r : ranges) update(w + r.offset, g + r.offset, r.offset, r.size);
+}
+
+void Optimizer::apply(float* w, const float* g, int64_t n) {
+  const WeightRange all{0, n};
+  apply(w, g, {&all, 1});
+}
+
+}  // namespace kiln
+
 namespace kiln::optimizers {
 
 namespace {
@@ -27,10 +41,15 @@ void SGD::build(int64_t n) {
   iterations_ = 0;
 }
 
-void SGD::update(float* w, const float* g, int64_t n) {
-  cpu::sgd_update(w, g, velocity_.data(), n, static_cast<float>(options_.learning_rate),
-                  static_cast<float>(options_.momentum), options_.nesterov);
-  ++iterations_;
+void SGD::update(float* w, const float* g, int64_t offset, int64_t n) {
+  cpu::sgd_update(w, g, velocity_.empty() ? nullptr : velocity_.data() + offset, n,
+                  static_cast<float>(options_.learning_rate), static_cast<float>(options_.momentum),
+                  options_.nesterov);
+}
+
+std::optional<FusedStep> SGD::fused_step() const {
+  if (options_.momentum != 0.0) return std::nullopt;
+  return FusedStep{-static_cast<float>(options_.learning_rate)};
 }
 
 nlohmann::json SGD::config() const {
@@ -55,9 +74,8 @@ void Adam::build(int64_t n) {
   iterations_ = 0;
 }
 
-void Adam::update(float* w, const float* g, int64_t n) {
-  ++iterations_;
-  cpu::adam_update(w, g, m_.data(), v_.data(), n, static_cast<float>(options_.learning_rate),
+void Adam::update(float* w, const float* g, int64_t offset, int64_t n) {
+  cpu::adam_update(w, g, m_.data() + offset, v_.data() + offset, n, static_cast<float>(options_.learning_rate),
                    static_cast<float>(options_.beta_1), static_cast<float>(options_.beta_2),
                    static_cast<float>(options_.epsilon), iterations_);
 }

@@ -19,11 +19,37 @@ std::vector<int32_t> to_int(const BasicTensor<T>& y) {
   return std::vector<int32_t>(y.data(), y.data() + y.size());
 }
 
-void check_data(const Sequential& model, const Inputs& x, const Labels& y, const char* what) {
-  if (x.rank() == 0 || x.rows() != y.size())
-    throw ShapeError(std::string(what) + ": x has " + std::to_string(x.rows()) +
-                     " samples (shape " + shape_str(x.shape()) + ") but y has " +
-                     std::to_string(y.size()) + " labels");
+// The inputs fit the model's: one per model input, each of the model's shape, all with the same
+// number of samples.
+void check_inputs(const Model& model, const std::vector<Inputs>& x, const char* what) {
+  const auto& inputs = model.inputs();
+  if (x.size() != inputs.size())
+    throw ValueError(std::string(what) + ": the model has " + std::to_string(inputs.size()) +
+                     " inputs, received " + std::to_string(x.size()) + " arrays");
+  for (size_t k = 0; k < x.size(); ++k) {
+    if (x[k].rank() == 0) throw ShapeError(std::string(what) + ": expected a batch of inputs, received a scalar");
+    if (x[k].rows() != x[0].rows())
+      throw ShapeError(std::string(what) + ": input " + std::to_string(k) + " has " + std::to_string(x[k].rows()) +
+                       " samples, input 0 has " + std::to_string(x[0].rows()));
+    const Shape& want = inputs[k].shape();
+    if (x[k].rank() != static_cast<int64_t>(want.size()) + 1 ||
+        !std::equal(want.begin(), want.end(), x[k].shape().begin() + 1)) {
+      Shape expected = want;
+      expected.insert(expected.begin(), x[k].rows());
+      throw ShapeError(model.class_name() + " '" + model.name() + "' expects inputs shaped " + shape_str(expected) +
+                       " (batch first), received " + shape_str(x[k].shape()));
+    }
+  }
+}
+
+void check_data(const Model& model, const std::vector<Inputs>& x, const Labels& y, const char* what) {
+  if (model.outputs().size() != 1)
+    throw ValueError(std::string(what) + ": the model has " + std::to_string(model.outputs().size()) +
+                     " outputs; fit and evaluate take models with one output (one loss)");
+  check_inputs(model, x, what);
+  if (x[0].rows() != y.size())
+    throw ShapeError(std::string(what) + ": x has " + std::to_string(x[0].rows()) + " samples (shape " +
+                     shape_str(x[0].shape()) + ") but y has " + std::to_string(y.size()) + " labels");
   int64_t classes = shape_size(model.output_shape());
   for (int64_t i = 0; i < y.size(); ++i)
     if (y[i] < 0 || y[i] >= classes)
@@ -35,12 +61,18 @@ void check_data(const Sequential& model, const Inputs& x, const Labels& y, const
 // Keeps float32 semantics for logged means, as Keras's metric state is float32.
 double as_float32(double v) { return static_cast<double>(static_cast<float>(v)); }
 
+std::vector<Inputs> slices(const std::vector<Inputs>& x, int64_t begin, int64_t end) {
+  std::vector<Inputs> out;
+  for (const auto& in : x) out.push_back(in.slice(begin, end));
+  return out;
+}
+
 }  // namespace
 
 Labels::Labels(const ByteTensor& y) : values_(to_int(y)) {}
 Labels::Labels(const LabelTensor& y) : values_(to_int(y)) {}
 
-History Trainer::fit(const Inputs& x_all, const Labels& y_all, const FitOptions& options) {
+History Trainer::fit(const std::vector<Inputs>& x_all, const Labels& y_all, const FitOptions& options) {
   if (!model_.compiled()) throw ValueError("fit: compile the model before calling fit");
   if (options.epochs < 0 || options.batch_size < 1)
     throw ValueError("fit: expected epochs >= 0 and batch_size >= 1, received epochs=" +
@@ -49,46 +81,61 @@ History Trainer::fit(const Inputs& x_all, const Labels& y_all, const FitOptions&
   check_data(model_, x_all, y_all, "fit");
 
   // Hold out the last validation_split of the data, as Keras does, unless data is given.
-  Inputs x = x_all;
+  std::vector<Inputs> x = x_all;
   std::vector<int32_t> y(y_all.data(), y_all.data() + y_all.size());
   std::optional<ValidationData> val = options.validation_data;
   if (!val && options.validation_split > 0) {
     if (options.validation_split >= 1)
       throw ValueError("fit: validation_split must be in [0, 1), received " +
                        std::to_string(options.validation_split));
-    int64_t keep = static_cast<int64_t>(x_all.rows() * (1.0 - options.validation_split));
-    x = x_all.slice(0, keep);
-    val = ValidationData{x_all.slice(keep, x_all.rows()),
-                         std::vector<int32_t>(y.begin() + keep, y.end())};
+    const int64_t rows = x_all[0].rows();
+    int64_t keep = static_cast<int64_t>(rows * (1.0 - options.validation_split));
+    x = slices(x_all, 0, keep);
+    val = ValidationData{slices(x_all, keep, rows), std::vector<int32_t>(y.begin() + keep, y.end())};
     y.resize(keep);
   }
   if (val) check_data(model_, val->x, val->y, "fit validation_data");
 
-  int64_t n = x.rows(), bs = options.batch_size;
+  const int64_t n = x[0].rows(), bs = options.batch_size;
   const double scale = model_.preprocessing.rescale;
-  int64_t steps = (n + bs - 1) / bs;
-  Rng rng(options.seed ? *options.seed : utils::global_rng().next());
+  const int64_t steps = (n + bs - 1) / bs;
+  const uint64_t seed = options.seed ? *options.seed : utils::global_rng().next();
+  Rng rng(seed);
+  model_.set_seed(seed);
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
 
-  Shape batch_shape = x.shape();
-  batch_shape[0] = std::min(bs, n);
-  Tensor xb(batch_shape);
-  // The batch buffer as a full batch and as the shorter last one: no allocation inside the loop.
-  Tensor last_xb = xb.with_rows(n - (steps - 1) * bs);
-  std::vector<int32_t> yb(static_cast<size_t>(batch_shape[0]));
-  model_.plan(batch_shape[0], true);
+  // One batch buffer per input, as a full batch and as the shorter last one: no allocation
+  // inside the loop.
+  std::vector<Tensor> full, last;
+  std::vector<const Tensor*> full_ptrs, last_ptrs;
+  for (const auto& in : x) {
+    Shape batch_shape = in.shape();
+    batch_shape[0] = std::min(bs, n);
+    full.emplace_back(batch_shape);
+    last.push_back(full.back().with_rows(n - (steps - 1) * bs));
+  }
+  for (size_t k = 0; k < x.size(); ++k) {
+    full_ptrs.push_back(&full[k]);
+    last_ptrs.push_back(&last[k]);
+  }
+  std::vector<int32_t> yb(static_cast<size_t>(std::min(bs, n)));
+  model_.plan(std::min(bs, n), true);
   auto metrics = model_.make_metrics();
 
   ProgbarLogger progbar(*options.out);
   std::vector<Callback*> callbacks{&progbar};
   callbacks.insert(callbacks.end(), options.callbacks.begin(), options.callbacks.end());
-  for (auto* cb : callbacks) cb->set_params({options.epochs, steps, options.verbose});
+  for (auto* cb : callbacks) {
+    cb->set_model(&model_);
+    cb->set_params({options.epochs, steps, options.verbose});
+  }
 
   History history;
   Logs logs;
+  model_.stop_training = false;
   for (auto* cb : callbacks) cb->on_train_begin(logs);
-  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+  for (int epoch = 0; epoch < options.epochs && !model_.stop_training; ++epoch) {
     logs = Logs();
     for (auto* cb : callbacks) cb->on_epoch_begin(epoch, logs);
     if (options.shuffle) rng.shuffle(std::span<int64_t>(order));
@@ -98,21 +145,23 @@ History Trainer::fit(const Inputs& x_all, const Labels& y_all, const FitOptions&
     for (int64_t step = 0; step < steps; ++step) {
       int64_t begin = step * bs, b = std::min(bs, n - begin);
       for (auto* cb : callbacks) cb->on_train_batch_begin(step, logs);
-      Tensor& batch = b == bs ? xb : last_xb;
-      x.gather(order.data() + begin, b, batch.data(), scale);
-      if (step + 1 < steps) x.prefetch(order.data() + begin + bs, std::min(bs, n - begin - bs));
+      const auto& batch = b == bs ? full_ptrs : last_ptrs;
+      for (size_t k = 0; k < x.size(); ++k) {
+        x[k].gather(order.data() + begin, b, (b == bs ? full[k] : last[k]).data(), scale);
+        if (step + 1 < steps) x[k].prefetch(order.data() + begin + bs, std::min(bs, n - begin - bs));
+      }
       for (int64_t i = 0; i < b; ++i) yb[i] = y[order[begin + i]];
       const Tensor& out = model_.forward(batch, true);
       loss_sum += model_.loss()->forward(out, yb.data());
       seen += b;
       for (auto& m : metrics) m->update(out, yb.data());
-      model_.train_step(batch, yb.data());
+      model_.train_step(yb.data());
       logs.set("loss", as_float32(loss_sum / seen));
       for (auto& m : metrics) logs.set(m->name(), m->result());
       for (auto* cb : callbacks) cb->on_train_batch_end(step, logs);
     }
     if (val) {
-      Logs val_logs = run_test(val->x, val->y, bs, nullptr);
+      Logs val_logs = run_test(val->x, val->y, bs, nullptr, callbacks);
       for (const auto& [k, v] : val_logs.items()) logs.set("val_" + k, v);
     }
     for (auto* cb : callbacks) cb->on_epoch_end(epoch, logs);
@@ -124,78 +173,125 @@ History Trainer::fit(const Inputs& x_all, const Labels& y_all, const FitOptions&
 }
 
 template <typename Fn>
-void Trainer::for_each_batch(const Inputs& x, int64_t batch_size, Fn&& fn) {
-  const int64_t n = x.rows();
-  Tensor buffer;
-  if (!x.is_float()) {
-    Shape shape = x.shape();
+void Trainer::for_each_batch(const std::vector<Inputs>& x, int64_t batch_size, Fn&& fn) {
+  const int64_t n = x[0].rows();
+  std::vector<Tensor> buffers(x.size()), views(x.size());
+  std::vector<const Tensor*> batch(x.size());
+  for (size_t k = 0; k < x.size(); ++k) {
+    if (x[k].is_float()) continue;
+    Shape shape = x[k].shape();
     shape[0] = std::min(batch_size, n);
-    buffer = Tensor(shape);
+    buffers[k] = Tensor(shape);
   }
   const double scale = model_.preprocessing.rescale;
   for (int64_t begin = 0; begin < n; begin += batch_size) {
     int64_t b = std::min(batch_size, n - begin);
-    if (x.is_float()) {
-      fn(x.floats().slice(begin, begin + b), begin, b);
-    } else {
-      Tensor batch = buffer.with_rows(b);
-      x.copy_rows(begin, b, batch.data(), scale);
-      fn(batch, begin, b);
+    for (size_t k = 0; k < x.size(); ++k) {
+      if (x[k].is_float()) {
+        views[k] = x[k].floats().slice(begin, begin + b);
+      } else {
+        views[k] = buffers[k].with_rows(b);
+        x[k].copy_rows(begin, b, views[k].data(), scale);
+      }
+      batch[k] = &views[k];
     }
+    fn(batch, begin, b);
   }
 }
 
-Logs Trainer::run_test(const Inputs& x, const Labels& y, int64_t batch_size, Progbar* bar) {
+Logs Trainer::run_test(const std::vector<Inputs>& x, const Labels& y, int64_t batch_size, Progbar* bar,
+                       const std::vector<Callback*>& callbacks) {
   auto metrics = model_.make_metrics();
   double loss_sum = 0.0;
   Logs logs;
-  for_each_batch(x, batch_size, [&](const Tensor& batch, int64_t begin, int64_t b) {
+  for (auto* cb : callbacks) cb->on_test_begin(logs);
+  for_each_batch(x, batch_size, [&](const std::vector<const Tensor*>& batch, int64_t begin, int64_t b) {
+    const int64_t step = begin / batch_size;
+    for (auto* cb : callbacks) cb->on_test_batch_begin(step, logs);
     const Tensor& out = model_.forward(batch, false);
     loss_sum += model_.loss()->forward(out, y.data() + begin);
     for (auto& m : metrics) m->update(out, y.data() + begin);
     logs.set("loss", as_float32(loss_sum / static_cast<double>(begin + b)));
     for (auto& m : metrics) logs.set(m->name(), m->result());
-    if (bar) bar->update(begin / batch_size + 1, logs, begin + b == x.rows());
+    if (bar) bar->update(step + 1, logs, begin + b == x[0].rows());
+    for (auto* cb : callbacks) cb->on_test_batch_end(step, logs);
   });
+  for (auto* cb : callbacks) cb->on_test_end(logs);
   return logs;
 }
 
-Logs Trainer::evaluate(const Inputs& x, const Labels& y, const EvaluateOptions& options) {
+Logs Trainer::evaluate(const std::vector<Inputs>& x, const Labels& y, const EvaluateOptions& options) {
   if (!model_.compiled()) throw ValueError("evaluate: compile the model before calling evaluate");
   if (options.batch_size < 1)
     throw ValueError("evaluate: batch_size must be at least 1, received " +
                      std::to_string(options.batch_size));
   check_data(model_, x, y, "evaluate");
-  int64_t steps = (x.rows() + options.batch_size - 1) / options.batch_size;
+  int64_t steps = (x[0].rows() + options.batch_size - 1) / options.batch_size;
+  for (auto* cb : options.callbacks) {
+    cb->set_model(&model_);
+    cb->set_params({1, steps, options.verbose});
+  }
   Progbar bar(steps, options.verbose, *options.out,
               options.out == &std::cout && stdout_is_terminal());
-  return run_test(x, y, options.batch_size, options.verbose ? &bar : nullptr);
+  return run_test(x, y, options.batch_size, options.verbose ? &bar : nullptr, options.callbacks);
 }
 
-Tensor Trainer::predict(const Inputs& x, const PredictOptions& options) {
+std::vector<Tensor> Trainer::predict(const std::vector<Inputs>& x, const PredictOptions& options) {
   if (options.batch_size < 1)
     throw ValueError("predict: batch_size must be at least 1, received " +
                      std::to_string(options.batch_size));
-  if (x.rank() == 0) throw ShapeError("predict: expected a batch of inputs, received a scalar");
-  Shape shape = model_.output_shape();
-  shape.insert(shape.begin(), x.rows());
-  Tensor result(shape);
-  int64_t row = result.row_size();
-  for_each_batch(x, options.batch_size, [&](const Tensor& batch, int64_t begin, int64_t b) {
-    const Tensor& out = model_.forward(batch, false);
-    std::memcpy(result.data() + begin * row, out.data(), sizeof(float) * b * row);
+  check_inputs(model_, x, "predict");
+  std::vector<Tensor> results;
+  for (const auto& output : model_.outputs()) {
+    Shape shape = output.shape();
+    shape.insert(shape.begin(), x[0].rows());
+    results.emplace_back(shape);
+  }
+  const int64_t steps = (x[0].rows() + options.batch_size - 1) / options.batch_size;
+  for (auto* cb : options.callbacks) {
+    cb->set_model(&model_);
+    cb->set_params({1, steps, 0});
+  }
+  Logs logs;
+  for (auto* cb : options.callbacks) cb->on_predict_begin(logs);
+  for_each_batch(x, options.batch_size, [&](const std::vector<const Tensor*>& batch, int64_t begin, int64_t b) {
+    const int64_t step = begin / options.batch_size;
+    for (auto* cb : options.callbacks) cb->on_predict_batch_begin(step, logs);
+    model_.forward(batch, false);
+    const auto& outputs = model_.output_tensors();
+    for (size_t o = 0; o < results.size(); ++o) {
+      int64_t row = results[o].row_size();
+      std::memcpy(results[o].data() + begin * row, outputs[o]->data(), sizeof(float) * b * row);
+    }
+    for (auto* cb : options.callbacks) cb->on_predict_batch_end(step, logs);
   });
-  return result;
+  for (auto* cb : options.callbacks) cb->on_predict_end(logs);
+  return results;
 }
 
-History Sequential::fit(const Inputs& x, const Labels& y, const FitOptions& options) {
+History Model::fit(const std::vector<Inputs>& x, const Labels& y, const FitOptions& options) {
   return Trainer(*this).fit(x, y, options);
 }
-Logs Sequential::evaluate(const Inputs& x, const Labels& y, const EvaluateOptions& options) {
+Logs Model::evaluate(const std::vector<Inputs>& x, const Labels& y, const EvaluateOptions& options) {
   return Trainer(*this).evaluate(x, y, options);
 }
-Tensor Sequential::predict(const Inputs& x, const PredictOptions& options) {
+std::vector<Tensor> Model::predict_outputs(const std::vector<Inputs>& x, const PredictOptions& options) {
   return Trainer(*this).predict(x, options);
+}
+Tensor Model::predict(const std::vector<Inputs>& x, const PredictOptions& options) {
+  if (outputs_.size() != 1)
+    throw ValueError("predict: the model has " + std::to_string(outputs_.size()) +
+                     " outputs; predict_outputs returns them all");
+  return std::move(Trainer(*this).predict(x, options)[0]);
+}
+History Model::fit(const Inputs& x, const Labels& y, const FitOptions& options) {
+  return fit(std::vector<Inputs>{x}, y, options);
+}
+Logs Model::evaluate(const Inputs& x, const Labels& y, const EvaluateOptions& options) {
+  return evaluate(std::vector<Inputs>{x}, y, options);
+}
+Tensor Model::predict(const Inputs& x, const PredictOptions& options) {
+  return predict(std::vector<Inputs>{x}, options);
 }
 
 }  // namespace kiln

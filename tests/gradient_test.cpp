@@ -1,28 +1,82 @@
-// Numerical gradient checks: every layer with every activation, and every loss.
+// Numerical gradient checks: every layer with every activation, every merge layer, every loss,
+// and a checker that a gradient 1% off does not pass.
 #include "helpers.hpp"
 #include "kernels/cpu/losses.hpp"
 
 namespace kiln {
 namespace {
 
+void expect_gradients(Layer& layer, const std::vector<Shape>& shapes) {
+  testing::GradientReport report = testing::check_gradients(layer, shapes);
+  EXPECT_TRUE(report.ok()) << report;
+  EXPECT_GT(report.checked, 0);
+  std::cout << "  " << layer.class_name() << ": " << report << "\n";
+}
+
 TEST(Gradients, DenseWithEveryActivation) {
   for (const char* act : {"linear", "relu", "sigmoid", "tanh", "softmax"}) {
     SCOPED_TRACE(act);
     layers::Dense dense(4, act);
-    dense.set_name("dense");
-    testing::check_gradients(dense, {6});
+    dense->set_name("dense");
+    expect_gradients(*dense, {{6}});
   }
 }
 
 TEST(Gradients, DenseWithoutBias) {
   layers::Dense dense({.units = 3, .activation = "tanh", .use_bias = false});
-  testing::check_gradients(dense, {5});
-  EXPECT_EQ(dense.params().size(), 1u);
+  expect_gradients(*dense, {{5}});
+  EXPECT_EQ(dense->params().size(), 1u);
 }
 
 TEST(Gradients, Flatten) {
   layers::Flatten flatten;
-  testing::check_gradients(flatten, {3, 4});
+  expect_gradients(*flatten, {{3, 4}});
+}
+
+TEST(Gradients, EveryMergeLayer) {
+  for (LayerRef merge : std::vector<LayerRef>{layers::Add(), layers::Multiply(), layers::Average(),
+                                              layers::Maximum(), layers::Minimum()}) {
+    SCOPED_TRACE(merge->class_name());
+    expect_gradients(*merge, {{2, 3}, {2, 3}, {2, 3}});
+  }
+  layers::Subtract subtract;
+  expect_gradients(*subtract, {{5}, {5}});
+  layers::Concatenate last;
+  expect_gradients(*last, {{2, 3}, {2, 1}, {2, 4}});
+  layers::Concatenate middle(1);
+  expect_gradients(*middle, {{2, 3}, {4, 3}});
+}
+
+// Dense with one gradient made 1% too large: the kernel's, or the input's.
+class SkewedDense : public layers::impl::Dense {
+ public:
+  explicit SkewedDense(bool skew_input) : Dense({.units = 4, .activation = "tanh"}), skew_input_(skew_input) {}
+  void backward(const Context& ctx, std::span<const Tensor* const> inputs, const Tensor& out, Tensor& grad_out,
+                std::span<const InputGrad> grad_inputs) override {
+    Tensor own(inputs[0]->shape());
+    InputGrad mine[] = {{&own, false}};
+    Dense::backward(ctx, inputs, out, grad_out, mine);
+    for (float& v : own.values()) v *= skew_input_ ? 1.01f : 1.0f;
+    store_input_grad(grad_inputs[0], own.data(), own.size());
+    if (!skew_input_)
+      for (float& g : params_[0].grad.values()) g *= 1.01f;
+  }
+
+ private:
+  bool skew_input_;
+};
+
+TEST(Gradients, TheCheckerFailsAGradientOnePercentOff) {
+  for (bool input : {false, true}) {
+    SkewedDense skewed(input);
+    testing::GradientReport report = testing::check_gradients(skewed, {{6}});
+    EXPECT_FALSE(report.ok()) << (input ? "an input" : "a kernel") << " gradient 1% too large passed: " << report;
+  }
+  // The same layer unskewed passes, well inside the tolerance.
+  layers::Dense plain({.units = 4, .activation = "tanh"});
+  testing::GradientReport report = testing::check_gradients(*plain, {{6}});
+  EXPECT_TRUE(report.ok()) << report;
+  EXPECT_LT(report.worst, 0.5) << report;
 }
 
 // d(mean loss)/d(input) of a loss against central differences.

@@ -1,5 +1,5 @@
 // Test helpers: random tensors, temporary folders, standalone layers with their own weights,
-// and the numerical gradient checker every layer test uses.
+// and the numerical gradient checkers every layer and model test uses.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -26,13 +26,41 @@ class TempDir {
 
 void write_bytes(const std::filesystem::path& path, const std::string& bytes);
 
-// Builds `layer` for a per-sample input shape and gives each weight its own random storage.
-void materialize(Layer& layer, const Shape& input_shape, uint64_t seed);
+// Builds `layer` for per-sample input shapes and gives each weight its own random storage.
+void materialize(Layer& layer, const std::vector<Shape>& input_shapes, uint64_t seed);
 
-// Compares the layer's backward pass against central differences of L = sum(out * R) for a
-// random R, over every input and weight element (in double precision around float forward
-// passes). Elements within `kink` of a ReLU kink are skipped. Reports the largest error.
-void check_gradients(Layer& layer, const Shape& input_shape, double tolerance = 2e-2);
+// A single-input layer's forward and backward on plain tensors (grad_in may be null).
+void call_forward(Layer& layer, const Context& ctx, const Tensor& x, Tensor& out);
+void call_backward(Layer& layer, const Context& ctx, const Tensor& x, const Tensor& out, Tensor& grad_out,
+                   Tensor* grad_in);
+
+// What a gradient check found: the worst error, how many elements it checked and skipped (a
+// step that crosses a kink: ReLU's, a maximum's), and the first few mismatches.
+struct GradientReport {
+  double worst = 0;  // max |analytic - numeric| / (atol + rtol |numeric|): above 1 fails
+  int64_t checked = 0, skipped = 0;
+  std::vector<std::string> mismatches;
+  bool ok() const { return mismatches.empty() && skipped * 10 < checked + skipped; }
+};
+std::ostream& operator<<(std::ostream& out, const GradientReport& report);
+
+// Tolerances: an element passes when |analytic - numeric| <= atol + rtol |numeric|. With the
+// defaults a gradient 1% off fails (the mutation test shows it).
+struct GradientTolerance {
+  double rtol = 1e-3, atol = 1e-4;
+};
+
+// Central differences of L = sum(out * R) (R random, L summed in double) with two step sizes:
+// the smaller gives the reference, and where the two disagree the steps cross a kink and the
+// element is skipped. Checks every input and weight element of the layer against its backward
+// pass, each input gradient added onto a buffer of ones (the path of a tensor read twice).
+GradientReport check_gradients(Layer& layer, const std::vector<Shape>& input_shapes,
+                               GradientTolerance tolerance = {});
+
+// The same for a compiled model: the mean loss over x and labels against every weight's
+// gradient from the model's backward pass.
+GradientReport check_model_gradients(Model& model, const std::vector<Tensor>& x, const std::vector<int32_t>& labels,
+                                     GradientTolerance tolerance = {});
 
 // Max |a - b| over two equally long float arrays; fails the test if sizes differ.
 double max_abs_diff(const float* a, const std::vector<double>& b, size_t n);

@@ -27,13 +27,13 @@ TEST(MixedPrecision, LayersTakeTheGlobalPolicyWhenCreated) {
     GlobalPolicy bf16("mixed_bfloat16");
     Dense during(3);
     Flatten flatten;
-    EXPECT_EQ(during.dtype_policy(), "mixed_bfloat16");
-    EXPECT_TRUE(during.mixed_bfloat16());
-    EXPECT_EQ(flatten.dtype_policy(), "mixed_bfloat16");
-    EXPECT_EQ(Dense({.units = 3, .dtype = "float32"}).dtype_policy(), "float32");
+    EXPECT_EQ(during->dtype_policy(), "mixed_bfloat16");
+    EXPECT_TRUE(during->mixed_bfloat16());
+    EXPECT_EQ(flatten->dtype_policy(), "mixed_bfloat16");
+    EXPECT_EQ(Dense({.units = 3, .dtype = "float32"})->dtype_policy(), "float32");
   }
-  EXPECT_EQ(before.dtype_policy(), "float32");
-  EXPECT_EQ(Dense({.units = 2, .dtype = "mixed_bfloat16"}).dtype_policy(), "mixed_bfloat16");
+  EXPECT_EQ(before->dtype_policy(), "float32");
+  EXPECT_EQ(Dense({.units = 2, .dtype = "mixed_bfloat16"})->dtype_policy(), "mixed_bfloat16");
   try {
     mixed_precision::set_global_policy("mixed_float16");
     FAIL() << "accepted mixed_float16";
@@ -54,36 +54,36 @@ TEST(MixedPrecision, DenseMultipliesBf16OperandsAndSumsInFloat32) {
   const int64_t B = 5, IN = 37, OUT = 19;
   Dense mixed({.units = OUT, .activation = "tanh", .dtype = "mixed_bfloat16"});
   Dense plain({.units = OUT, .activation = "tanh"});
-  testing::materialize(mixed, {IN}, 3);
-  testing::materialize(plain, {IN}, 3);
+  testing::materialize(*mixed, {{IN}}, 3);
+  testing::materialize(*plain, {{IN}}, 3);
   Tensor x = testing::random_tensor({B, IN}, 4), dy = testing::random_tensor({B, OUT}, 5);
   Tensor y_mixed({B, OUT}), y_plain({B, OUT}), dx_mixed({B, IN}), dx_plain({B, IN});
 
-  mixed.forward({}, x, y_mixed);
-  plain.forward({}, x, y_plain);
+  testing::call_forward(*mixed, {}, x, y_mixed);
+  testing::call_forward(*plain, {}, x, y_plain);
   double apart = 0;
   for (int64_t i = 0; i < y_mixed.size(); ++i)
     apart = std::max(apart, double(std::abs(y_mixed[i] - y_plain[i])));
   EXPECT_GT(apart, 1e-4) << "the bf16 forward pass did not round its operands";
 
-  for (Tensor* t : {&x, &dy, &mixed.params()[0].value, &plain.params()[0].value}) round_to_bf16(*t);
+  for (Tensor* t : {&x, &dy, &mixed->params()[0].value, &plain->params()[0].value}) round_to_bf16(*t);
   Context ctx{.training = true, .accumulate = false};
-  mixed.forward(ctx, x, y_mixed);
-  plain.forward(ctx, x, y_plain);
+  testing::call_forward(*mixed, ctx, x, y_mixed);
+  testing::call_forward(*plain, ctx, x, y_plain);
   for (int64_t i = 0; i < y_mixed.size(); ++i)
     EXPECT_NEAR(y_mixed[i], y_plain[i], 1e-6) << "output " << i;
   // tanh's derivative at the outputs is not a bf16 value: backward starts from the
   // pre-activation gradient, as the fused softmax-crossentropy does.
   ctx.grad_is_preactivation = true;
   Tensor dz_mixed = dy.clone(), dz_plain = dy.clone();
-  mixed.backward(ctx, x, y_mixed, dz_mixed, &dx_mixed);
-  plain.backward(ctx, x, y_plain, dz_plain, &dx_plain);
+  testing::call_backward(*mixed, ctx, x, y_mixed, dz_mixed, &dx_mixed);
+  testing::call_backward(*plain, ctx, x, y_plain, dz_plain, &dx_plain);
   for (int64_t i = 0; i < dx_mixed.size(); ++i)
     EXPECT_NEAR(dx_mixed[i], dx_plain[i], 1e-6) << "input grad " << i;
   for (size_t p = 0; p < 2; ++p) {
-    const Tensor &gm = mixed.params()[p].grad, &gp = plain.params()[p].grad;
+    const Tensor &gm = mixed->params()[p].grad, &gp = plain->params()[p].grad;
     for (int64_t i = 0; i < gm.size(); ++i)
-      EXPECT_NEAR(gm[i], gp[i], 1e-6) << mixed.params()[p].name << " " << i;
+      EXPECT_NEAR(gm[i], gp[i], 1e-6) << mixed->params()[p].name << " " << i;
   }
 }
 

@@ -94,10 +94,10 @@ TEST(Sequential, GradientsAddUpUntilTheOptimizerSteps) {
   std::vector<int32_t> y = {0, 1, 1, 0, 1};
   auto grads = [&] { return model.layers()[0]->params()[0].grad.clone(); };
   model.forward(x, true);
-  model.backward(x, y.data());
+  model.backward(y.data());
   Tensor once = grads();
   model.forward(x, true);
-  model.backward(x, y.data());
+  model.backward(y.data());
   Tensor twice = grads();
   for (int64_t i = 0; i < once.size(); ++i) EXPECT_FLOAT_EQ(twice[i], 2 * once[i]);
   Tensor before = model.weights().clone();
@@ -107,12 +107,12 @@ TEST(Sequential, GradientsAddUpUntilTheOptimizerSteps) {
   // After the step the next backward pass starts afresh: it matches a fresh model with the
   // same weights.
   model.forward(x, true);
-  model.backward(x, y.data());
+  model.backward(y.data());
   Sequential twin({Dense({.units = 3, .activation = "relu", .input_shape = {4}}), Dense(2, "softmax")});
   twin.compile({.optimizer = "sgd"});
   std::copy_n(model.weights().data(), model.weights().size(), twin.weights().data());
   twin.forward(x, true);
-  twin.backward(x, y.data());
+  twin.backward(y.data());
   const Tensor& mine = model.layers()[0]->params()[0].grad;
   const Tensor& fresh = twin.layers()[0]->params()[0].grad;
   for (int64_t i = 0; i < mine.size(); ++i) EXPECT_EQ(mine[i], fresh[i]) << i;
@@ -131,9 +131,9 @@ TEST(Sequential, FusedSgdStepMatchesBackwardThenApply) {
   std::vector<int32_t> y = {2, 0, 1, 2};
   for (int step = 0; step < 3; ++step) {
     fused.forward(x, true);
-    fused.train_step(x, y.data());
+    fused.train_step(y.data());
     twophase.forward(x, true);
-    twophase.backward(x, y.data());
+    twophase.backward(y.data());
     twophase.apply_gradients();
   }
   EXPECT_EQ(fused.optimizer()->iterations(), 3);
@@ -154,19 +154,19 @@ class Recorder : public Layer {
   Recorder(bool weighted, Shape input_shape = {}, bool reshape = false)
       : weighted_(weighted), reshape_(reshape), input_shape_(std::move(input_shape)) {}
   std::string class_name() const override { return "Recorder"; }
-  Shape build(const Shape& input_shape) override {
-    if (weighted_) params_.push_back({"w", {1}, {"zeros"}, {}, {}});
-    return input_shape;
+  Shape build(std::span<const Shape> input_shapes) override {
+    if (weighted_) params_.push_back({"w", {1}, {"zeros"}});
+    return single_input(input_shapes);
   }
-  void forward(const Context&, const Tensor& in, Tensor& out) override {
+  void forward(const Context&, std::span<const Tensor* const> in, Tensor& out) override {
     ++*forward_calls;
-    std::copy_n(in.data(), in.size(), out.data());
+    std::copy_n(in[0]->data(), in[0]->size(), out.data());
   }
-  void backward(const Context&, const Tensor&, const Tensor&, Tensor& grad_out,
-                Tensor* grad_in) override {
+  void backward(const Context&, std::span<const Tensor* const>, const Tensor&, Tensor& grad_out,
+                std::span<const InputGrad> grad_in) override {
     ++*calls;
-    *received_grad_in = grad_in != nullptr;
-    if (grad_in) std::copy_n(grad_out.data(), grad_out.size(), grad_in->data());
+    *received_grad_in = grad_in[0].tensor != nullptr;
+    store_input_grad(grad_in[0], grad_out.data(), grad_out.size());
   }
   nlohmann::json config() const override { return nlohmann::json::object(); }
   Shape declared_input_shape() const override { return input_shape_; }
@@ -191,7 +191,7 @@ TEST(Sequential, BackwardStopsAtTheFirstLayerWithWeights) {
   Tensor x = testing::random_tensor({5, 4}, 11);
   std::vector<int32_t> y = {0, 1, 1, 0, 1};
   model.forward(x, true);
-  model.backward(x, y.data());
+  model.backward(y.data());
   EXPECT_EQ(*before.calls, 0);
   EXPECT_EQ(*first.calls, 1);
   EXPECT_FALSE(*first.received_grad_in);
@@ -207,7 +207,7 @@ TEST(Sequential, PassThroughLayersShareMemoryInsteadOfCopying) {
     Recorder first(false, {4}, reshape), middle(false, {}, reshape), last(false, {}, reshape);
     Sequential m({first, Dense(5, "relu"), middle, Dense(3, "softmax"), last});
     m.compile({.optimizer = optimizers::SGD({.learning_rate = 0.5})});
-    return std::tuple{m, first, middle, last};
+    return std::tuple<Sequential, Recorder, Recorder, Recorder>{std::move(m), first, middle, last};
   };
   auto [copying, c0, c1, c2] = make(false);
   auto [passing, p0, p1, p2] = make(true);
@@ -216,7 +216,7 @@ TEST(Sequential, PassThroughLayersShareMemoryInsteadOfCopying) {
   for (int step = 0; step < 3; ++step)
     for (Sequential* m : {&copying, &passing}) {
       m->forward(x, true);
-      m->train_step(x, y.data());
+      m->train_step(y.data());
     }
   for (int64_t i = 0; i < copying.weights().size(); ++i)
     ASSERT_EQ(copying.weights()[i], passing.weights()[i]) << i;

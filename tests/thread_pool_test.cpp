@@ -99,7 +99,7 @@ TEST(ThreadPool, ThreadsThatSetNothingUseTheProcessSeedAndPolicy) {
   mixed_precision::set_global_policy("mixed_bfloat16");
   std::thread other([&] {
     there = utils::global_rng().next();
-    policy = layers::Dense(2).dtype_policy();
+    policy = layers::Dense(2)->dtype_policy();
   });
   other.join();
   mixed_precision::set_global_policy("float32");

@@ -15,6 +15,8 @@
 
 namespace kiln {
 
+class Model;
+
 // Named values in the order they were first set (loss, accuracy, val_loss, val_accuracy).
 class Logs {
  public:
@@ -33,6 +35,10 @@ struct History {
   std::map<std::string, std::vector<double>> history;
 };
 
+// Hooks called where Keras calls them: fit calls the train and epoch hooks, and the test hooks
+// around its validation pass; evaluate calls the test hooks; predict the predict hooks. Each
+// run first gives the callback its model (set_model) and its parameters (set_params); a callback
+// can end fit after the current epoch with model()->stop_training = true.
 class Callback {
  public:
   virtual ~Callback() = default;
@@ -43,6 +49,8 @@ class Callback {
     int verbose = 1;
   };
   virtual void set_params(const Params& params) { params_ = params; }
+  virtual void set_model(Model* model) { model_ = model; }
+  Model* model() const { return model_; }
   virtual void on_train_begin(const Logs&) {}
   virtual void on_train_end(const Logs&) {}
   virtual void on_epoch_begin(int /*epoch*/, const Logs&) {}
@@ -51,10 +59,16 @@ class Callback {
   virtual void on_train_batch_end(int64_t /*batch*/, const Logs&) {}
   virtual void on_test_begin(const Logs&) {}
   virtual void on_test_end(const Logs&) {}
+  virtual void on_test_batch_begin(int64_t /*batch*/, const Logs&) {}
   virtual void on_test_batch_end(int64_t /*batch*/, const Logs&) {}
+  virtual void on_predict_begin(const Logs&) {}
+  virtual void on_predict_end(const Logs&) {}
+  virtual void on_predict_batch_begin(int64_t /*batch*/, const Logs&) {}
+  virtual void on_predict_batch_end(int64_t /*batch*/, const Logs&) {}
 
  protected:
   Params params_;
+  Model* model_ = nullptr;
 };
 
 // Keras's progress bar: "1719/1719 [====...] - 2s 1ms/step - loss: 0.4012 - accuracy: 0.8594".

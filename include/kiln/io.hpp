@@ -14,17 +14,19 @@
 
 namespace kiln {
 
-// Loads a model saved by Sequential::save; throws IoError or ConfigError naming the file and
-// the problem.
-Sequential load_model(const std::filesystem::path& dir);
+// Loads a model saved by Model::save, Sequential or functional (hold a Sequential in a
+// Sequential: `Sequential m = load_model(dir)`); throws IoError or ConfigError naming the file
+// and the problem.
+Model load_model(const std::filesystem::path& dir);
 
 namespace io {
 
 // The architecture and settings of a model as config.json holds them.
-nlohmann::ordered_json model_config(const Sequential& model);
-// Builds (but does not load weights into) a model from such a config; `source` names the file
-// in error messages.
-Sequential model_from_config(const nlohmann::json& config, const std::string& source);
+nlohmann::ordered_json model_config(const Model& model);
+// Builds (but does not load weights into) a model from such a config, Keras 2's layout or
+// Keras 3's; `source` names the file in error messages, which are ConfigErrors naming the layer
+// and the field.
+Model model_from_config(const nlohmann::json& config, const std::string& source);
 
 // Reads every tensor of a safetensors file (F32 only). Malformed files throw IoError.
 std::map<std::string, Tensor> read_safetensors(const std::filesystem::path& path);

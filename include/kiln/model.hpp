@@ -1,5 +1,6 @@
-// Sequential: a stack of layers that plans its memory once, trains, evaluates, predicts,
-// prints its summary and saves itself.
+// Model: a graph of layer calls (Keras's functional model) that plans its memory, trains,
+// evaluates, predicts, prints its summary and saves itself. Sequential is a Model built as a
+// chain, with add and pop. Both are built on the same engine (engine.hpp).
 #pragma once
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/graph.hpp"
 #include "kiln/layers/layer.hpp"
 #include "kiln/losses.hpp"
 #include "kiln/metrics.hpp"
@@ -28,83 +30,149 @@ struct Preprocessing {
   double rescale = 1.0;
 };
 
-class Sequential {
+namespace detail {
+class Engine;
+}
+
+class Model {
  public:
-  explicit Sequential(std::vector<LayerRef> layers = {}, std::string name = "sequential");
+  // The functional model from `inputs` to `outputs`: every node on a path between them, in an
+  // order where each runs after its inputs. Throws ValueError when an output cannot be reached
+  // from the inputs alone (naming the input it would need) or two layers share a name.
+  Model(SymbolicTensor input, SymbolicTensor output, std::string name = "model");
+  Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs, std::string name = "model");
+  ~Model();
+  // A model owns its weights: copying is disabled (clone_model makes a new model from the same
+  // architecture, get_weights / set_weights copy weights between models); moving keeps them.
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
 
-  // Appends a layer, naming it by its class ("dense", "dense_1", ...) unless it has a name, and
-  // (re)builds the model when its input shape is known, initializing every weight anew.
-  void add(LayerRef layer);
-  // Builds every layer for a per-sample input shape and initializes the weights (drawing from
-  // utils::global_rng()). Done by the constructor when the first layer declares its input shape.
-  void build(const Shape& input_shape);
   void compile(CompileOptions options);
-
+  // The inputs are one Inputs per model input (a single one converts from a tensor); the labels
+  // are for the model's one output (fit and evaluate need a single-output model).
+  History fit(const std::vector<Inputs>& x, const Labels& y, const FitOptions& options = {});
+  Logs evaluate(const std::vector<Inputs>& x, const Labels& y, const EvaluateOptions& options = {});
+  // The output of a single-output model for all of x.
+  Tensor predict(const std::vector<Inputs>& x, const PredictOptions& options = {});
+  // Every output, in the order of outputs().
+  std::vector<Tensor> predict_outputs(const std::vector<Inputs>& x, const PredictOptions& options = {});
   History fit(const Inputs& x, const Labels& y, const FitOptions& options = {});
   Logs evaluate(const Inputs& x, const Labels& y, const EvaluateOptions& options = {});
   Tensor predict(const Inputs& x, const PredictOptions& options = {});
 
-  // Keras's table: layer (type), output shape, params; then the totals.
+  // Keras's table: layer (type), output shape, params (and, for a model that is not a plain
+  // chain, what each layer is connected to); then the totals.
   void summary(std::ostream& out = std::cout) const;
-  // Writes DIR/config.json and DIR/model.safetensors (see docs/formats.md).
+  // Writes DIR/config.json and DIR/model.safetensors as one unit (see docs/formats.md).
   void save(const std::filesystem::path& dir) const;
 
   const std::string& name() const { return name_; }
-  const std::vector<LayerRef>& layers() const { return layers_; }
-  bool built() const { return built_; }
+  // "Sequential" or "Functional": how config.json and summary() describe the model.
+  std::string class_name() const { return sequential_ ? "Sequential" : "Functional"; }
+  // The distinct layers in the order they first run (a functional model's InputLayers first,
+  // as Keras lists them; a Sequential's layers without its input).
+  const std::vector<LayerRef>& layers() const { return layer_list_; }
+  // The layer named `name`; ValueError listing the names otherwise.
+  LayerRef get_layer(const std::string& name) const;
+  const std::vector<SymbolicTensor>& inputs() const { return inputs_; }
+  const std::vector<SymbolicTensor>& outputs() const { return outputs_; }
+  bool built() const { return engine_ != nullptr; }
   bool compiled() const { return loss_ != nullptr; }
-  const Shape& input_shape() const { return input_shape_; }   // per sample
-  const Shape& output_shape() const;                          // per sample
-  int64_t count_params() const { return param_count_; }
+  const Shape& input_shape() const;   // per sample, of the one input
+  const Shape& output_shape() const;  // per sample, of the one output
+  int64_t count_params() const;
+  int64_t count_trainable_params() const;
   const std::shared_ptr<Loss>& loss() const { return loss_; }
   const std::shared_ptr<Optimizer>& optimizer() const { return optimizer_; }
   const std::vector<std::string>& metric_names() const { return metric_names_; }
   std::vector<std::unique_ptr<Metric>> make_metrics() const;
+
+  // Copies of every weight, in layer order (Keras's get_weights), and the reverse.
+  std::vector<Tensor> get_weights() const;
+  void set_weights(const std::vector<Tensor>& weights);
 
   // Saved with the model: the names of the output classes, how raw pixels become inputs, and
   // free-form string metadata (kiln train records the dataset).
   std::vector<std::string> class_names;
   Preprocessing preprocessing;
   std::map<std::string, std::string> metadata;
+  // Set by a callback to end fit after the current epoch (Keras's model.stop_training).
+  bool stop_training = false;
 
-  // The engine, for the Trainer: plan activation memory for batches of up to `batch` samples,
-  // run forward on x (b, input...) and return the output (b, classes), run backward from labels
-  // (gradients add up over backward passes until the next optimizer step), and apply one
-  // optimizer step. train_step is backward then apply_gradients in one pass where it can be:
-  // with plain SGD (no momentum) and no gradients pending, each layer applies the step to its
-  // weights as it produces their gradient, and the gradient arena is not touched.
+  // The engine, for the Trainer and for tests: plan activation memory for batches of up to
+  // `batch` samples, run forward on one batch per input and return the first output, run
+  // backward from labels (weight gradients add up over backward passes until the next optimizer
+  // step), apply one optimizer step. train_step is backward then the step, in one pass where the
+  // optimizer offers a fused step (plain SGD) and no gradients are pending.
   void plan(int64_t batch, bool training);
+  const Tensor& forward(const std::vector<const Tensor*>& x, bool training);
   const Tensor& forward(const Tensor& x, bool training);
-  void backward(const Tensor& x, const int32_t* labels);
+  // The model's outputs after the last forward.
+  const std::vector<const Tensor*>& output_tensors() const;
+  void backward(const int32_t* labels);
   void apply_gradients();
-  void train_step(const Tensor& x, const int32_t* labels);
-  // Flat views of every weight and gradient, in layer order.
-  Tensor& weights() { return weights_; }
-  const Tensor& weights() const { return weights_; }
+  void train_step(const int32_t* labels);
+  // Seeds the random streams layers draw from in training (dropout, augmentation); fit sets it
+  // from its own seed.
+  void set_seed(uint64_t seed);
+  // Flat views of every weight (trainable, then not, layer by layer) and of their gradients.
+  Tensor& weights();
+  const Tensor& weights() const;
+  // The arena a forward pass at `batch` samples would use, in bytes (with `training`, what a
+  // training step keeps): what the planner's liveness saves, next to keeping every tensor.
+  int64_t planned_bytes(int64_t batch, bool training) const;
+  int64_t unplanned_bytes(int64_t batch, bool training) const;
 
- private:
+ protected:
+  // A Sequential: no graph until the first layer's input shape is known.
+  Model(std::string name, bool sequential);
+  // (Re)builds the graph from inputs_/outputs_ and the weights: layers with weights from a
+  // model they no longer belong to keep them, the others are initialized from
+  // utils::global_rng().
+  void build_graph();
+  // Forgets the graph (a Sequential popped to no layers).
+  void clear_graph();
   void require_built(const char* what) const;
-  void append(LayerRef layer);
-  void set_view_batch(int64_t b);
-  void backward_pass(const Tensor& x, const int32_t* labels, float sgd_learning_rate);
 
   std::string name_;
-  std::vector<LayerRef> layers_;
-  bool built_ = false;
-  Shape input_shape_;
-  int64_t param_count_ = 0;
-  Tensor weights_, grads_;
-  // True until a backward pass after build or after an optimizer step: the next backward pass
-  // writes the gradients instead of adding to them, so they never need zeroing.
-  bool grads_clear_ = true;
+  bool sequential_ = false;
+  std::vector<SymbolicTensor> inputs_, outputs_;
+  std::vector<LayerRef> layer_list_;  // what layers() returns
+
+ private:
+  friend class Trainer;
+  std::shared_ptr<const void> token_ = std::make_shared<int>(0);  // identifies this model to its layers
+  std::unique_ptr<detail::Engine> engine_;
   std::shared_ptr<Loss> loss_;
   std::shared_ptr<Optimizer> optimizer_;
   std::vector<std::string> metric_names_;
-  // Activation arena: per layer, its output and the gradient with respect to it.
-  int64_t planned_batch_ = 0, view_batch_ = 0;
-  bool planned_training_ = false;
-  Tensor activations_;
-  std::vector<Tensor> outputs_, output_grads_;
 };
+
+class Sequential : public Model {
+ public:
+  explicit Sequential(std::vector<LayerRef> layers = {}, std::string name = "sequential");
+  // The Sequential a loaded model folder holds; ValueError if the model is functional.
+  Sequential(Model&& model);
+
+  // Appends a layer, naming it by its class ("dense", "dense_1", ...) unless it has a name, and
+  // rebuilds the model when its input shape is known (layers built before keep their weights).
+  void add(LayerRef layer);
+  // Removes the last layer.
+  void pop();
+  // Builds every layer for a per-sample input shape and initializes the weights (drawing from
+  // utils::global_rng()). Done by the constructor when the first layer declares its input shape.
+  void build(const Shape& input_shape);
+
+ private:
+  void append(LayerRef layer);
+
+  std::vector<LayerRef> stack_;
+};
+
+// A new model with the same architecture and fresh weights (Keras's clone_model): new layers
+// from each layer's config, the same compile settings, class names and preprocessing.
+Model clone_model(const Model& model);
 
 }  // namespace kiln

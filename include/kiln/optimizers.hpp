@@ -3,31 +3,46 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 #include <string>
 
+#include "kiln/fused_step.hpp"
 #include "kiln/ref.hpp"
 #include "kiln/tensor.hpp"
 
 namespace kiln {
 
+// A run of consecutive weights in the model's flat weight array that the optimizer trains.
+struct WeightRange {
+  int64_t offset = 0, size = 0;
+};
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
   virtual std::string class_name() const = 0;  // "SGD"
-  // Allocates state for n parameters (called when the model is compiled).
+  // Allocates state for n weights (called when the model is compiled).
   virtual void build(int64_t n) = 0;
-  // One step: w (n) is updated from its gradient g (n).
-  virtual void update(float* w, const float* g, int64_t n) = 0;
+  // One step over the trainable ranges of the flat weights w, from their gradients g (frozen
+  // layers' and non-trainable weights lie outside the ranges and are not touched).
+  void apply(float* w, const float* g, std::span<const WeightRange> ranges);
+  // One step over all n weights.
+  void apply(float* w, const float* g, int64_t n);
   // Keras's optimizer config: {"name": "SGD", "learning_rate": 0.01, ...}.
   virtual nlohmann::json config() const = 0;
-  // The learning rate when a step is exactly w -= rate * g with no state (so the model may apply
-  // it where gradients are produced), else 0.
-  virtual float plain_sgd_learning_rate() const { return 0.0f; }
+  // The step as a FusedStep, when it is w += alpha * g with no state (so layers may apply it
+  // where gradients are produced); nothing otherwise.
+  virtual std::optional<FusedStep> fused_step() const { return std::nullopt; }
   int64_t iterations() const { return iterations_; }
-  // Counts a step the model applied itself (see plain_sgd_learning_rate).
-  void count_step() { ++iterations_; }
+  // Counts a step that layers applied themselves (see fused_step).
+  void count_fused_step() { ++iterations_; }
 
  protected:
+  // Updates n weights w from their gradients g; they start at `offset` in the flat array (where
+  // per-weight state lives). Called once per range of a step, after iterations() counts it.
+  virtual void update(float* w, const float* g, int64_t offset, int64_t n) = 0;
+
   int64_t iterations_ = 0;
 };
 
@@ -44,11 +59,11 @@ class SGD : public Optimizer {
   SGD(SGDOptions options = {});
   std::string class_name() const override { return "SGD"; }
   void build(int64_t n) override;
-  void update(float* w, const float* g, int64_t n) override;
   nlohmann::json config() const override;
-  float plain_sgd_learning_rate() const override {
-    return options_.momentum == 0.0 ? static_cast<float>(options_.learning_rate) : 0.0f;
-  }
+  std::optional<FusedStep> fused_step() const override;
+
+ protected:
+  void update(float* w, const float* g, int64_t offset, int64_t n) override;
 
  private:
   SGDOptions options_;
@@ -67,8 +82,10 @@ class Adam : public Optimizer {
   Adam(AdamOptions options = {});
   std::string class_name() const override { return "Adam"; }
   void build(int64_t n) override;
-  void update(float* w, const float* g, int64_t n) override;
   nlohmann::json config() const override;
+
+ protected:
+  void update(float* w, const float* g, int64_t offset, int64_t n) override;
 
  private:
   AdamOptions options_;

@@ -29,6 +29,30 @@ class Rng {
   std::mt19937_64 engine_;
 };
 
+// Random numbers by position: the i-th value of a stream is a function of the stream's key and
+// i alone (splitmix64's output for that key and step), so a layer can draw a mask in any order,
+// on any number of threads, and get the same numbers. Streams for different purposes come from
+// fork() with distinct salts.
+class RandomStream {
+ public:
+  explicit RandomStream(uint64_t key) : key_(key) {}
+  RandomStream fork(uint64_t salt) const { return RandomStream(mix(key_ ^ mix(salt + kGolden))); }
+  uint64_t key() const { return key_; }
+  // 64 random bits at position i.
+  uint64_t bits(uint64_t i) const { return mix(key_ + (i + 1) * kGolden); }
+  // Uniform in [0, 1) with 24 random bits (every float in it is exactly representable).
+  float uniform(uint64_t i) const { return static_cast<float>(bits(i) >> 40) * 0x1.0p-24f; }
+
+ private:
+  static constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ull;
+  static uint64_t mix(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  uint64_t key_;
+};
+
 namespace utils {
 // The generator that initializes weights and shuffles data when no seed is given. Each thread
 // has its own, so threads that build and train their own models never race or draw from each

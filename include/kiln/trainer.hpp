@@ -1,5 +1,5 @@
 // The training loop, apart from the model as in Keras: fit, evaluate and predict with their
-// options. Sequential::fit and friends call these.
+// options, for any model. Model::fit and friends call these.
 #pragma once
 
 #include <iostream>
@@ -11,7 +11,7 @@
 
 namespace kiln {
 
-class Sequential;
+class Model;
 
 // Integer class labels, from uint8 (as datasets load them) or int32 tensors.
 class Labels {
@@ -62,7 +62,9 @@ class Inputs {
 };
 
 struct ValidationData {
-  Inputs x;
+  ValidationData(Inputs x, Labels y) : x{std::move(x)}, y(std::move(y)) {}
+  ValidationData(std::vector<Inputs> x, Labels y) : x(std::move(x)), y(std::move(y)) {}
+  std::vector<Inputs> x;  // one per model input
   Labels y;
 };
 
@@ -81,29 +83,33 @@ struct FitOptions {
 struct EvaluateOptions {
   int64_t batch_size = 32;
   int verbose = 1;
+  std::vector<Callback*> callbacks;  // not owned; their test hooks are called
   std::ostream* out = &std::cout;
 };
 
 struct PredictOptions {
   int64_t batch_size = 32;
+  std::vector<Callback*> callbacks;  // not owned; their predict hooks are called
 };
 
 class Trainer {
  public:
-  explicit Trainer(Sequential& model) : model_(model) {}
-  History fit(const Inputs& x, const Labels& y, const FitOptions& options);
+  explicit Trainer(Model& model) : model_(model) {}
+  // x holds one Inputs per model input; y the labels of the model's one output.
+  History fit(const std::vector<Inputs>& x, const Labels& y, const FitOptions& options);
   // Loss and metrics over all of x, y.
-  Logs evaluate(const Inputs& x, const Labels& y, const EvaluateOptions& options);
-  // Model outputs (N, classes) for all of x.
-  Tensor predict(const Inputs& x, const PredictOptions& options);
+  Logs evaluate(const std::vector<Inputs>& x, const Labels& y, const EvaluateOptions& options);
+  // Every model output (N, ...) for all of x.
+  std::vector<Tensor> predict(const std::vector<Inputs>& x, const PredictOptions& options);
 
  private:
-  Logs run_test(const Inputs& x, const Labels& y, int64_t batch_size, Progbar* bar);
-  // Calls fn(batch, begin, n) for consecutive batches of x as float tensors: slices of x when it
-  // holds floats, converted copies in one reused buffer when it holds bytes.
+  Logs run_test(const std::vector<Inputs>& x, const Labels& y, int64_t batch_size, Progbar* bar,
+                const std::vector<Callback*>& callbacks);
+  // Calls fn(batch, begin, n) for consecutive batches of x, one float tensor per input: slices
+  // of x where it holds floats, converted copies in reused buffers where it holds bytes.
   template <typename Fn>
-  void for_each_batch(const Inputs& x, int64_t batch_size, Fn&& fn);
-  Sequential& model_;
+  void for_each_batch(const std::vector<Inputs>& x, int64_t batch_size, Fn&& fn);
+  Model& model_;
 };
 
 }  // namespace kiln

@@ -42,6 +42,11 @@ inline Shape per_sample_shape(const nlohmann::json& v, const std::string& where)
       throw ConfigError(where + ": dimensions must be positive integers, received " + v.dump());
     s.push_back(v[i].get<int64_t>());
   }
+  try {
+    shape_size(s);
+  } catch (const ShapeError&) {
+    throw ConfigError(where + ": the dimensions " + v.dump() + " have more elements than a 64-bit count holds");
+  }
   return s;
 }
 

@@ -5,15 +5,14 @@
 
 namespace kiln::layers {
 
+namespace impl {
+
 namespace {
 cpu::Activation act_of(int a) { return static_cast<cpu::Activation>(a); }
 cpu::Precision precision_of(const Layer& layer) {
   return layer.mixed_bfloat16() ? cpu::Precision::kBfloat16 : cpu::Precision::kFloat32;
 }
 }  // namespace
-
-Dense::Dense(int64_t units, std::string activation)
-    : Dense(DenseOptions{.units = units, .activation = std::move(activation)}) {}
 
 Dense::Dense(DenseOptions options) : options_(std::move(options)) {
   if (options_.units <= 0)
@@ -26,20 +25,21 @@ Dense::Dense(DenseOptions options) : options_(std::move(options)) {
   if (!options_.dtype.empty()) set_dtype_policy(options_.dtype);
 }
 
-Shape Dense::build(const Shape& input_shape) {
+Shape Dense::build(std::span<const Shape> input_shapes) {
+  const Shape& input_shape = single_input(input_shapes);
   if (input_shape.size() != 1)
     throw ShapeError("Dense '" + name() + "' expects a flat input per sample (add Flatten first), " +
                      "received per-sample shape " + shape_str(input_shape));
   if (!options_.input_shape.empty() && options_.input_shape != input_shape)
     throw ShapeError("Dense '" + name() + "' was declared with input shape " +
                      shape_str(options_.input_shape) + ", received " + shape_str(input_shape));
-  params_.push_back({"kernel", {input_shape[0], options_.units}, {options_.kernel_initializer}, {}, {}});
-  if (options_.use_bias)
-    params_.push_back({"bias", {options_.units}, {options_.bias_initializer}, {}, {}});
+  params_.push_back({"kernel", {input_shape[0], options_.units}, {options_.kernel_initializer}});
+  if (options_.use_bias) params_.push_back({"bias", {options_.units}, {options_.bias_initializer}});
   return {options_.units};
 }
 
-void Dense::forward(const Context&, const Tensor& in, Tensor& out) {
+void Dense::forward(const Context&, std::span<const Tensor* const> inputs, Tensor& out) {
+  const Tensor& in = *inputs[0];
   int64_t B = in.dim(0), IN = in.row_size();
   if (IN != params_[0].shape[0])
     throw ShapeError("Dense '" + name() + "' expects " + std::to_string(params_[0].shape[0]) +
@@ -50,18 +50,21 @@ void Dense::forward(const Context&, const Tensor& in, Tensor& out) {
                      options_.units, precision_of(*this));
 }
 
-void Dense::backward(const Context& ctx, const Tensor& in, const Tensor& out, Tensor& grad_out,
-                     Tensor* grad_in) {
+void Dense::backward(const Context& ctx, std::span<const Tensor* const> inputs, const Tensor& out, Tensor& grad_out,
+                     std::span<const InputGrad> grad_inputs) {
+  const Tensor& in = *inputs[0];
   int64_t B = in.dim(0), IN = in.row_size();
   if (!ctx.grad_is_preactivation)
     cpu::activation_backward(grad_out.data(), out.data(), act_of(act_), B, options_.units);
-  // Either the gradients, or (fused SGD) the weights themselves, receive alpha * gradient.
-  bool step = ctx.sgd_learning_rate > 0.0f;
+  // Either the gradients, or (a fused step) the weights themselves, receive alpha * gradient.
+  const bool step = ctx.fused_step != nullptr;
   Tensor Param::*target = step ? &Param::value : &Param::grad;
-  float* db = options_.use_bias ? (params_[1].*target).data() : nullptr;
-  cpu::dense_backward(grad_in ? grad_in->data() : nullptr, (params_[0].*target).data(), db,
-                      grad_out.data(), in.data(), params_[0].value.data(), B, IN, options_.units,
-                      step ? -ctx.sgd_learning_rate : 1.0f, step || ctx.accumulate, precision_of(*this));
+  float* dw = ctx.weight_grads ? (params_[0].*target).data() : nullptr;
+  float* db = ctx.weight_grads && options_.use_bias ? (params_[1].*target).data() : nullptr;
+  const InputGrad& gin = grad_inputs[0];
+  cpu::dense_backward(gin.tensor ? gin.tensor->data() : nullptr, gin.accumulate, dw, db, grad_out.data(), in.data(),
+                      params_[0].value.data(), B, IN, options_.units, step ? ctx.fused_step->alpha : 1.0f,
+                      step || ctx.accumulate, precision_of(*this));
 }
 
 nlohmann::json Dense::config() const {
@@ -77,5 +80,12 @@ nlohmann::json Dense::config() const {
           {"kernel_constraint", nullptr},
           {"bias_constraint", nullptr}};
 }
+
+}  // namespace impl
+
+Dense::Dense(int64_t units, std::string activation)
+    : Dense(DenseOptions{.units = units, .activation = std::move(activation)}) {}
+
+Dense::Dense(DenseOptions options) : LayerHandle(std::make_shared<impl::Dense>(std::move(options))) {}
 
 }  // namespace kiln::layers

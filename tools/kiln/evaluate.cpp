@@ -30,7 +30,7 @@ std::vector<int64_t> confident_mistakes(const Tensor& probs, const std::vector<i
 
 // Prints the classification report (or adds it to `json`) and draws confusion.png and
 // mistakes.png into the report folder.
-void report(const EvaluateArgs& a, Sequential& model, const datasets::Dataset& data, const datasets::Split& split,
+void report(const EvaluateArgs& a, Model& model, const datasets::Dataset& data, const datasets::Split& split,
             nlohmann::ordered_json& json) {
   std::filesystem::path dir = a.report_dir.empty() ? a.dir : a.report_dir;
   if (!std::filesystem::is_directory(dir))
@@ -76,7 +76,7 @@ void report(const EvaluateArgs& a, Sequential& model, const datasets::Dataset& d
 }
 
 void run(const EvaluateArgs& a) {
-  Sequential model = load_model(a.dir);
+  Model model = load_model(a.dir);
   warn_if_bf16_is_emulated(model);
   if (!model.compiled())
     throw ConfigError(a.dir + "/config.json has no compile_config, so there is no loss to evaluate");

@@ -42,7 +42,7 @@ std::vector<int64_t> parse_indices(const std::string& spec, int64_t n) {
   return out;
 }
 
-void print(const Sequential& model, const Tensor& probs, int64_t row, const nlohmann::ordered_json& input,
+void print(const Model& model, const Tensor& probs, int64_t row, const nlohmann::ordered_json& input,
            const std::string& shown, bool json) {
   int64_t classes = probs.row_size();
   const float* p = probs.data() + row * classes;
@@ -63,7 +63,7 @@ void print(const Sequential& model, const Tensor& probs, int64_t row, const nloh
 void run(const PredictArgs& a) {
   if (a.images.empty() == a.indices.empty())
     throw ValueError("give either image files or --indices with --dataset, not both or neither");
-  Sequential model = load_model(a.dir);
+  Model model = load_model(a.dir);
   warn_if_bf16_is_emulated(model);
   const Shape& in = model.input_shape();
   if (!a.images.empty()) {

@@ -21,7 +21,7 @@ struct TrainArgs {
   int threads = 0, verbose = 1;
 };
 
-Sequential make_model(const TrainArgs& a, const datasets::Dataset& data) {
+Model make_model(const TrainArgs& a, const datasets::Dataset& data) {
   Shape input(data.train.images.shape().begin() + 1, data.train.images.shape().end());
   auto classes = static_cast<int64_t>(data.class_names.size());
   if (a.model == "mlp")
@@ -33,7 +33,7 @@ Sequential make_model(const TrainArgs& a, const datasets::Dataset& data) {
   } catch (const nlohmann::json::parse_error& e) {
     throw ConfigError(a.model + ": not valid JSON (" + e.what() + ")");
   }
-  Sequential model = io::model_from_config(config, a.model);
+  Model model = io::model_from_config(config, a.model);
   if (model.input_shape() != input)
     throw ShapeError(a.model + ": the model takes inputs shaped " + shape_str(model.input_shape()) + ", " +
                      data.name + " images are " + shape_str(input));
@@ -66,7 +66,7 @@ void run(const TrainArgs& a) {
   ByteTensor y_valid = data.train.labels.slice(0, a.validation_size);
   ByteTensor y_train = data.train.labels.slice(a.validation_size, n);
 
-  Sequential model = make_model(a, data);
+  Model model = make_model(a, data);
   if (a.precision)
     for (const auto& layer : model.layers()) layer->set_dtype_policy(*a.precision == "bf16" ? "mixed_bfloat16" : "float32");
   model.class_names = data.class_names;
@@ -106,7 +106,8 @@ void add_train(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a classifier (default: the tutorial's MLP on Fashion-MNIST)");
   auto a = std::make_shared<TrainArgs>();
   cmd->add_option("--dataset", a->dataset, "fashion-mnist or mnist")->capture_default_str();
-  cmd->add_option("--model", a->model, "mlp, or a config.json-style architecture file")->capture_default_str();
+  cmd->add_option("--model", a->model, "mlp, or an architecture file in the config.json layout (Sequential or functional)")
+      ->capture_default_str();
   cmd->add_option("--epochs", a->epochs, "Passes over the training data")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "Samples per gradient step")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--optimizer", a->optimizer, "sgd or adam")->check(CLI::IsMember({"sgd", "adam"}))->capture_default_str();

@@ -1,4 +1,5 @@
-// The core layers: Flatten and Dense.
+// The core layers: InputLayer, Flatten and Dense. Each is a handle (layers::Dense) to its
+// implementation (layers::impl::Dense); copies of a handle are one layer.
 #pragma once
 
 #include <string>
@@ -11,26 +12,6 @@ struct FlattenOptions {
   Shape input_shape;  // per sample, e.g. {28, 28}; optional
 };
 
-// Reshapes each sample to one axis: (B, 28, 28) -> (B, 784).
-class Flatten : public Layer {
- public:
-  Flatten() = default;
-  Flatten(Shape input_shape) : options_{std::move(input_shape)} {}
-  Flatten(FlattenOptions options) : options_(std::move(options)) {}
-
-  std::string class_name() const override { return "Flatten"; }
-  Shape build(const Shape& input_shape) override;
-  void forward(const Context& ctx, const Tensor& in, Tensor& out) override;
-  void backward(const Context& ctx, const Tensor& in, const Tensor& out, Tensor& grad_out,
-                Tensor* grad_in) override;
-  nlohmann::json config() const override;
-  Shape declared_input_shape() const override { return options_.input_shape; }
-  bool is_reshape() const override { return true; }
-
- private:
-  FlattenOptions options_;
-};
-
 struct DenseOptions {
   int64_t units = 0;
   std::string activation = "linear";
@@ -41,26 +22,81 @@ struct DenseOptions {
   std::string dtype;  // the dtype policy to create the layer with; empty: the global policy
 };
 
+namespace impl {
+
+// The source of a model input: holds its per-sample shape and computes nothing.
+class InputLayer : public Layer {
+ public:
+  explicit InputLayer(Shape shape) : shape_(std::move(shape)) {}
+  std::string class_name() const override { return "InputLayer"; }
+  Shape build(std::span<const Shape> input_shapes) override;
+  void forward(const Context&, std::span<const Tensor* const>, Tensor&) override {}
+  void backward(const Context&, std::span<const Tensor* const>, const Tensor&, Tensor&,
+                std::span<const InputGrad>) override {}
+  nlohmann::json config() const override;
+  const Shape& shape() const { return shape_; }
+
+ private:
+  Shape shape_;
+};
+
+// Reshapes each sample to one axis: (B, 28, 28) -> (B, 784).
+class Flatten : public Layer {
+ public:
+  explicit Flatten(FlattenOptions options) : options_(std::move(options)) {}
+  std::string class_name() const override { return "Flatten"; }
+  Shape build(std::span<const Shape> input_shapes) override;
+  void forward(const Context& ctx, std::span<const Tensor* const> inputs, Tensor& out) override;
+  void backward(const Context& ctx, std::span<const Tensor* const> inputs, const Tensor& out, Tensor& grad_out,
+                std::span<const InputGrad> grad_inputs) override;
+  nlohmann::json config() const override;
+  Shape declared_input_shape() const override { return options_.input_shape; }
+  bool is_reshape() const override { return true; }
+  bool backward_reads_inputs() const override { return false; }
+  bool backward_reads_output() const override { return false; }
+
+ private:
+  FlattenOptions options_;
+};
+
 // out = activation(in · kernel + bias); kernel shaped [inputs, units] as in Keras.
 class Dense : public Layer {
  public:
-  Dense(int64_t units, std::string activation = "linear");
-  Dense(DenseOptions options);
-
+  explicit Dense(DenseOptions options);
   std::string class_name() const override { return "Dense"; }
-  Shape build(const Shape& input_shape) override;
-  void forward(const Context& ctx, const Tensor& in, Tensor& out) override;
-  void backward(const Context& ctx, const Tensor& in, const Tensor& out, Tensor& grad_out,
-                Tensor* grad_in) override;
+  Shape build(std::span<const Shape> input_shapes) override;
+  void forward(const Context& ctx, std::span<const Tensor* const> inputs, Tensor& out) override;
+  void backward(const Context& ctx, std::span<const Tensor* const> inputs, const Tensor& out, Tensor& grad_out,
+                std::span<const InputGrad> grad_inputs) override;
   nlohmann::json config() const override;
   std::string output_activation() const override { return options_.activation; }
-  bool applies_sgd_in_backward() const override { return true; }
+  bool can_fuse_step() const override { return true; }
   Shape declared_input_shape() const override { return options_.input_shape; }
   const DenseOptions& options() const { return options_; }
 
  private:
   DenseOptions options_;
   int act_ = 0;  // cpu::Activation, kept opaque to the public header
+};
+
+}  // namespace impl
+
+class InputLayer : public LayerHandle<impl::InputLayer> {
+ public:
+  explicit InputLayer(Shape shape);
+};
+
+class Flatten : public LayerHandle<impl::Flatten> {
+ public:
+  Flatten();
+  Flatten(Shape input_shape);
+  Flatten(FlattenOptions options);
+};
+
+class Dense : public LayerHandle<impl::Dense> {
+ public:
+  Dense(int64_t units, std::string activation = "linear");
+  Dense(DenseOptions options);
 };
 
 }  // namespace kiln::layers

@@ -12,4 +12,7 @@ namespace kiln::layers {
 // ConfigError naming the field and what it expected.
 LayerRef from_config(const std::string& class_name, const nlohmann::json& config);
 
+// A layer's config as Keras writes it: name, trainable, dtype, then the layer's own fields.
+nlohmann::ordered_json to_config(const Layer& layer);
+
 }  // namespace kiln::layers

@@ -12,11 +12,11 @@ void dense_forward(float* out, const float* in, const float* w, const float* b, 
   if (!fused) bias_activation_forward(out, b, act, B, OUT);
 }
 
-void dense_backward(float* din, float* dw, float* db, const float* dz, const float* in,
-                    const float* w, int64_t B, int64_t IN, int64_t OUT, float alpha, bool accumulate,
-                    Precision precision) {
-  if (din) gemm(false, true, B, IN, OUT, 1.0f, dz, OUT, w, OUT, 0.0f, din, IN, precision);
-  gemm(true, false, IN, OUT, B, alpha, in, IN, dz, OUT, accumulate ? 1.0f : 0.0f, dw, OUT, precision);
+void dense_backward(float* din, bool din_accumulate, float* dw, float* db, const float* dz,
+                    const float* in, const float* w, int64_t B, int64_t IN, int64_t OUT, float alpha,
+                    bool accumulate, Precision precision) {
+  if (din) gemm(false, true, B, IN, OUT, 1.0f, dz, OUT, w, OUT, din_accumulate ? 1.0f : 0.0f, din, IN, precision);
+  if (dw) gemm(true, false, IN, OUT, B, alpha, in, IN, dz, OUT, accumulate ? 1.0f : 0.0f, dw, OUT, precision);
   if (db) bias_backward(db, dz, B, OUT, alpha, accumulate);
 }
 

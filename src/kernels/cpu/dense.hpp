@@ -14,12 +14,13 @@ void dense_forward(float* out, const float* in, const float* w, const float* b, 
                    int64_t B, int64_t IN, int64_t OUT, Precision precision = Precision::kFloat32);
 
 // Given dz (B,OUT), the gradient with respect to the pre-activation:
-// din (B,IN) = dz · w^T, then dw (IN,OUT) += alpha * in^T · dz and db (OUT) += alpha * column
-// sums of dz (= instead of += unless accumulate). db and din may be null (no bias; first layer).
-// din is computed before dw is written, so dw may be w itself: with alpha = -learning_rate and
-// accumulate, dw = w and db = b apply an SGD step where the gradient is produced.
-void dense_backward(float* din, float* dw, float* db, const float* dz, const float* in,
-                    const float* w, int64_t B, int64_t IN, int64_t OUT, float alpha, bool accumulate,
-                    Precision precision = Precision::kFloat32);
+// din (B,IN) = dz · w^T (+= with din_accumulate), then dw (IN,OUT) += alpha * in^T · dz and
+// db (OUT) += alpha * column sums of dz (= instead of += unless accumulate). din, dw and db may
+// be null (no input gradient needed; no weight gradients; no bias). din is computed before dw
+// is written, so dw may be w itself: with alpha = -learning_rate and accumulate, dw = w and
+// db = b apply an SGD step where the gradient is produced.
+void dense_backward(float* din, bool din_accumulate, float* dw, float* db, const float* dz,
+                    const float* in, const float* w, int64_t B, int64_t IN, int64_t OUT, float alpha,
+                    bool accumulate, Precision precision = Precision::kFloat32);
 
 }  // namespace kiln::cpu

@@ -1,0 +1,107 @@
+// The engine under every model: the graph's nodes in running order, the weight and gradient
+// arenas, the activation arena planned by liveness, and forward, backward and the optimizer step
+// over them. Model builds one from its graph; nothing here knows Keras's API or files.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "kiln/layers/layer.hpp"
+#include "kiln/losses.hpp"
+#include "kiln/optimizers.hpp"
+#include "planner.hpp"
+
+namespace kiln::detail {
+
+// One layer call in running order. Tensors are numbered: the model's inputs first, then each
+// node's output (node i makes tensor inputs + i).
+struct EngineNode {
+  LayerRef layer;
+  std::vector<int> inputs;
+};
+
+class Engine {
+ public:
+  Engine(std::vector<Shape> input_shapes, std::vector<EngineNode> nodes, std::vector<int> outputs);
+
+  // The weights: one arena, each weight 64-byte aligned, layer by layer in first-run order.
+  // Layers whose weights have values from a model they no longer belong to keep them; the rest
+  // are initialized from utils::global_rng(). `owner` marks the layers as this model's. Throws
+  // ValueError when the weights would not fit in this machine's memory.
+  void allocate_weights(const std::shared_ptr<const void>& owner);
+  // Frees a layer from its model (a Sequential's popped layer), so another model may take it.
+  static void release(Layer& layer) { layer.owner_.reset(); }
+  Tensor& weights() { return weights_; }
+  Tensor& grads() { return grads_; }
+  // The distinct layers in running order.
+  const std::vector<LayerRef>& layers() const { return layers_; }
+  const std::vector<EngineNode>& nodes() const { return nodes_; }
+  const Shape& shape(int tensor) const { return shapes_[tensor]; }
+  int num_inputs() const { return num_inputs_; }
+  const std::vector<int>& outputs() const { return outputs_; }
+
+  // Plans for batches of up to `batch` samples (training: keeping what backward needs).
+  void plan(int64_t batch, bool training);
+  // Bytes of the activation arena a plan for `batch` would take; `keep_all` gives every tensor
+  // its own memory instead (what a planner without liveness takes).
+  int64_t arena_bytes(int64_t batch, bool training, bool keep_all) const;
+  // Runs the nodes on one batch per model input (all with the same number of rows).
+  void forward(std::span<const Tensor* const> x, bool training);
+  const std::vector<const Tensor*>& output_values() const { return output_values_; }
+  // From the first output's loss gradient back to every trainable weight: gradients add up until
+  // apply_gradients, or (fused) the step is applied where each gradient is produced.
+  void backward(const Loss& loss, const int32_t* labels, const FusedStep* fused);
+  void apply_gradients(Optimizer& optimizer);
+  void train_step(const Loss& loss, Optimizer& optimizer, const int32_t* labels);
+
+  // The random streams layers get come from this seed, the training step (counted from here)
+  // and the node.
+  void set_seed(uint64_t seed) {
+    seed_ = seed;
+    step_ = 0;
+  }
+
+ private:
+  struct Buffers;  // where a plan puts each tensor, its gradient and each node's workspace
+  Buffers layout(int64_t batch, bool training, bool keep_all) const;
+  void set_view_batch(int64_t b);
+  // Which nodes run backward, which inputs get gradients and which weights the optimizer trains,
+  // from the layers' trainable flags now (a callback may freeze a layer between steps).
+  void refresh_trainable();
+
+  int num_inputs_;
+  std::vector<EngineNode> nodes_;
+  std::vector<int> outputs_;
+  std::vector<Shape> shapes_;                  // per tensor, per sample
+  std::vector<std::vector<int>> consumers_;    // per tensor: nodes reading it, in running order
+  std::vector<int> producer_;                  // per tensor: its node, or -1 for a model input
+  std::vector<LayerRef> layers_;
+  std::vector<int> calls_;                     // per layer: how many nodes call it
+  std::vector<int> layer_of_;                  // per node: its layer's index in layers_
+  Tensor weights_, grads_;
+  bool grads_clear_ = true;  // no gradient pending since the last step
+
+  // The plan.
+  int64_t planned_batch_ = 0, view_batch_ = 0;
+  bool planned_training_ = false;
+  Tensor arena_;
+  std::vector<Tensor> values_, grads_of_;       // per tensor
+  std::vector<std::vector<const Tensor*>> node_inputs_;
+  std::vector<std::vector<InputGrad>> input_grads_;
+  std::vector<std::span<float>> scratch_, saved_, backward_scratch_;  // per node
+  std::vector<bool> grad_passes_through_;       // per node: a reshape whose input gradient is its output's
+  std::vector<const Tensor*> output_values_;
+
+  // From the trainable flags.
+  std::vector<char> needs_grad_;   // per tensor
+  std::vector<char> weight_grads_; // per layer
+  std::vector<WeightRange> ranges_;
+  std::vector<char> seen_;         // per layer, scratch of one backward pass
+  bool fusable_ = false;           // every trainable layer can take a fused step, and runs once
+
+  uint64_t seed_ = 0, step_ = 0;
+};
+
+}  // namespace kiln::detail

@@ -1,5 +1,5 @@
 // A training step allocates nothing on the heap: global operator new is counted while fit runs
-// 100 steps of the seed model. (Its own binary, so the counting new touches no other test.)
+// 100 steps of the seed model, and of a functional model with a skip connection. (Its own binary, so the counting new touches no other test.)
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -54,6 +54,27 @@ TEST(Allocations, TrainingStepsAllocateNothing) {
     for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int32_t>(i % 10);
     CountAllocations counter(9, 109);
     model.fit(x, y, {.epochs = 1, .verbose = 0, .seed = 1, .callbacks = {&counter}});
+    EXPECT_EQ(counter.during(), 0) << "heap allocations in 100 training steps";
+  }
+}
+
+TEST(Allocations, AFunctionalModelWithASkipConnectionAllocatesNothingPerStep) {
+  utils::set_random_seed(6);
+  auto inputs = Input({28, 28});
+  auto x = layers::Flatten()(inputs);
+  auto h = layers::Dense(64, "relu")(x);
+  auto y = layers::Dense(64, "relu")(h);
+  auto merged = layers::Concatenate()({layers::Add()({h, y}), layers::Multiply()({h, y})});
+  Model model(inputs, layers::Dense(10, "softmax")(merged), "residual");
+  Tensor x_data({32 * 120, 28, 28});
+  for (int64_t i = 0; i < x_data.size(); ++i) x_data[i] = static_cast<float>(i % 255) / 255.0f;
+  std::vector<int32_t> labels(32 * 120);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int32_t>(i % 10);
+  for (const char* optimizer : {"sgd", "adam"}) {
+    SCOPED_TRACE(optimizer);
+    model.compile({.optimizer = optimizer, .metrics = {"accuracy"}});
+    CountAllocations counter(9, 109);
+    model.fit(x_data, labels, {.epochs = 1, .verbose = 0, .seed = 1, .callbacks = {&counter}});
     EXPECT_EQ(counter.during(), 0) << "heap allocations in 100 training steps";
   }
 }

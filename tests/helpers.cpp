@@ -157,20 +157,28 @@ GradientReport check_gradients(Layer& layer, const std::vector<Shape>& input_sha
 }
 
 GradientReport check_model_gradients(Model& model, const std::vector<Tensor>& x, const std::vector<int32_t>& labels,
-                                     GradientTolerance tol) {
+                                     GradientTolerance tol, const std::function<void()>& before_forward) {
   std::vector<const Tensor*> in;
   for (const auto& t : x) in.push_back(&t);
   const double B = static_cast<double>(x[0].dim(0));
+  before_forward();
   model.forward(in, true);
   model.backward(labels.data());
+  // Frozen layers' and non-trainable weights get no gradient: they are not checked.
+  auto trained = [](const LayerRef& layer, const Param& p) { return layer->trainable && p.trainable; };
   std::vector<Tensor> analytic;
   for (const auto& layer : model.layers())
-    for (const auto& p : layer->params()) analytic.push_back(p.grad.clone());
-  auto mean_loss = [&] { return model.loss()->forward(model.forward(in, true), labels.data()) / B; };
+    for (const auto& p : layer->params())
+      if (trained(layer, p)) analytic.push_back(p.grad.clone());
+  auto mean_loss = [&] {
+    before_forward();
+    return model.loss()->forward(model.forward(in, true), labels.data()) / B;
+  };
   GradientReport report;
   size_t w = 0;
   for (const auto& layer : model.layers())
     for (auto& p : layer->params()) {
+      if (!trained(layer, p)) continue;
       for (int64_t i = 0; i < p.value.size(); ++i)
         compare(report, tol, layer->name() + "/" + p.name + "[" + std::to_string(i) + "]", analytic[w][i],
                 numeric_derivative(p.value[i], mean_loss, tol));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <kiln/kiln.hpp>
 #include <string>
 
@@ -58,9 +59,11 @@ GradientReport check_gradients(Layer& layer, const std::vector<Shape>& input_sha
                                GradientTolerance tolerance = {});
 
 // The same for a compiled model: the mean loss over x and labels against every weight's
-// gradient from the model's backward pass.
+// gradient from the model's backward pass. before_forward runs before every training forward
+// pass (to reseed a model whose layers draw random numbers).
 GradientReport check_model_gradients(Model& model, const std::vector<Tensor>& x, const std::vector<int32_t>& labels,
-                                     GradientTolerance tolerance = {});
+                                     GradientTolerance tolerance = {},
+                                     const std::function<void()>& before_forward = [] {});
 
 // Max |a - b| over two equally long float arrays; fails the test if sizes differ.
 double max_abs_diff(const float* a, const std::vector<double>& b, size_t n);

@@ -42,6 +42,53 @@ def dense_mlp():
     }
 
 
+def functional(name):
+    """A functional model's forward, backward, and one SGD and one Adam step from the same start.
+
+    residual_mlp: h = relu(x W1 + b1); y = relu(h W2 + b2); logits = (h + y) W3 + b3.
+    two_branch:   l = relu(x Wl + bl); r = tanh(x Wr + br); logits = concat(l, r) Wo + bo.
+    Weights are named as kiln names the layers (dense, dense_1, dense_2).
+    """
+    B, IN = 4, 6
+    x = torch.randn(B, IN)
+    y = torch.tensor([0, 2, 1, 2])
+    if name == "residual_mlp":
+        shapes = {"dense": (IN, 5), "dense_1": (5, 5), "dense_2": (5, 3)}
+    else:
+        shapes = {"dense": (IN, 4), "dense_1": (IN, 3), "dense_2": (7, 3)}
+    start = {}
+    for layer, (i, o) in shapes.items():
+        start[layer + "/kernel"] = torch.randn(i, o) * 0.5
+        start[layer + "/bias"] = torch.randn(o) * 0.1
+
+    def run(w):
+        if name == "residual_mlp":
+            h = torch.relu(x @ w["dense/kernel"] + w["dense/bias"])
+            z = torch.relu(h @ w["dense_1/kernel"] + w["dense_1/bias"])
+            joined = h + z
+        else:
+            left = torch.relu(x @ w["dense/kernel"] + w["dense/bias"])
+            right = torch.tanh(x @ w["dense_1/kernel"] + w["dense_1/bias"])
+            joined = torch.cat([left, right], dim=1)
+        logits = joined @ w["dense_2/kernel"] + w["dense_2/bias"]
+        return torch.softmax(logits, dim=1), torch.nn.functional.cross_entropy(logits, y)
+
+    w = {k: v.clone().requires_grad_() for k, v in start.items()}
+    probs, loss = run(w)
+    loss.backward()
+    out = {"B": B, "IN": IN, "x": flat(x), "labels": y.tolist(), "probs": flat(probs), "loss": float(loss),
+           "weights": {k: flat(v) for k, v in start.items()},
+           "grads": {k: flat(v.grad) for k, v in w.items()}}
+    for opt_name, make in (("sgd", lambda p: torch.optim.SGD(p, lr=0.1)),
+                           ("adam", lambda p: torch.optim.Adam(p, lr=0.01, eps=1e-12))):
+        w = {k: v.clone().requires_grad_() for k, v in start.items()}
+        opt = make(list(w.values()))
+        run(w)[1].backward()
+        opt.step()
+        out["after_" + opt_name] = {k: flat(v) for k, v in w.items()}
+    return out
+
+
 def optimizer_steps(make, steps=5, n=7):
     """Parameters after each of `steps` updates with fixed pseudo-random gradients."""
     w = torch.randn(n, requires_grad=True)
@@ -69,6 +116,8 @@ def main():
         # with epsilon negligible against sqrt(v) the two rules give the same steps.
         "adam": optimizer_steps(lambda p: torch.optim.Adam(p, lr=0.01, eps=1e-12))
         | {"learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-12},
+        "residual_mlp": functional("residual_mlp"),
+        "two_branch": functional("two_branch"),
     }
     for name, data in fixtures.items():
         with open(os.path.join(HERE, name + ".json"), "w") as f:

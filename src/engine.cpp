@@ -145,10 +145,18 @@ Engine::Buffers Engine::layout(int64_t batch, bool training, bool keep_all) cons
     if (!keep_all) items[item].last = std::max(items[item].last, last);
   }
   // Gradients: written first by the loss or the last consumer, read last by the producer. A
-  // reshape that is its input's only reader hands its output gradient back as the input's.
+  // reshape that is its input's only reader hands its output gradient back as the input's. A
+  // tensor with no weights upstream never needs one (the seed model's Flatten output).
+  std::vector<char> weights_upstream(tensors, 0);
+  for (int t = num_inputs_; t < tensors; ++t) {
+    const auto& node = nodes_[producer_[t]];
+    weights_upstream[t] = !node.layer->params().empty();
+    for (int in : node.inputs) weights_upstream[t] = weights_upstream[t] || weights_upstream[in];
+  }
   if (training)
     for (int t = tensors; t-- > num_inputs_;) {
       int p = producer_[t];
+      if (!weights_upstream[t]) continue;
       const auto& readers = consumers_[t];
       if (readers.size() == 1 && nodes_[readers[0]].layer->is_reshape() && !is_output(t) &&
           std::count(nodes_[readers[0]].inputs.begin(), nodes_[readers[0]].inputs.end(), t) == 1) {

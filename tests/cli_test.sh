@@ -84,6 +84,42 @@ echo '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense",
 err=$("$KILN" train --model "$WORK/bad.json" --epochs 1 2>&1)
 check "train explains an architecture without input shape" contains "$err" "no input shape"
 
+# A functional residual MLP written by hand in Keras 2's layout: trains, evaluates, predicts, and
+# summary prints its connections and draws its graph.
+cat >"$WORK/residual.json" <<'JSON'
+{"class_name": "Functional", "config": {"name": "residual_mlp",
+ "layers": [
+  {"class_name": "InputLayer", "name": "pixels", "inbound_nodes": [],
+   "config": {"batch_input_shape": [null, 28, 28], "dtype": "float32", "name": "pixels"}},
+  {"class_name": "Flatten", "name": "flatten", "config": {"name": "flatten"}, "inbound_nodes": [[["pixels", 0, 0, {}]]]},
+  {"class_name": "Dense", "name": "hidden", "config": {"name": "hidden", "units": 128, "activation": "relu"},
+   "inbound_nodes": [[["flatten", 0, 0, {}]]]},
+  {"class_name": "Dense", "name": "block", "config": {"name": "block", "units": 128, "activation": "relu"},
+   "inbound_nodes": [[["hidden", 0, 0, {}]]]},
+  {"class_name": "Add", "name": "skip", "config": {"name": "skip"}, "inbound_nodes": [[["hidden", 0, 0, {}], ["block", 0, 0, {}]]]},
+  {"class_name": "Dense", "name": "probs", "config": {"name": "probs", "units": 10, "activation": "softmax"},
+   "inbound_nodes": [[["skip", 0, 0, {}]]]}],
+ "input_layers": [["pixels", 0, 0]], "output_layers": [["probs", 0, 0]]}}
+JSON
+out=$("$KILN" train --model "$WORK/residual.json" --epochs 1 --validation-size 1000 --verbose 0 --output "$WORK/residual" 2>&1)
+check "train --model on a functional file" contains "$out" "Saved the model to $WORK/residual"
+res_acc=$(sed -n 's/.*test accuracy: \([0-9.]*\).*/\1/p' <<<"$out")
+check "the residual MLP learns (got '$res_acc')" awk -v a="$res_acc" 'BEGIN { exit !(a > 0.75) }'
+check "the saved functional config keeps the skip" contains "$(cat "$WORK/residual/config.json")" '"class_name": "Functional"'
+json=$("$KILN" evaluate "$WORK/residual" --json)
+res_eval=$(printf '%.4f' "$(sed -n 's/.*"accuracy":\([0-9.e-]*\).*/\1/p' <<<"$json")")
+check "evaluate reproduces the functional model's accuracy ($res_eval vs $res_acc)" test "$res_eval" = "$res_acc"
+pj=$("$KILN" predict "$WORK/residual" --indices 0:2 --json)
+check "predict on a functional model" matches "$(head -1 <<<"$pj")" '^\{"index":0,"class":[0-9],"label":"[^"]+","probabilities":\[[^]]+\]\}$'
+sum=$("$KILN" summary "$WORK/residual" --plot "$WORK/residual.png")
+check "summary of a functional model has Keras's connections" contains "$sum" " skip (Add)                     (None, 128)          0           ['hidden[0][0]',"
+check "summary --plot says what it wrote" contains "$sum" "Wrote $WORK/residual.png"
+check "summary --plot draws a PNG" test -s "$WORK/residual.png"
+"$KILN" summary "$WORK/residual" --plot "$WORK/residual.svg" >/dev/null
+check "summary --plot draws an SVG with every layer" test "$(grep -c '<path\|<g ' "$WORK/residual.svg")" -gt 0
+err=$("$KILN" summary "$WORK/residual" --plot "$WORK/residual.gif" 2>&1)
+check "summary --plot refuses an unknown format" contains "$err" ".gif"
+
 # Mixed precision: bf16 products, saved with the model, and evaluate computes the same way.
 out=$("$KILN" train --precision bf16 --epochs 1 --validation-size 54000 --verbose 1 --output "$WORK/bf16" 2>&1)
 check "train --precision bf16 says so" contains "$out" "Precision: mixed_bfloat16"

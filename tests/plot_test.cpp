@@ -170,6 +170,41 @@ TEST(Plot, ConfusionMatrixAndReport) {
   EXPECT_LT(full[0] + full[1], empty[0] + empty[1] - 200);
 }
 
+TEST(Plot, ModelGraphHasABoxPerLayerAndArrowsDownTheGraph) {
+  testing::TempDir dir;
+  auto inputs = Input({28, 28});
+  auto x = layers::Flatten()(inputs);
+  auto h = layers::Dense(32, "relu")(x);
+  auto s = layers::Add()({h, layers::Dense(32, "relu")(h)});
+  Model model(inputs, layers::Dense(10, "softmax")(s), "residual");
+  std::vector<plot::Rect> boxes = plot::model(model, dir / "model.png");
+  ASSERT_EQ(boxes.size(), model.layers().size());
+  Rgba img = decode(dir / "model.png");
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const plot::Rect& b = boxes[i];
+    EXPECT_GE(b.x, 0);
+    EXPECT_LE(b.x + b.width, img.width);
+    EXPECT_LE(b.y + b.height, img.height);
+    // The box's edge is drawn, and no other box overlaps it.
+    EXPECT_TRUE(color_near(img, b.x, b.y + b.height / 2, 1, 0x404040)) << model.layers()[i]->name();
+    for (size_t j = 0; j < i; ++j) {
+      const plot::Rect& o = boxes[j];
+      bool apart = b.x >= o.x + o.width || o.x >= b.x + b.width || b.y >= o.y + o.height || o.y >= b.y + b.height;
+      EXPECT_TRUE(apart) << model.layers()[i]->name() << " overlaps " << model.layers()[j]->name();
+    }
+  }
+  // Each layer lies below every layer it reads from: input, flatten, dense, dense_1, add, dense_2.
+  for (size_t i = 1; i < boxes.size(); ++i) EXPECT_GE(boxes[i].y, boxes[i - 1].y) << i;
+  EXPECT_GT(boxes[4].y, boxes[3].y + boxes[3].height) << "add sits under dense_1, which sits under dense";
+  plot::model(model, dir / "model.svg", {.show_shapes = false});
+  plot::model(model, dir / "model.pdf");
+  EXPECT_NE(io::read_file(dir / "model.svg").find("<svg"), std::string::npos);
+  EXPECT_EQ(io::read_file(dir / "model.pdf").substr(0, 5), "%PDF-");
+  EXPECT_THROW(plot::model(model, dir / "model.bmp"), ValueError);
+  EXPECT_THROW(plot::model(model, dir / "missing" / "model.png"), IoError);
+  EXPECT_THROW(plot::model(Sequential({layers::Dense(2)}), dir / "unbuilt.png"), ValueError);
+}
+
 TEST(Plot, BadInputThrowsAndWritesNothing) {
   testing::TempDir dir;
   History h{{0}, {{"loss", {1.0}}}};

@@ -14,6 +14,10 @@
 #include "kiln/report.hpp"
 #include "kiln/tensor.hpp"
 
+namespace kiln {
+class Model;
+}
+
 namespace kiln::plot {
 
 // A rectangle in the picture, in pixels from its top-left corner.
@@ -54,6 +58,17 @@ struct ConfusionOptions {
 // names on both axes (predicted across, true down). Returns the area of the cells.
 Rect confusion_matrix(const ConfusionMatrix& cm, const std::vector<std::string>& class_names,
                       const std::filesystem::path& path, const ConfusionOptions& options = {});
+
+struct ModelPlotOptions {
+  bool show_shapes = true;  // each box lists its input and output shapes
+};
+
+// The model's graph as keras.utils.plot_model(show_shapes=True) draws it: one box per layer with
+// its name, class and (show_shapes) shapes, an arrow for every tensor passed from one layer to
+// another, laid out top to bottom by graphviz's dot. Returns each layer's box, in the order of
+// model.layers().
+std::vector<Rect> model(const Model& model, const std::filesystem::path& path,
+                        const ModelPlotOptions& options = {});
 
 // A callback that redraws the learning curves at the end of every epoch, so a picture viewer
 // shows the run as it goes. A bad file name or missing folder throws when training begins; a

@@ -95,12 +95,18 @@ std::string graph_id(char prefix, size_t index) {
   return id;
 }
 
-// Graphviz is not thread-safe: one layout at a time.
+// Graphviz is not thread-safe: one layout at a time, in one context for the process (each
+// context loads the plugins again, and graphviz 2.42's gvFreeContext leaks their configuration).
 std::mutex graphviz_mutex;
+
+GVC_t* graphviz_context() {
+  static GVC_t* context = gvContext();
+  return context;
+}
 
 Layout lay_out(const Model& model, const std::vector<std::pair<double, double>>& sizes) {
   std::lock_guard lock(graphviz_mutex);
-  GVC_t* gvc = gvContext();
+  GVC_t* gvc = graphviz_context();
   Agraph_t* g = agopen(const_cast<char*>("model"), Agdirected, nullptr);
   agattr(g, AGRAPH, const_cast<char*>("rankdir"), const_cast<char*>("TB"));
   agattr(g, AGRAPH, const_cast<char*>("nodesep"), const_cast<char*>("0.3"));
@@ -131,7 +137,6 @@ Layout lay_out(const Model& model, const std::vector<std::pair<double, double>>&
   Layout layout;
   if (gvLayout(gvc, g, "dot") != 0) {
     agclose(g);
-    gvFreeContext(gvc);
     throw Error("plot::model: graphviz could not lay out the graph of '" + model.name() + "'");
   }
   // Rendering to dot writes the layout into each object's attributes.
@@ -155,7 +160,6 @@ Layout lay_out(const Model& model, const std::vector<std::pair<double, double>>&
   }
   gvFreeLayout(gvc, g);
   agclose(g);
-  gvFreeContext(gvc);
   return layout;
 }
 

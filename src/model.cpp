@@ -236,7 +236,7 @@ void Model::plan(int64_t batch, bool training) {
   engine_->plan(batch, training);
 }
 
-const Tensor& Model::forward(const std::vector<const Tensor*>& x, bool training) {
+const Tensor& Model::forward(std::span<const Tensor* const> x, bool training) {
   require_built("running");
   if (x.size() != inputs_.size())
     throw ValueError(class_name() + " '" + name_ + "' has " + std::to_string(inputs_.size()) +
@@ -259,7 +259,8 @@ const Tensor& Model::forward(const std::vector<const Tensor*>& x, bool training)
 }
 
 const Tensor& Model::forward(const Tensor& x, bool training) {
-  return forward(std::vector<const Tensor*>{&x}, training);
+  const Tensor* one[] = {&x};
+  return forward(one, training);
 }
 
 const std::vector<const Tensor*>& Model::output_tensors() const {

@@ -15,11 +15,11 @@ int64_t shape_size(const Shape& shape) {
   return n;
 }
 
-int64_t checked_bytes(int64_t count, int64_t element_size, const std::string& what) {
-  int64_t bytes = 0;
-  if (count < 0 || __builtin_mul_overflow(count, element_size, &bytes))
-    throw ShapeError(what + ": " + std::to_string(count) + " elements of " + std::to_string(element_size) +
-                     " bytes overflow a 64-bit size");
+int64_t shape_bytes(const Shape& shape, int64_t element_size) {
+  int64_t count = shape_size(shape), bytes = 0;
+  if (__builtin_mul_overflow(count, element_size, &bytes))
+    throw ShapeError("a tensor of shape " + shape_str(shape) + " has " + std::to_string(count) + " elements of " +
+                     std::to_string(element_size) + " bytes, more than a 64-bit size holds");
   return bytes;
 }
 

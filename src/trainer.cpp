@@ -21,7 +21,7 @@ std::vector<int32_t> to_int(const BasicTensor<T>& y) {
 
 // The inputs fit the model's: one per model input, each of the model's shape, all with the same
 // number of samples.
-void check_inputs(const Model& model, const std::vector<Inputs>& x, const char* what) {
+void check_inputs(const Model& model, std::span<const Inputs> x, const char* what) {
   const auto& inputs = model.inputs();
   if (x.size() != inputs.size())
     throw ValueError(std::string(what) + ": the model has " + std::to_string(inputs.size()) +
@@ -42,7 +42,7 @@ void check_inputs(const Model& model, const std::vector<Inputs>& x, const char* 
   }
 }
 
-void check_data(const Model& model, const std::vector<Inputs>& x, const Labels& y, const char* what) {
+void check_data(const Model& model, std::span<const Inputs> x, const Labels& y, const char* what) {
   if (model.outputs().size() != 1)
     throw ValueError(std::string(what) + ": the model has " + std::to_string(model.outputs().size()) +
                      " outputs; fit and evaluate take models with one output (one loss)");
@@ -61,7 +61,7 @@ void check_data(const Model& model, const std::vector<Inputs>& x, const Labels& 
 // Keeps float32 semantics for logged means, as Keras's metric state is float32.
 double as_float32(double v) { return static_cast<double>(static_cast<float>(v)); }
 
-std::vector<Inputs> slices(const std::vector<Inputs>& x, int64_t begin, int64_t end) {
+std::vector<Inputs> slices(std::span<const Inputs> x, int64_t begin, int64_t end) {
   std::vector<Inputs> out;
   for (const auto& in : x) out.push_back(in.slice(begin, end));
   return out;
@@ -72,7 +72,7 @@ std::vector<Inputs> slices(const std::vector<Inputs>& x, int64_t begin, int64_t 
 Labels::Labels(const ByteTensor& y) : values_(to_int(y)) {}
 Labels::Labels(const LabelTensor& y) : values_(to_int(y)) {}
 
-History Trainer::fit(const std::vector<Inputs>& x_all, const Labels& y_all, const FitOptions& options) {
+History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const FitOptions& options) {
   if (!model_.compiled()) throw ValueError("fit: compile the model before calling fit");
   if (options.epochs < 0 || options.batch_size < 1)
     throw ValueError("fit: expected epochs >= 0 and batch_size >= 1, received epochs=" +
@@ -81,7 +81,7 @@ History Trainer::fit(const std::vector<Inputs>& x_all, const Labels& y_all, cons
   check_data(model_, x_all, y_all, "fit");
 
   // Hold out the last validation_split of the data, as Keras does, unless data is given.
-  std::vector<Inputs> x = x_all;
+  std::vector<Inputs> x(x_all.begin(), x_all.end());
   std::vector<int32_t> y(y_all.data(), y_all.data() + y_all.size());
   std::optional<ValidationData> val = options.validation_data;
   if (!val && options.validation_split > 0) {
@@ -173,39 +173,43 @@ History Trainer::fit(const std::vector<Inputs>& x_all, const Labels& y_all, cons
 }
 
 template <typename Fn>
-void Trainer::for_each_batch(const std::vector<Inputs>& x, int64_t batch_size, Fn&& fn) {
+void Trainer::for_each_batch(std::span<const Inputs> x, int64_t batch_size, Fn&& fn) {
   const int64_t n = x[0].rows();
-  std::vector<Tensor> buffers(x.size()), views(x.size());
-  std::vector<const Tensor*> batch(x.size());
+  struct Batch {
+    Tensor buffer, view;  // the conversion buffer (bytes only), and what the model reads
+  };
+  std::vector<Batch> batches(x.size());
+  std::vector<const Tensor*> views(x.size());
   for (size_t k = 0; k < x.size(); ++k) {
+    views[k] = &batches[k].view;
     if (x[k].is_float()) continue;
     Shape shape = x[k].shape();
     shape[0] = std::min(batch_size, n);
-    buffers[k] = Tensor(shape);
+    batches[k].buffer = Tensor(shape);
   }
   const double scale = model_.preprocessing.rescale;
   for (int64_t begin = 0; begin < n; begin += batch_size) {
     int64_t b = std::min(batch_size, n - begin);
     for (size_t k = 0; k < x.size(); ++k) {
+      Batch& batch = batches[k];
       if (x[k].is_float()) {
-        views[k] = x[k].floats().slice(begin, begin + b);
+        batch.view = x[k].floats().slice(begin, begin + b);
       } else {
-        views[k] = buffers[k].with_rows(b);
-        x[k].copy_rows(begin, b, views[k].data(), scale);
+        batch.view = batch.buffer.with_rows(b);
+        x[k].copy_rows(begin, b, batch.view.data(), scale);
       }
-      batch[k] = &views[k];
     }
-    fn(batch, begin, b);
+    fn(std::span<const Tensor* const>(views), begin, b);
   }
 }
 
-Logs Trainer::run_test(const std::vector<Inputs>& x, const Labels& y, int64_t batch_size, Progbar* bar,
+Logs Trainer::run_test(std::span<const Inputs> x, const Labels& y, int64_t batch_size, Progbar* bar,
                        const std::vector<Callback*>& callbacks) {
   auto metrics = model_.make_metrics();
   double loss_sum = 0.0;
   Logs logs;
   for (auto* cb : callbacks) cb->on_test_begin(logs);
-  for_each_batch(x, batch_size, [&](const std::vector<const Tensor*>& batch, int64_t begin, int64_t b) {
+  for_each_batch(x, batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
     const int64_t step = begin / batch_size;
     for (auto* cb : callbacks) cb->on_test_batch_begin(step, logs);
     const Tensor& out = model_.forward(batch, false);
@@ -220,7 +224,7 @@ Logs Trainer::run_test(const std::vector<Inputs>& x, const Labels& y, int64_t ba
   return logs;
 }
 
-Logs Trainer::evaluate(const std::vector<Inputs>& x, const Labels& y, const EvaluateOptions& options) {
+Logs Trainer::evaluate(std::span<const Inputs> x, const Labels& y, const EvaluateOptions& options) {
   if (!model_.compiled()) throw ValueError("evaluate: compile the model before calling evaluate");
   if (options.batch_size < 1)
     throw ValueError("evaluate: batch_size must be at least 1, received " +
@@ -236,7 +240,7 @@ Logs Trainer::evaluate(const std::vector<Inputs>& x, const Labels& y, const Eval
   return run_test(x, y, options.batch_size, options.verbose ? &bar : nullptr, options.callbacks);
 }
 
-std::vector<Tensor> Trainer::predict(const std::vector<Inputs>& x, const PredictOptions& options) {
+std::vector<Tensor> Trainer::predict(std::span<const Inputs> x, const PredictOptions& options) {
   if (options.batch_size < 1)
     throw ValueError("predict: batch_size must be at least 1, received " +
                      std::to_string(options.batch_size));
@@ -254,7 +258,7 @@ std::vector<Tensor> Trainer::predict(const std::vector<Inputs>& x, const Predict
   }
   Logs logs;
   for (auto* cb : options.callbacks) cb->on_predict_begin(logs);
-  for_each_batch(x, options.batch_size, [&](const std::vector<const Tensor*>& batch, int64_t begin, int64_t b) {
+  for_each_batch(x, options.batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
     const int64_t step = begin / options.batch_size;
     for (auto* cb : options.callbacks) cb->on_predict_batch_begin(step, logs);
     model_.forward(batch, false);
@@ -285,13 +289,16 @@ Tensor Model::predict(const std::vector<Inputs>& x, const PredictOptions& option
   return std::move(Trainer(*this).predict(x, options)[0]);
 }
 History Model::fit(const Inputs& x, const Labels& y, const FitOptions& options) {
-  return fit(std::vector<Inputs>{x}, y, options);
+  return Trainer(*this).fit({&x, 1}, y, options);
 }
 Logs Model::evaluate(const Inputs& x, const Labels& y, const EvaluateOptions& options) {
-  return evaluate(std::vector<Inputs>{x}, y, options);
+  return Trainer(*this).evaluate({&x, 1}, y, options);
 }
 Tensor Model::predict(const Inputs& x, const PredictOptions& options) {
-  return predict(std::vector<Inputs>{x}, options);
+  if (outputs_.size() != 1)
+    throw ValueError("predict: the model has " + std::to_string(outputs_.size()) +
+                     " outputs; predict_outputs returns them all");
+  return std::move(Trainer(*this).predict({&x, 1}, options)[0]);
 }
 
 }  // namespace kiln

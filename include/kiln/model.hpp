@@ -107,7 +107,7 @@ class Model {
   // step), apply one optimizer step. train_step is backward then the step, in one pass where the
   // optimizer offers a fused step (plain SGD) and no gradients are pending.
   void plan(int64_t batch, bool training);
-  const Tensor& forward(const std::vector<const Tensor*>& x, bool training);
+  const Tensor& forward(std::span<const Tensor* const> x, bool training);
   const Tensor& forward(const Tensor& x, bool training);
   // The model's outputs after the last forward.
   const std::vector<const Tensor*>& output_tensors() const;

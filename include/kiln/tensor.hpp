@@ -19,8 +19,8 @@ using Shape = std::vector<int64_t>;
 // Number of elements of a shape; throws ShapeError on a negative dimension, or when the product of
 // the dimensions overflows (65536 x 262144 x 2^30 would otherwise wrap to 0).
 int64_t shape_size(const Shape& shape);
-// count * element_size, or ShapeError naming `what` when that overflows.
-int64_t checked_bytes(int64_t count, int64_t element_size, const std::string& what);
+// The bytes of a tensor of this shape, or ShapeError when the count overflows.
+int64_t shape_bytes(const Shape& shape, int64_t element_size);
 // "[32, 784]": shapes as error messages print them.
 std::string shape_str(const Shape& shape);
 
@@ -34,7 +34,7 @@ class BasicTensor {
   BasicTensor() = default;
   // A zero-filled tensor of the given shape.
   explicit BasicTensor(Shape shape) : shape_(std::move(shape)) {
-    int64_t bytes = checked_bytes(shape_size(shape_), sizeof(T), "tensor of shape " + shape_str(shape_));
+    int64_t bytes = shape_bytes(shape_, sizeof(T));
     storage_ = detail::aligned_bytes(static_cast<size_t>(bytes));
     data_ = reinterpret_cast<T*>(storage_.get());
   }

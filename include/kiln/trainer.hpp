@@ -4,6 +4,7 @@
 
 #include <iostream>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "kiln/callbacks.hpp"
@@ -96,19 +97,19 @@ class Trainer {
  public:
   explicit Trainer(Model& model) : model_(model) {}
   // x holds one Inputs per model input; y the labels of the model's one output.
-  History fit(const std::vector<Inputs>& x, const Labels& y, const FitOptions& options);
+  History fit(std::span<const Inputs> x, const Labels& y, const FitOptions& options);
   // Loss and metrics over all of x, y.
-  Logs evaluate(const std::vector<Inputs>& x, const Labels& y, const EvaluateOptions& options);
+  Logs evaluate(std::span<const Inputs> x, const Labels& y, const EvaluateOptions& options);
   // Every model output (N, ...) for all of x.
-  std::vector<Tensor> predict(const std::vector<Inputs>& x, const PredictOptions& options);
+  std::vector<Tensor> predict(std::span<const Inputs> x, const PredictOptions& options);
 
  private:
-  Logs run_test(const std::vector<Inputs>& x, const Labels& y, int64_t batch_size, Progbar* bar,
+  Logs run_test(std::span<const Inputs> x, const Labels& y, int64_t batch_size, Progbar* bar,
                 const std::vector<Callback*>& callbacks);
   // Calls fn(batch, begin, n) for consecutive batches of x, one float tensor per input: slices
   // of x where it holds floats, converted copies in reused buffers where it holds bytes.
   template <typename Fn>
-  void for_each_batch(const std::vector<Inputs>& x, int64_t batch_size, Fn&& fn);
+  void for_each_batch(std::span<const Inputs> x, int64_t batch_size, Fn&& fn);
   Model& model_;
 };
 

@@ -3,7 +3,10 @@
 // claimed, not assigned: each thread, the caller included, takes the next task nobody has
 // started, so a worker that the OS has descheduled (another process on its core) holds up no
 // more than the task it already started. A task that throws makes run throw that exception in
-// the caller once every started task has finished; the pool stays usable. Any thread may call
+// the caller once every started task has finished; the pool stays usable. Workers that keep
+// arriving late or not at all (another process shares their core) are benched: runs go to the
+// caller alone for 100 ms, then the workers are tried again, benched twice as long each time
+// they still do not help (up to 2 s). Any thread may call
 // run at any time: while the pool is busy with another caller's run (another thread's, or an
 // enclosing run's, for a task that calls run itself), the calls run on the calling thread.
 #pragma once
@@ -33,7 +36,7 @@ class ThreadPool {
   template <typename Fn>
   void run(int64_t tasks, Fn&& fn) {
     if (tasks <= 0) return;
-    if (tasks == 1 || workers_.empty() || busy_.exchange(true, std::memory_order_acquire)) {
+    if (tasks == 1 || workers_.empty() || !workers_on_time() || busy_.exchange(true, std::memory_order_acquire)) {
       for (int64_t i = 0; i < tasks; ++i) fn(i);
       return;
     }
@@ -42,7 +45,7 @@ class ThreadPool {
     // consecutive runs.
     for (int64_t base = 0; base < tasks; base += kMaxTasks) {
       auto shifted = [&](int64_t i) { fn(base + i); };
-      dispatch(std::min(tasks - base, kMaxTasks), &thunk<decltype(shifted)>, &shifted);
+      dispatch(std::min(tasks - base, kMaxTasks), &thunk<decltype(shifted)>, &shifted, true);
     }
   }
 
@@ -61,7 +64,7 @@ class ThreadPool {
       arrived.fetch_add(1, std::memory_order_acq_rel);
       while (arrived.load(std::memory_order_acquire) < threads) std::this_thread::yield();
     };
-    dispatch(threads, &thunk<decltype(once)>, &once);
+    dispatch(threads, &thunk<decltype(once)>, &once, false);
   }
 
   // fn(begin, end) over [0, n) in one contiguous range per thread; ranges are multiples of
@@ -104,10 +107,16 @@ class ThreadPool {
   };
 
   // Publishes a run and works on it until every task has finished; rethrows a task's exception.
-  void dispatch(int64_t tasks, Thunk thunk, void* fn);
+  // With `monitor`, how long the caller waited for the workers counts towards their lateness.
+  void dispatch(int64_t tasks, Thunk thunk, void* fn, bool monitor);
+  // False while the workers are benched for being late.
+  bool workers_on_time() const;
+  // Records one run: the caller worked `own` and then waited `waited` (nanoseconds); `helped`:
+  // a worker ran some of the tasks.
+  void record_lateness(int64_t own, int64_t waited, bool helped);
   void work();
-  // Claims and runs tasks of run `run` until none is left unclaimed.
-  void claim_tasks(uint32_t run);
+  // Claims and runs tasks of run `run` until none is left unclaimed; returns how many it ran.
+  int64_t claim_tasks(uint32_t run);
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
@@ -123,6 +132,10 @@ class ThreadPool {
   std::atomic<bool> stop_{false};
   std::atomic<bool> busy_{false};    // a run is using the workers
   std::atomic<bool> failed_{false};  // a task of the current run threw; the rest are skipped
+  // Lateness (touched by the caller that holds busy_; benched_until_ is read by any caller).
+  std::atomic<int64_t> benched_until_{0};  // steady_clock nanoseconds
+  int runs_in_window_ = 0, unhelpful_in_window_ = 0;
+  int64_t bench_time_ = 0;
   std::mutex error_mutex_;
   std::exception_ptr error_;
   Thunk thunk_ = nullptr;

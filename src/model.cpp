@@ -145,21 +145,16 @@ LayerRef Model::get_layer(const std::string& name) const {
   throw ValueError("No such layer: '" + name + "'. Existing layers are: [" + known + "]");
 }
 
-const Shape& Model::input_shape() const {
-  require_built("input_shape");
-  if (inputs_.size() != 1)
-    throw ValueError(class_name() + " '" + name_ + "' has " + std::to_string(inputs_.size()) +
-                     " inputs; see inputs() for their shapes");
-  return inputs_[0].shape();
+const Shape& Model::only_shape(const std::vector<SymbolicTensor>& tensors, const char* what) const {
+  require_built(what == std::string("input") ? "input_shape" : "output_shape");
+  if (tensors.size() != 1)
+    throw ValueError(class_name() + " '" + name_ + "' has " + std::to_string(tensors.size()) + " " + what +
+                     "s; see " + what + "s() for their shapes");
+  return tensors[0].shape();
 }
 
-const Shape& Model::output_shape() const {
-  require_built("output_shape");
-  if (outputs_.size() != 1)
-    throw ValueError(class_name() + " '" + name_ + "' has " + std::to_string(outputs_.size()) +
-                     " outputs; see outputs() for their shapes");
-  return outputs_[0].shape();
-}
+const Shape& Model::input_shape() const { return only_shape(inputs_, "input"); }
+const Shape& Model::output_shape() const { return only_shape(outputs_, "output"); }
 
 int64_t Model::count_params() const {
   int64_t n = 0;

@@ -135,6 +135,8 @@ class Model {
   // Forgets the graph (a Sequential popped to no layers).
   void clear_graph();
   void require_built(const char* what) const;
+  // The shape of the one input or output ("input" / "output"); ValueError for several.
+  const Shape& only_shape(const std::vector<SymbolicTensor>& tensors, const char* what) const;
 
   std::string name_;
   bool sequential_ = false;

@@ -32,6 +32,20 @@ T get_or(const nlohmann::json& obj, const char* key, const std::string& where, c
   return get_as<T>(obj, key, where, expected);
 }
 
+// A list of strings (metrics, class names); absent reads as empty.
+inline std::vector<std::string> string_list(const nlohmann::json& obj, const char* key, const std::string& where) {
+  std::vector<std::string> out;
+  if (!obj.is_object() || !obj.contains(key)) return out;
+  const auto& v = obj[key];
+  if (!v.is_array()) throw ConfigError(where + ": field '" + key + "' must be a list of strings, received " + v.dump());
+  for (const auto& item : v) {
+    if (!item.is_string())
+      throw ConfigError(where + ": field '" + key + "' must be a list of strings, received " + item.dump() + " in it");
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
 // [null, 28, 28] -> {28, 28}: a Keras batch shape without its batch axis.
 inline Shape per_sample_shape(const nlohmann::json& v, const std::string& where) {
   if (!v.is_array() || v.empty() || !v[0].is_null())

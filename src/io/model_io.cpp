@@ -18,26 +18,12 @@ void read_compile_config(const nlohmann::json& config, Model& model, const std::
   std::string where = source + " compile_config";
   CompileOptions options{.loss = losses::get(field(cc, "loss", where)),
                          .optimizer = optimizers::get(field(cc, "optimizer", where))};
-  if (cc.contains("metrics")) {
-    const auto& metrics = cc["metrics"];
-    if (!metrics.is_array()) throw ConfigError(where + ": field 'metrics' must be a list, received " + metrics.dump());
-    for (const auto& m : metrics) {
-      if (!m.is_string()) throw ConfigError(where + ": metrics must be strings, received " + m.dump());
-      options.metrics.push_back(m.get<std::string>());
-    }
-  }
+  options.metrics = string_list(cc, "metrics", where);
   model.compile(options);
 }
 
 void read_extras(const nlohmann::json& config, Model& model, const std::string& source) {
-  if (config.contains("class_names")) {
-    const auto& names = config["class_names"];
-    if (!names.is_array()) throw ConfigError(source + ": field 'class_names' must be a list, received " + names.dump());
-    for (const auto& c : names) {
-      if (!c.is_string()) throw ConfigError(source + ": class_names must be strings, received " + c.dump());
-      model.class_names.push_back(c.get<std::string>());
-    }
-  }
+  model.class_names = string_list(config, "class_names", source);
   if (config.contains("preprocessing"))
     model.preprocessing.rescale =
         get_or<double>(config["preprocessing"], "rescale", source + " preprocessing", "a number", 1.0);

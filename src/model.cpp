@@ -240,7 +240,7 @@ const Tensor& Model::forward(std::span<const Tensor* const> x, bool training) {
   for (size_t k = 0; k < x.size(); ++k) {
     const Shape& want = inputs_[k].shape();
     const Shape& got = x[k]->shape();
-    if (got.size() != want.size() + 1 || got[0] != b || !std::equal(want.begin(), want.end(), got.begin() + 1)) {
+    if (got.empty() || got[0] != b || !input_fits(want, std::span(got).subspan(1))) {
       Shape expected = want;
       expected.insert(expected.begin(), b);
       throw ShapeError(class_name() + " '" + name_ + "' expects " +
@@ -336,6 +336,17 @@ void Sequential::build(const Shape& input_shape) {
   for (const auto& layer : stack_) x = layer(x);
   outputs_ = {x};
   build_graph();
+}
+
+bool input_fits(std::span<const int64_t> want, std::span<const int64_t> got) {
+  if (std::ranges::equal(got, want)) return true;
+  return !want.empty() && want.back() == 1 && std::ranges::equal(got, want.first(want.size() - 1));
+}
+
+Shape grayscale_image_shape(const Shape& want) {
+  if (want.size() == 2) return want;
+  if (want.size() == 3 && want[2] == 1) return {want[0], want[1]};
+  return {};
 }
 
 }  // namespace kiln

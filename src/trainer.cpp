@@ -32,8 +32,7 @@ void check_inputs(const Model& model, std::span<const Inputs> x, const char* wha
       throw ShapeError(std::string(what) + ": input " + std::to_string(k) + " has " + std::to_string(x[k].rows()) +
                        " samples, input 0 has " + std::to_string(x[0].rows()));
     const Shape& want = inputs[k].shape();
-    if (x[k].rank() != static_cast<int64_t>(want.size()) + 1 ||
-        !std::equal(want.begin(), want.end(), x[k].shape().begin() + 1)) {
+    if (!input_fits(want, std::span(x[k].shape()).subspan(1))) {
       Shape expected = want;
       expected.insert(expected.begin(), x[k].rows());
       throw ShapeError(model.class_name() + " '" + model.name() + "' expects inputs shaped " + shape_str(expected) +

@@ -109,8 +109,8 @@ void compare(GradientReport& report, GradientTolerance tol, const std::string& w
 
 }  // namespace
 
-GradientReport check_gradients(Layer& layer, const std::vector<Shape>& input_shapes, GradientTolerance tol) {
-  const int64_t B = 3;
+GradientReport check_gradients(Layer& layer, const std::vector<Shape>& input_shapes, GradientTolerance tol,
+                               int64_t B) {
   materialize(layer, input_shapes, 7);
   std::vector<Tensor> xs;
   for (size_t k = 0; k < input_shapes.size(); ++k) {
@@ -150,7 +150,7 @@ GradientReport check_gradients(Layer& layer, const std::vector<Shape>& input_sha
       compare(report, tol, "input " + std::to_string(k) + "[" + std::to_string(i) + "]", grads[k][i] - 1.0,
               numeric_derivative(xs[k][i], objective, tol));
   for (auto& p : layer.params())
-    for (int64_t i = 0; i < p.value.size(); ++i)
+    for (int64_t i = 0; p.trainable && i < p.value.size(); ++i)
       compare(report, tol, p.name + "[" + std::to_string(i) + "]", p.grad[i],
               numeric_derivative(p.value[i], objective, tol));
   return report;

@@ -55,8 +55,10 @@ struct GradientTolerance {
 // the smaller gives the reference, and where the two disagree the steps cross a kink and the
 // element is skipped. Checks every input and weight element of the layer against its backward
 // pass, each input gradient added onto a buffer of ones (the path of a tensor read twice).
+// The batch has `batch` samples. Non-trainable weights (batch normalization's moving statistics)
+// get no gradient and are not checked.
 GradientReport check_gradients(Layer& layer, const std::vector<Shape>& input_shapes,
-                               GradientTolerance tolerance = {});
+                               GradientTolerance tolerance = {}, int64_t batch = 3);
 
 // The same for a compiled model: the mean loss over x and labels against every weight's
 // gradient from the model's backward pass. before_forward runs before every training forward

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -176,5 +177,13 @@ class Sequential : public Model {
 // A new model with the same architecture and fresh weights (Keras's clone_model): new layers
 // from each layer's config, the same compile settings, class names and preprocessing.
 Model clone_model(const Model& model);
+
+// Whether a sample shaped `got` fits a model input shaped `want`: the same shape, or `want`
+// without its last axis when that is a channel axis of 1, so that a model taking (28, 28, 1)
+// takes the (N, 28, 28) images of a dataset or of grayscale PNG files as they are.
+bool input_fits(std::span<const int64_t> want, std::span<const int64_t> got);
+// The shape a grayscale image must have for a model input shaped `want`: (H, W) for (H, W) or
+// (H, W, 1); empty when the input is not an image.
+Shape grayscale_image_shape(const Shape& want);
 
 }  // namespace kiln

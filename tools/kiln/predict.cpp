@@ -67,14 +67,15 @@ void run(const PredictArgs& a) {
   warn_if_bf16_is_emulated(model);
   const Shape& in = model.input_shape();
   if (!a.images.empty()) {
-    Shape batch = in;
+    const Shape image = grayscale_image_shape(in);
+    if (image.empty())
+      throw ShapeError("the model takes inputs shaped " + shape_str(in) +
+                       " per sample, not grayscale images (height, width) or (height, width, 1)");
+    Shape batch = image;
     batch.insert(batch.begin(), static_cast<int64_t>(a.images.size()));
     ByteTensor pixels(batch);
     for (size_t i = 0; i < a.images.size(); ++i) {
-      if (in.size() != 2)
-        throw ShapeError("the model takes inputs shaped " + shape_str(in) +
-                         " per sample, not grayscale images (height, width)");
-      ByteTensor img = io::read_png_gray(a.images[i], in);
+      ByteTensor img = io::read_png_gray(a.images[i], image);
       std::copy_n(img.data(), img.size(), pixels.data() + i * img.size());
     }
     Tensor probs = model.predict(pixels);

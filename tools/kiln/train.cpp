@@ -1,19 +1,24 @@
 // kiln train: the seed workflow. On its defaults it trains the tutorial's 300-100 MLP on
-// Fashion-MNIST with SGD for 30 epochs, evaluates it on the test set and saves it.
+// Fashion-MNIST with SGD for 30 epochs, evaluates it on the test set and saves it; --model cnn
+// and cnn-bn train convolutional networks with their own defaults (recipes.hpp).
 #include <filesystem>
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "recipes.hpp"
 
 namespace kiln::cli {
 
 namespace {
 
 struct TrainArgs {
-  std::string dataset = "fashion-mnist", model = "mlp", optimizer = "sgd", output;
+  std::string dataset = "fashion-mnist", model = "mlp", output;
   std::optional<std::string> precision;  // fp32 or bf16; unset: as the architecture says (fp32 for mlp)
-  int epochs = 30;
-  int64_t batch_size = 32, validation_size = 5000;
+  // Unset: the recipe's (mlp: sgd, 30 epochs, batch 32; cnn: adam, 10, 64), or the mlp's for a file.
+  std::optional<std::string> optimizer;
+  std::optional<int> epochs;
+  std::optional<int64_t> batch_size;
+  int64_t validation_size = 5000;
   std::optional<double> learning_rate;
   double momentum = 0.0;
   bool nesterov = false;
@@ -21,12 +26,10 @@ struct TrainArgs {
   int threads = 0, verbose = 1;
 };
 
-Model make_model(const TrainArgs& a, const datasets::Dataset& data) {
+Recipe make_model(const TrainArgs& a, const datasets::Dataset& data) {
   Shape input(data.train.images.shape().begin() + 1, data.train.images.shape().end());
   auto classes = static_cast<int64_t>(data.class_names.size());
-  if (a.model == "mlp")
-    return Sequential({layers::Flatten(input), layers::Dense(300, "relu"), layers::Dense(100, "relu"),
-                       layers::Dense(classes, "softmax")});
+  if (is_recipe(a.model)) return make_recipe(a.model, input, classes);
   nlohmann::json config;
   try {
     config = nlohmann::json::parse(io::read_file(a.model));
@@ -34,21 +37,22 @@ Model make_model(const TrainArgs& a, const datasets::Dataset& data) {
     throw ConfigError(a.model + ": not valid JSON (" + e.what() + ")");
   }
   Model model = io::model_from_config(config, a.model);
-  if (model.input_shape() != input)
+  if (!input_fits(model.input_shape(), input))
     throw ShapeError(a.model + ": the model takes inputs shaped " + shape_str(model.input_shape()) + ", " +
                      data.name + " images are " + shape_str(input));
   if (shape_size(model.output_shape()) != classes)
     throw ShapeError(a.model + ": the model has " + std::to_string(shape_size(model.output_shape())) +
                      " outputs, " + data.name + " has " + std::to_string(classes) + " classes");
-  return model;
+  Recipe mlp = make_recipe("mlp", input, classes);
+  return {std::move(model), mlp.optimizer, mlp.epochs, mlp.batch_size};
 }
 
-OptimizerRef make_optimizer(const TrainArgs& a) {
-  if (a.optimizer == "sgd")
+OptimizerRef make_optimizer(const TrainArgs& a, const std::string& optimizer) {
+  if (optimizer == "sgd")
     return optimizers::SGD({.learning_rate = a.learning_rate.value_or(0.01), .momentum = a.momentum,
                             .nesterov = a.nesterov});
   if (a.momentum != 0.0 || a.nesterov)
-    throw ValueError("--momentum and --nesterov apply to --optimizer sgd, received --optimizer " + a.optimizer);
+    throw ValueError("--momentum and --nesterov apply to --optimizer sgd, received --optimizer " + optimizer);
   return optimizers::Adam({.learning_rate = a.learning_rate.value_or(0.001)});
 }
 
@@ -66,13 +70,15 @@ void run(const TrainArgs& a) {
   ByteTensor y_valid = data.train.labels.slice(0, a.validation_size);
   ByteTensor y_train = data.train.labels.slice(a.validation_size, n);
 
-  Model model = make_model(a, data);
+  Recipe recipe = make_model(a, data);
+  Model& model = recipe.model;
+  const std::string optimizer = a.optimizer.value_or(recipe.optimizer);
   if (a.precision)
     for (const auto& layer : model.layers()) layer->set_dtype_policy(*a.precision == "bf16" ? "mixed_bfloat16" : "float32");
   model.class_names = data.class_names;
   model.preprocessing.rescale = 1.0 / 255.0;
   model.metadata["dataset"] = data.name;
-  model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = make_optimizer(a), .metrics = {"accuracy"}});
+  model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = make_optimizer(a, optimizer), .metrics = {"accuracy"}});
   if (a.verbose) model.summary(std::cout);
   if (uses_bf16(model) && a.verbose)
     std::cout << "Precision: mixed_bfloat16 (bf16 matrix products summed in float32, float32 weights)\n";
@@ -87,7 +93,8 @@ void run(const TrainArgs& a) {
   CSVLogger csv((out / "history.csv").string());
   // Redrawn after every epoch, so an image viewer shows the run as it goes.
   plot::LearningCurvesPlotter curves(out / "curves.png", {.title = "Learning curves: " + data.name});
-  FitOptions fit{.epochs = a.epochs, .batch_size = a.batch_size, .verbose = a.verbose, .seed = a.seed,
+  const int epochs = a.epochs.value_or(recipe.epochs);
+  FitOptions fit{.epochs = epochs, .batch_size = a.batch_size.value_or(recipe.batch_size), .verbose = a.verbose, .seed = a.seed,
                  .callbacks = {&csv, &curves}};
   if (a.validation_size > 0) fit.validation_data = ValidationData{x_valid, y_valid};
   model.fit(x_train, y_train, fit);
@@ -97,7 +104,7 @@ void run(const TrainArgs& a) {
   model.save(out);
   std::printf("Test loss: %.4f - test accuracy: %.4f\nSaved the model to %s\n", test.at("loss"), test.at("accuracy"),
               out.string().c_str());
-  if (a.epochs > 0) std::printf("Learning curves: %s\n", (out / "curves.png").c_str());
+  if (epochs > 0) std::printf("Learning curves: %s\n", (out / "curves.png").c_str());
 }
 
 }  // namespace
@@ -106,11 +113,15 @@ void add_train(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a classifier (default: the tutorial's MLP on Fashion-MNIST)");
   auto a = std::make_shared<TrainArgs>();
   cmd->add_option("--dataset", a->dataset, "fashion-mnist or mnist")->capture_default_str();
-  cmd->add_option("--model", a->model, "mlp, or an architecture file in the config.json layout (Sequential or functional)")
+  cmd->add_option("--model", a->model,
+                  std::string(kRecipeNames) + ", or an architecture file in the config.json layout (Sequential or functional)")
       ->capture_default_str();
-  cmd->add_option("--epochs", a->epochs, "Passes over the training data")->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--batch-size", a->batch_size, "Samples per gradient step")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--optimizer", a->optimizer, "sgd or adam")->check(CLI::IsMember({"sgd", "adam"}))->capture_default_str();
+  cmd->add_option("--epochs", a->epochs, "Passes over the training data (default: 30 for mlp, 10 for cnn, 20 for cnn-bn)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--batch-size", a->batch_size, "Samples per gradient step (default: 32 for mlp, 64 for the CNNs)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--optimizer", a->optimizer, "sgd or adam (default: sgd for mlp, adam for the CNNs)")
+      ->check(CLI::IsMember({"sgd", "adam"}));
   cmd->add_option("--learning-rate", a->learning_rate, "Step size (default: 0.01 for sgd, 0.001 for adam)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--momentum", a->momentum, "SGD momentum, in [0, 1)")->check(CLI::Range(0.0, 0.999999))->capture_default_str();

@@ -1,0 +1,25 @@
+// Batch normalization over rows of F features: x (N, F), statistics per feature.
+#pragma once
+
+#include <cstdint>
+
+namespace kiln::cpu {
+
+// mean (F) and inv_std (F) = 1 / sqrt(variance + epsilon) of the N rows of x, the variance
+// biased (divided by N); variance (F) receives the variance itself.
+void batch_norm_statistics(float* mean, float* variance, float* inv_std, const float* x, int64_t N, int64_t F,
+                           float epsilon);
+
+// y = x * a + b per feature (a = gamma * inv_std, b = beta - mean * a): both passes' output.
+void batch_norm_apply(float* y, const float* x, const float* a, const float* b, int64_t N, int64_t F);
+
+// The training pass's gradients, given dy (N, F), x, the saved mean and inv_std and gamma (null:
+// ones): dgamma and dbeta (F, either may be null) get alpha times theirs, added or written as
+// accumulate says, and dx (N, F, null when not needed) the input's, added or written as
+// dx_accumulate says. dx is computed before dgamma is written, so dgamma may be gamma itself (a
+// fused SGD step).
+void batch_norm_backward(float* dx, bool dx_accumulate, float* dgamma, float* dbeta, const float* dy, const float* x,
+                         const float* mean, const float* inv_std, const float* gamma, int64_t N, int64_t F,
+                         float alpha, bool accumulate, float* sums);
+
+}  // namespace kiln::cpu

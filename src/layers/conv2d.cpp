@@ -1,0 +1,123 @@
+#include "kernels/cpu/dense.hpp"
+#include "kiln/initializers.hpp"
+#include "layers/window_state.hpp"
+
+namespace kiln::layers {
+
+namespace impl {
+
+namespace {
+cpu::Activation act_of(int a) { return static_cast<cpu::Activation>(a); }
+cpu::Precision precision_of(const Layer& layer) {
+  return layer.mixed_bfloat16() ? cpu::Precision::kBfloat16 : cpu::Precision::kFloat32;
+}
+}  // namespace
+
+Conv2D::Conv2D(Conv2DOptions options) : options_(std::move(options)) {
+  const std::string me = "Conv2D";
+  if (options_.filters <= 0)
+    throw ValueError(me + ": filters must be a positive integer, received filters=" + std::to_string(options_.filters));
+  check_size(options_.kernel_size, "kernel_size", me);
+  check_size(options_.strides, "strides", me);
+  check_size(options_.dilation_rate, "dilation_rate", me);
+  if ((options_.strides.h > 1 || options_.strides.w > 1) &&
+      (options_.dilation_rate.h > 1 || options_.dilation_rate.w > 1))
+    throw ValueError(me + ": strides > 1 cannot be combined with dilation_rate > 1 (as in Keras)");
+  options_.padding = parse_padding(options_.padding, me) ? "same" : "valid";
+  act_ = static_cast<int>(cpu::parse_activation(options_.activation));
+  options_.activation = cpu::activation_name(act_of(act_));
+  initializers::to_config(options_.kernel_initializer);
+  initializers::to_config(options_.bias_initializer);
+  if (!options_.dtype.empty()) set_dtype_policy(options_.dtype);
+}
+
+Conv2D::~Conv2D() = default;
+
+Shape Conv2D::build(std::span<const Shape> input_shapes) {
+  const Shape& input = single_input(input_shapes);
+  const std::string me = "Conv2D '" + name() + "'";
+  if (!options_.input_shape.empty() && options_.input_shape != input)
+    throw ShapeError(me + " was declared with input shape " + shape_str(options_.input_shape) + ", received " +
+                     shape_str(input));
+  window_ = std::make_unique<WindowState>(WindowState{window_for(input, options_.kernel_size, options_.strides,
+                                                                 options_.dilation_rate,
+                                                                 options_.padding == "same", me)});
+  const Size2& k = options_.kernel_size;
+  params_.push_back({"kernel", {k.h, k.w, input[2], options_.filters}, {options_.kernel_initializer}});
+  if (options_.use_bias) params_.push_back({"bias", {options_.filters}, {options_.bias_initializer}});
+  return {window_->window.OH, window_->window.OW, options_.filters};
+}
+
+Workspace Conv2D::workspace(int64_t batch, bool training) const {
+  const cpu::Window& w = window_->window;
+  if (w.pointwise()) return {};
+  const int64_t col = batch * w.OH * w.OW * w.depth();
+  return {.scratch = col, .saved = training ? col : 0};
+}
+
+void Conv2D::forward(const Context& ctx, std::span<const Tensor* const> inputs, Tensor& out) {
+  const Tensor& in = *inputs[0];
+  const cpu::Window& w = window_->window;
+  const int64_t B = in.dim(0);
+  const float* col = in.data();
+  if (!w.pointwise()) {
+    float* buffer = (ctx.training ? ctx.saved : ctx.scratch).data();
+    cpu::im2col(buffer, in.data(), w, B);
+    col = buffer;
+  }
+  const float* bias = options_.use_bias ? params_[1].value.data() : nullptr;
+  cpu::dense_forward(out.data(), col, params_[0].value.data(), bias, act_of(act_), B * w.OH * w.OW, w.depth(),
+                     options_.filters, precision_of(*this));
+}
+
+void Conv2D::backward(const Context& ctx, std::span<const Tensor* const> inputs, const Tensor& out, Tensor& grad_out,
+                      std::span<const InputGrad> grad_inputs) {
+  const Tensor& in = *inputs[0];
+  const cpu::Window& w = window_->window;
+  const int64_t B = in.dim(0), M = B * w.OH * w.OW;
+  if (!ctx.grad_is_preactivation)
+    cpu::activation_backward(grad_out.data(), out.data(), act_of(act_), M, options_.filters);
+  const bool step = ctx.fused_step != nullptr;
+  Tensor Param::*target = step ? &Param::value : &Param::grad;
+  float* dw = ctx.weight_grads ? (params_[0].*target).data() : nullptr;
+  float* db = ctx.weight_grads && options_.use_bias ? (params_[1].*target).data() : nullptr;
+  const InputGrad& gin = grad_inputs[0];
+  // The window gradients go straight into the input's gradient when the image is its own
+  // im2col matrix, else into scratch, then back to the pixels they came from.
+  const bool direct = w.pointwise();
+  float* dcol = !gin.tensor ? nullptr : direct ? gin.tensor->data() : ctx.scratch.data();
+  const float* col = direct ? in.data() : ctx.saved.data();
+  cpu::dense_backward(dcol, direct && gin.accumulate, dw, db, grad_out.data(), col, params_[0].value.data(), M,
+                      w.depth(), options_.filters, step ? ctx.fused_step->alpha : 1.0f, step || ctx.accumulate,
+                      precision_of(*this));
+  if (gin.tensor && !direct) cpu::col2im(gin.tensor->data(), gin.accumulate, dcol, w, B);
+}
+
+nlohmann::json Conv2D::config() const {
+  using initializers::to_config;
+  return {{"filters", options_.filters},
+          {"kernel_size", to_json(options_.kernel_size)},
+          {"strides", to_json(options_.strides)},
+          {"padding", options_.padding},
+          {"data_format", "channels_last"},
+          {"dilation_rate", to_json(options_.dilation_rate)},
+          {"groups", 1},
+          {"activation", options_.activation},
+          {"use_bias", options_.use_bias},
+          {"kernel_initializer", to_config(options_.kernel_initializer)},
+          {"bias_initializer", to_config(options_.bias_initializer)},
+          {"kernel_regularizer", nullptr},
+          {"bias_regularizer", nullptr},
+          {"activity_regularizer", nullptr},
+          {"kernel_constraint", nullptr},
+          {"bias_constraint", nullptr}};
+}
+
+}  // namespace impl
+
+Conv2D::Conv2D(int64_t filters, Size2 kernel_size, std::string activation)
+    : Conv2D(Conv2DOptions{.filters = filters, .kernel_size = kernel_size, .activation = std::move(activation)}) {}
+
+Conv2D::Conv2D(Conv2DOptions options) : LayerHandle(std::make_shared<impl::Conv2D>(std::move(options))) {}
+
+}  // namespace kiln::layers

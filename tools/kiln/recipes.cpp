@@ -1,0 +1,40 @@
+#include "recipes.hpp"
+
+namespace kiln::cli {
+
+bool is_recipe(const std::string& name) { return name == "mlp" || name == "cnn" || name == "cnn-bn"; }
+
+Recipe make_recipe(const std::string& name, const Shape& input, int64_t classes) {
+  using namespace layers;
+  if (name == "mlp")
+    return {Sequential({Flatten(input), Dense(300, "relu"), Dense(100, "relu"), Dense(classes, "softmax")}), "sgd",
+            30, 32};
+  const Shape image = {input[0], input[1], 1};
+  if (name == "cnn")
+    return {Sequential({Conv2D({.filters = 32, .kernel_size = 3, .activation = "relu", .input_shape = image}),
+                        MaxPooling2D(), Conv2D(64, 3, "relu"), MaxPooling2D(), Flatten(), Dense(128, "relu"),
+                        Dense(classes, "softmax")}),
+            "adam", 10, 64};
+  // cnn-bn: the same network with each convolution batch-normalized before its ReLU, a third
+  // block, dropout before the classifier, and small shifts and flips of the training images.
+  Sequential model({RandomTranslation({.height_factor = 0.1, .width_factor = 0.1, .fill_mode = "constant",
+                                       .input_shape = image}),
+                    RandomFlip("horizontal")});
+  for (int64_t filters : {32, 64}) {
+    model.add(Conv2D({.filters = filters, .kernel_size = 3, .padding = "same", .use_bias = false}));
+    model.add(BatchNormalization());
+    model.add(ReLU());
+    model.add(Conv2D({.filters = filters, .kernel_size = 3, .padding = "same", .use_bias = false}));
+    model.add(BatchNormalization());
+    model.add(ReLU());
+    model.add(MaxPooling2D());
+  }
+  model.add(Flatten());
+  model.add(Dropout(0.3));
+  model.add(Dense(256, "relu"));
+  model.add(Dropout(0.3));
+  model.add(Dense(classes, "softmax"));
+  return {std::move(model), "adam", 20, 64};
+}
+
+}  // namespace kiln::cli

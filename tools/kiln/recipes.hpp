@@ -1,0 +1,24 @@
+// The architectures `kiln train --model NAME` builds, with the training settings each was tuned
+// for: the tutorial's MLP (SGD, batch 32, 30 epochs) and two convolutional networks (Adam,
+// batch 64).
+#pragma once
+
+#include <kiln/kiln.hpp>
+#include <string>
+
+namespace kiln::cli {
+
+struct Recipe {
+  Model model;
+  std::string optimizer;
+  int epochs;
+  int64_t batch_size;
+};
+
+// The names --model accepts besides a file.
+inline const char* kRecipeNames = "mlp, cnn, cnn-bn";
+bool is_recipe(const std::string& name);
+// `input` is the per-sample image shape (H, W); `classes` the number of classes.
+Recipe make_recipe(const std::string& name, const Shape& input, int64_t classes);
+
+}  // namespace kiln::cli

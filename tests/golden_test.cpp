@@ -6,21 +6,9 @@
 namespace kiln {
 namespace {
 
-nlohmann::json golden(const std::string& name) {
-  return nlohmann::json::parse(io::read_file(std::string(KILN_GOLDEN_DIR) + "/" + name + ".json"));
-}
-
-void fill(Tensor& t, const nlohmann::json& values) {
-  auto v = values.get<std::vector<float>>();
-  ASSERT_EQ(static_cast<int64_t>(v.size()), t.size());
-  std::copy(v.begin(), v.end(), t.data());
-}
-
-void expect_close(const char* what, const Tensor& t, const nlohmann::json& expected, double tol) {
-  double diff = testing::max_abs_diff(t.data(), expected.get<std::vector<double>>(), static_cast<size_t>(t.size()));
-  std::cout << "  " << what << ": max |kiln - torch| = " << diff << "\n";
-  EXPECT_LT(diff, tol) << what;
-}
+using testing::expect_close;
+using testing::fill;
+using testing::golden;
 
 TEST(Golden, DenseReluSoftmaxForwardAndBackwardMatchPyTorch) {
   auto g = golden("dense_mlp");

@@ -52,6 +52,22 @@ void call_backward(Layer& layer, const Context& ctx, const Tensor& x, const Tens
   layer.backward(ctx, in, out, grad_out, g);
 }
 
+nlohmann::json golden(const std::string& name) {
+  return nlohmann::json::parse(io::read_file(std::string(KILN_GOLDEN_DIR) + "/" + name + ".json"));
+}
+
+void fill(Tensor& t, const nlohmann::json& values) {
+  auto v = values.get<std::vector<float>>();
+  ASSERT_EQ(static_cast<int64_t>(v.size()), t.size());
+  std::copy(v.begin(), v.end(), t.data());
+}
+
+void expect_close(const char* what, const Tensor& t, const nlohmann::json& expected, double tol) {
+  double diff = max_abs_diff(t.data(), expected.get<std::vector<double>>(), static_cast<size_t>(t.size()));
+  std::cout << "  " << what << ": max |kiln - torch| = " << diff << "\n";
+  EXPECT_LT(diff, tol) << what;
+}
+
 double max_abs_diff(const float* a, const std::vector<double>& b, size_t n) {
   EXPECT_EQ(n, b.size());
   double worst = 0;

@@ -67,6 +67,13 @@ GradientReport check_model_gradients(Model& model, const std::vector<Tensor>& x,
                                      GradientTolerance tolerance = {},
                                      const std::function<void()>& before_forward = [] {});
 
+// A fixture PyTorch computed (tests/golden/NAME.json, written by make_golden.py).
+nlohmann::json golden(const std::string& name);
+// t's values from a JSON list of the same length (fails the test otherwise).
+void fill(Tensor& t, const nlohmann::json& values);
+// Fails unless max |t - expected| < tol; prints the difference.
+void expect_close(const char* what, const Tensor& t, const nlohmann::json& expected, double tol);
+
 // Max |a - b| over two equally long float arrays; fails the test if sizes differ.
 double max_abs_diff(const float* a, const std::vector<double>& b, size_t n);
 

@@ -89,6 +89,118 @@ def functional(name):
     return out
 
 
+def tf_pads(n, k, stride, dilation, same):
+    """TensorFlow's (before, after) padding along one axis: 'same' puts the odd one after."""
+    if not same:
+        return 0, 0
+    out = -(-n // stride)
+    total = max((out - 1) * stride + dilation * (k - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def nchw(t):
+    return t.permute(0, 3, 1, 2)
+
+
+def nhwc(t):
+    return t.permute(0, 2, 3, 1)
+
+
+# Conv2D cases: (H, W, C, filters, kernel (kh, kw), strides, padding, dilation, batch).
+CONV_CASES = [
+    (5, 5, 2, 3, (3, 3), (1, 1), "valid", (1, 1), 2),
+    (5, 5, 2, 3, (3, 3), (1, 1), "same", (1, 1), 2),
+    (6, 7, 2, 2, (3, 3), (2, 2), "valid", (1, 1), 2),
+    (6, 7, 2, 2, (3, 3), (2, 2), "same", (1, 1), 1),
+    (6, 6, 1, 2, (2, 2), (2, 2), "same", (1, 1), 2),
+    (4, 4, 2, 2, (2, 2), (1, 1), "same", (1, 1), 2),
+    (5, 6, 2, 2, (2, 3), (1, 1), "same", (1, 1), 1),
+    (7, 7, 2, 2, (3, 3), (1, 1), "valid", (2, 2), 2),
+    (7, 6, 1, 2, (3, 3), (1, 1), "same", (2, 1), 2),
+    (5, 5, 3, 2, (1, 1), (2, 2), "valid", (1, 1), 2),
+]
+
+
+def conv2d_cases():
+    """Conv2D forward and the gradients of sum(out * r), channels-last, Keras kernel layout."""
+    cases = []
+    for H, W, C, F, (kh, kw), (sh, sw), padding, (dh, dw), B in CONV_CASES:
+        x = torch.randn(B, H, W, C, requires_grad=True)
+        kernel = (torch.randn(kh, kw, C, F) * 0.5).requires_grad_()
+        bias = (torch.randn(F) * 0.1).requires_grad_()
+        same = padding == "same"
+        top, bottom = tf_pads(H, kh, sh, dh, same)
+        left, right = tf_pads(W, kw, sw, dw, same)
+        padded = torch.nn.functional.pad(nchw(x), (left, right, top, bottom))
+        out = nhwc(torch.nn.functional.conv2d(padded, kernel.permute(3, 2, 0, 1), bias, stride=(sh, sw),
+                                              dilation=(dh, dw)))
+        r = torch.randn(out.shape)
+        (out * r).sum().backward()
+        cases.append({"input": [H, W, C], "filters": F, "kernel_size": [kh, kw], "strides": [sh, sw],
+                      "padding": padding, "dilation_rate": [dh, dw], "batch": B, "x": flat(x),
+                      "kernel": flat(kernel), "bias": flat(bias), "r": flat(r), "out_shape": list(out.shape),
+                      "out": flat(out), "grad_x": flat(x.grad), "grad_kernel": flat(kernel.grad),
+                      "grad_bias": flat(bias.grad)})
+    return {"cases": cases}
+
+
+def pooling_cases():
+    """Max and average pooling, both paddings (TensorFlow's: padding never counts)."""
+    cases = []
+    for op in ("max", "average"):
+        for padding in ("valid", "same"):
+            for (ph, pw), (sh, sw) in (((2, 2), (2, 2)), ((2, 3), (1, 1)), ((3, 3), (2, 2))):
+                H, W, C, B = 5, 7, 2, 2
+                x = torch.randn(B, H, W, C, requires_grad=True)
+                same = padding == "same"
+                top, bottom = tf_pads(H, ph, sh, 1, same)
+                left, right = tf_pads(W, pw, sw, 1, same)
+                pads = (left, right, top, bottom)
+                if op == "max":
+                    padded = torch.nn.functional.pad(nchw(x), pads, value=float("-inf"))
+                    out = torch.nn.functional.max_pool2d(padded, (ph, pw), (sh, sw))
+                else:
+                    sums = torch.nn.functional.avg_pool2d(torch.nn.functional.pad(nchw(x), pads), (ph, pw), (sh, sw),
+                                                          divisor_override=1)
+                    ones = torch.nn.functional.pad(torch.ones(1, 1, H, W), pads)
+                    counts = torch.nn.functional.avg_pool2d(ones, (ph, pw), (sh, sw), divisor_override=1)
+                    out = sums / counts
+                out = nhwc(out)
+                r = torch.randn(out.shape)
+                (out * r).sum().backward()
+                cases.append({"op": op, "padding": padding, "pool_size": [ph, pw], "strides": [sh, sw],
+                              "input": [H, W, C], "batch": B, "x": flat(x), "r": flat(r),
+                              "out_shape": list(out.shape), "out": flat(out), "grad_x": flat(x.grad)})
+    return {"cases": cases}
+
+
+def batch_normalization():
+    """Training forward and gradients, Keras's moving-value rule over three steps, inference."""
+    B, H, W, C = 3, 2, 2, 4
+    momentum, eps = 0.9, 1e-3
+    gamma = (1 + torch.randn(C) * 0.2).requires_grad_()
+    beta = (torch.randn(C) * 0.2).requires_grad_()
+    moving_mean, moving_var = torch.zeros(C), torch.ones(C)
+    steps = []
+    for step in range(3):
+        x = (torch.randn(B, H, W, C) * 2 + 1).requires_grad_()
+        gamma.grad = beta.grad = None
+        flat_x = x.reshape(-1, C)
+        mean, var = flat_x.mean(0), flat_x.var(0, unbiased=False)
+        out = (x - mean) / torch.sqrt(var + eps) * gamma + beta
+        r = torch.randn(out.shape)
+        (out * r).sum().backward()
+        moving_mean = moving_mean * momentum + mean.detach() * (1 - momentum)
+        moving_var = moving_var * momentum + var.detach() * (1 - momentum)
+        steps.append({"x": flat(x), "r": flat(r), "out": flat(out), "grad_x": flat(x.grad),
+                      "grad_gamma": flat(gamma.grad), "grad_beta": flat(beta.grad),
+                      "moving_mean": flat(moving_mean), "moving_variance": flat(moving_var)})
+    x = torch.randn(B, H, W, C)
+    inference = (x - moving_mean) / torch.sqrt(moving_var + eps) * gamma.detach() + beta.detach()
+    return {"shape": [B, H, W, C], "momentum": momentum, "epsilon": eps, "gamma": flat(gamma), "beta": flat(beta),
+            "steps": steps, "inference_x": flat(x), "inference_out": flat(inference)}
+
+
 def optimizer_steps(make, steps=5, n=7):
     """Parameters after each of `steps` updates with fixed pseudo-random gradients."""
     w = torch.randn(n, requires_grad=True)
@@ -118,6 +230,10 @@ def main():
         | {"learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-12},
         "residual_mlp": functional("residual_mlp"),
         "two_branch": functional("two_branch"),
+        # Generated after the fixtures above, so that adding them left those unchanged.
+        "conv2d": conv2d_cases(),
+        "pooling2d": pooling_cases(),
+        "batch_normalization": batch_normalization(),
     }
     for name, data in fixtures.items():
         with open(os.path.join(HERE, name + ".json"), "w") as f:

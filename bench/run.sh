@@ -17,7 +17,7 @@ if cmake --build build --target help | grep -q bench_onednn_gemm; then
   cmake --build build --target bench_onednn_gemm >/dev/null
 fi
 
-peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/peers/torch_mlp.py --threads 1 --repeats 1 "$@"; }
+peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/peers/torch_peer.py --threads 1 --repeats 1 "$@"; }
 
 for round in $(seq "$rounds"); do
   echo "round $round of $rounds" >&2

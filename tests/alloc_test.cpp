@@ -84,5 +84,25 @@ TEST(Allocations, AFunctionalModelWithASkipConnectionAllocatesNothingPerStep) {
   }
 }
 
+TEST(Allocations, AConvolutionalNetworkWithEveryTrainingOnlyLayerAllocatesNothingPerStep) {
+  utils::set_random_seed(7);
+  using namespace layers;
+  Sequential model({RandomTranslation({.height_factor = 0.1, .width_factor = 0.1, .input_shape = {12, 12, 1}}),
+                    RandomFlip("horizontal"), Conv2D({.filters = 4, .kernel_size = 3, .padding = "same"}),
+                    BatchNormalization(), ReLU(), MaxPooling2D(), Conv2D(6, 3, "relu"), AveragePooling2D(),
+                    SpatialDropout2D(0.2), Flatten(), Dropout(0.3), Dense(10, "softmax")});
+  Tensor x_data({16 * 110, 12, 12});
+  for (int64_t i = 0; i < x_data.size(); ++i) x_data[i] = static_cast<float>(i % 255) / 255.0f;
+  std::vector<int32_t> labels(16 * 110);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int32_t>(i % 10);
+  for (const char* optimizer : {"sgd", "adam"}) {
+    SCOPED_TRACE(optimizer);
+    model.compile({.optimizer = optimizer, .metrics = {"accuracy"}});
+    CountAllocations counter(9, 109);
+    model.fit(x_data, labels, {.epochs = 1, .batch_size = 16, .verbose = 0, .seed = 1, .callbacks = {&counter}});
+    EXPECT_EQ(counter.during(), 0) << "heap allocations in 100 training steps";
+  }
+}
+
 }  // namespace
 }  // namespace kiln

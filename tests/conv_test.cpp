@@ -95,8 +95,10 @@ TEST(Pooling2D, MaxPoolingGivesATiedGradientToTheFirstMaximum) {
   layers::MaxPooling2D pool(2);
   pool->build_once(std::vector<Shape>{{2, 2, 1}});
   Tensor x = filled({1, 2, 2, 1}, 3.0f), out({1, 1, 1, 1}), g = filled({1, 1, 1, 1}, 1.0f), dx({1, 2, 2, 1});
-  testing::call_forward(*pool, {}, x, out);
-  testing::call_backward(*pool, {}, x, out, g, &dx);
+  std::vector<float> saved(pool->workspace(1, true).saved);
+  Context ctx{.training = true, .saved = saved};
+  testing::call_forward(*pool, ctx, x, out);
+  testing::call_backward(*pool, ctx, x, out, g, &dx);
   EXPECT_EQ(dx[0], 1.0f);
   EXPECT_EQ(dx[1] + dx[2] + dx[3], 0.0f);
 }

@@ -30,17 +30,28 @@ Shape Pooling2D::build(std::span<const Shape> input_shapes) {
   return {window_->window.OH, window_->window.OW, input[2]};
 }
 
-void Pooling2D::forward(const Context&, std::span<const Tensor* const> inputs, Tensor& out) {
-  cpu::pool_forward(op_of(max_), out.data(), inputs[0]->data(), window_->window, inputs[0]->dim(0));
+namespace {
+// A max pool's saved workspace holds int32 offsets (one per output value) where the arena has
+// floats; only this layer reads or writes them, always as int32.
+int32_t* offsets(const Context& ctx) { return reinterpret_cast<int32_t*>(ctx.saved.data()); }
+}  // namespace
+
+Workspace Pooling2D::workspace(int64_t batch, bool training) const {
+  const cpu::Window& w = window_->window;
+  return {.scratch = 0, .saved = training && max_ ? batch * w.OH * w.OW * w.C : 0};
 }
 
-void Pooling2D::backward(const Context&, std::span<const Tensor* const> inputs, const Tensor& out, Tensor& grad_out,
+void Pooling2D::forward(const Context& ctx, std::span<const Tensor* const> inputs, Tensor& out) {
+  cpu::pool_forward(op_of(max_), out.data(), inputs[0]->data(), window_->window, inputs[0]->dim(0),
+                    ctx.training && max_ ? offsets(ctx) : nullptr);
+}
+
+void Pooling2D::backward(const Context& ctx, std::span<const Tensor* const>, const Tensor&, Tensor& grad_out,
                          std::span<const InputGrad> grad_inputs) {
   const InputGrad& gin = grad_inputs[0];
   if (!gin.tensor) return;
-  cpu::pool_backward(op_of(max_), gin.tensor->data(), gin.accumulate, grad_out.data(),
-                     max_ ? inputs[0]->data() : nullptr, max_ ? out.data() : nullptr, window_->window,
-                     gin.tensor->dim(0));
+  cpu::pool_backward(op_of(max_), gin.tensor->data(), gin.accumulate, grad_out.data(), max_ ? offsets(ctx) : nullptr,
+                     window_->window, gin.tensor->dim(0));
 }
 
 nlohmann::json Pooling2D::config() const {

@@ -80,8 +80,10 @@ class Pooling2D : public Layer {
   void backward(const Context& ctx, std::span<const Tensor* const> inputs, const Tensor& out, Tensor& grad_out,
                 std::span<const InputGrad> grad_inputs) override;
   nlohmann::json config() const override;
-  bool backward_reads_inputs() const override { return max_; }
-  bool backward_reads_output() const override { return max_; }
+  // A max pool saves where each maximum came from; backward reads neither tensor.
+  Workspace workspace(int64_t batch, bool training) const override;
+  bool backward_reads_inputs() const override { return false; }
+  bool backward_reads_output() const override { return false; }
   Shape declared_input_shape() const override { return options_.input_shape; }
   const Pooling2DOptions& options() const { return options_; }
 

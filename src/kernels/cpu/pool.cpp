@@ -22,62 +22,80 @@ Span2 window_at(const Window& w, int64_t oh, int64_t ow) {
 
 }  // namespace
 
-void pool_forward(PoolOp op, float* out, const float* x, const Window& w, int64_t B) {
+namespace {
+
+// One image row of outputs; the op is a template parameter so the channel loops vectorize.
+template <PoolOp op>
+void pool_row(float* out, const float* image, const Window& w, int64_t oh, int32_t* where) {
   const int64_t C = w.C;
-  ThreadPool::global().run_rows(B * w.OH, w.OW * C * w.KH * w.KW, [&](int64_t r0, int64_t r1) {
+  for (int64_t ow = 0; ow < w.OW; ++ow) {
+    float* o = out + ow * C;
+    const Span2 s = window_at(w, oh, ow);
+    const float* first = image + (s.h0 * w.W + s.w0) * C;
+    std::copy_n(first, C, o);
+    for (int64_t ih = s.h0; ih < s.h1; ++ih)
+      for (int64_t iw = ih == s.h0 ? s.w0 + 1 : s.w0; iw < s.w1; ++iw) {
+        const float* v = image + (ih * w.W + iw) * C;
+        for (int64_t c = 0; c < C; ++c) o[c] = op == PoolOp::kMax ? std::max(o[c], v[c]) : o[c] + v[c];
+      }
+    if (op == PoolOp::kAverage) {
+      const float scale = 1.0f / static_cast<float>(s.count());
+      for (int64_t c = 0; c < C; ++c) o[c] *= scale;
+    }
+    if (op == PoolOp::kMax && where) {
+      // Where each maximum came from: the first value in the window, row by row, equal to it.
+      int32_t* at = where + ow * C;
+      std::fill_n(at, C, -1);
+      for (int64_t ih = s.h0; ih < s.h1; ++ih)
+        for (int64_t iw = s.w0; iw < s.w1; ++iw) {
+          const auto base = static_cast<int32_t>((ih * w.W + iw) * C);
+          const float* v = image + base;
+          for (int64_t c = 0; c < C; ++c)
+            at[c] = at[c] < 0 && v[c] == o[c] ? base + static_cast<int32_t>(c) : at[c];
+        }
+    }
+  }
+}
+
+}  // namespace
+
+void pool_forward(PoolOp op, float* out, const float* x, const Window& w, int64_t B, int32_t* where) {
+  ThreadPool::global().run_rows(B * w.OH, w.OW * w.C * w.KH * w.KW, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* image = x + r / w.OH * w.input_size();
-      for (int64_t ow = 0; ow < w.OW; ++ow) {
-        float* o = out + (r * w.OW + ow) * C;
-        const Span2 s = window_at(w, r % w.OH, ow);
-        std::fill_n(o, C, op == PoolOp::kMax ? -std::numeric_limits<float>::infinity() : 0.0f);
-        for (int64_t ih = s.h0; ih < s.h1; ++ih)
-          for (int64_t iw = s.w0; iw < s.w1; ++iw) {
-            const float* v = image + (ih * w.W + iw) * C;
-            if (op == PoolOp::kMax)
-              for (int64_t c = 0; c < C; ++c) o[c] = std::max(o[c], v[c]);
-            else
-              for (int64_t c = 0; c < C; ++c) o[c] += v[c];
-          }
-        if (op == PoolOp::kAverage) {
-          const float scale = 1.0f / static_cast<float>(s.count());
-          for (int64_t c = 0; c < C; ++c) o[c] *= scale;
-        }
-      }
+      float* o = out + r * w.OW * w.C;
+      if (op == PoolOp::kMax)
+        pool_row<PoolOp::kMax>(o, image, w, r % w.OH, where ? where + r * w.OW * w.C : nullptr);
+      else
+        pool_row<PoolOp::kAverage>(o, image, w, r % w.OH, nullptr);
     }
   });
 }
 
-void pool_backward(PoolOp op, float* dx, bool accumulate, const float* dout, const float* x, const float* out,
-                   const Window& w, int64_t B) {
-  const int64_t C = w.C;
-  ThreadPool::global().run_rows(B, w.OH * w.OW * C * w.KH * w.KW, [&](int64_t b0, int64_t b1) {
+void pool_backward(PoolOp op, float* dx, bool accumulate, const float* dout, const int32_t* where, const Window& w,
+                   int64_t B) {
+  const int64_t C = w.C, per_image = w.OH * w.OW * C;
+  ThreadPool::global().run_rows(B, per_image * w.KH * w.KW, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       float* d = dx + b * w.input_size();
-      const float* image = x + b * w.input_size();
       if (!accumulate) std::fill_n(d, w.input_size(), 0.0f);
+      const float* g = dout + b * per_image;
+      if (op == PoolOp::kMax) {
+        const int32_t* at = where + b * per_image;
+        for (int64_t i = 0; i < per_image; ++i)
+          if (at[i] >= 0) d[at[i]] += g[i];
+        continue;
+      }
       for (int64_t oh = 0; oh < w.OH; ++oh)
         for (int64_t ow = 0; ow < w.OW; ++ow) {
-          const int64_t at = ((b * w.OH + oh) * w.OW + ow) * C;
           const Span2 s = window_at(w, oh, ow);
-          if (op == PoolOp::kAverage) {
-            const float scale = 1.0f / static_cast<float>(s.count());
-            for (int64_t ih = s.h0; ih < s.h1; ++ih)
-              for (int64_t iw = s.w0; iw < s.w1; ++iw)
-                for (int64_t c = 0; c < C; ++c) d[(ih * w.W + iw) * C + c] += dout[at + c] * scale;
-            continue;
-          }
-          for (int64_t c = 0; c < C; ++c) {
-            bool found = false;
-            for (int64_t ih = s.h0; ih < s.h1 && !found; ++ih)
-              for (int64_t iw = s.w0; iw < s.w1 && !found; ++iw) {
-                const int64_t i = (ih * w.W + iw) * C + c;
-                if (image[i] == out[at + c]) {
-                  d[i] += dout[at + c];
-                  found = true;
-                }
-              }
-          }
+          const float scale = 1.0f / static_cast<float>(s.count());
+          const float* go = g + (oh * w.OW + ow) * C;
+          for (int64_t ih = s.h0; ih < s.h1; ++ih)
+            for (int64_t iw = s.w0; iw < s.w1; ++iw) {
+              float* dv = d + (ih * w.W + iw) * C;
+              for (int64_t c = 0; c < C; ++c) dv[c] += go[c] * scale;
+            }
         }
     }
   });

@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""PyTorch peer for kiln's seed-MLP benchmarks: the same model, initialisation, data split,
-batch size and optimizer, on the same Debian dataset files.
+"""PyTorch peer for kiln's benchmarks: the seed MLP (SGD, batch 32) and the `kiln train --model
+cnn` network (Adam, batch 64), with the same initialisation, data split, batch size and
+optimizer, on the same Debian dataset files.
 
-Prints one JSON object per line: {"workload": ..., "seconds": [...]} (one entry per repeat).
-Run by bench/run.sh; best configuration here: torch.set_num_threads(1) with OpenBLAS on 2
-threads for the MLP (set from the environment by the harness).
+Prints one JSON object per line: {"workload": ..., "seconds": [...]} (one entry per repeat);
+the CNN's workloads are prefixed "cnn ". Run by bench/run.sh; best configurations here: for the
+MLP torch.set_num_threads(1) with OpenBLAS on 2 threads (set from the environment by the
+harness), for the CNN 2 torch threads.
 """
 import argparse
 import gzip
@@ -30,6 +32,18 @@ def model():
                             torch.nn.Linear(300, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
     for layer in m:
         if isinstance(layer, torch.nn.Linear):  # Keras: glorot_uniform kernels, zero biases
+            torch.nn.init.xavier_uniform_(layer.weight)
+            torch.nn.init.zeros_(layer.bias)
+    return m
+
+
+def cnn():
+    """Conv2D(32, 3, relu) -> MaxPool -> Conv2D(64, 3, relu) -> MaxPool -> Dense(128, relu) -> Dense(10)."""
+    m = torch.nn.Sequential(torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                            torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+                            torch.nn.Linear(1600, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    for layer in m:
+        if isinstance(layer, (torch.nn.Linear, torch.nn.Conv2d)):
             torch.nn.init.xavier_uniform_(layer.weight)
             torch.nn.init.zeros_(layer.bias)
     return m
@@ -91,6 +105,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--workload", choices=["train_epoch", "predict_1", "predict_1000", "train_30", "kernels"],
                    required=True)
+    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=42)
@@ -101,16 +116,19 @@ def main():
         return kernels(a.repeats)
     images = torch.from_numpy(idx("train-images-idx3-ubyte.gz").astype(np.float32) / 255.0)
     labels = torch.from_numpy(idx("train-labels-idx1-ubyte.gz").astype(np.int64))
+    if a.model == "cnn":
+        images = images.reshape(-1, 1, 28, 28)
     xv, x = images[:5000], images[5000:]
     yv, y = labels[:5000], labels[5000:]
-    m = model()
-    opt = torch.optim.SGD(m.parameters(), lr=0.01)
+    m = model() if a.model == "mlp" else cnn()
+    opt = torch.optim.SGD(m.parameters(), lr=0.01) if a.model == "mlp" else torch.optim.Adam(m.parameters(), lr=1e-3)
+    batch_size = 32 if a.model == "mlp" else 64
     seconds = []
     result = {}
     if a.workload == "train_epoch":
         for _ in range(a.repeats):
             t = time.perf_counter()
-            epoch(m, opt, x, y, xv, yv, 32)
+            epoch(m, opt, x, y, xv, yv, batch_size)
             seconds.append(time.perf_counter() - t)
     elif a.workload == "train_30":
         t = time.perf_counter()
@@ -133,7 +151,8 @@ def main():
                 for _ in range(loops):
                     torch.softmax(m(batch), 1)
                 seconds.append((time.perf_counter() - t) / loops)
-    print(json.dumps({"workload": a.workload, "seconds": seconds, **result}))
+    name = a.workload if a.model == "mlp" else "cnn " + a.workload
+    print(json.dumps({"workload": name, "seconds": seconds, **result}))
 
 
 if __name__ == "__main__":

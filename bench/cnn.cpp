@@ -1,0 +1,38 @@
+// The `kiln train --model cnn` network: one training epoch (55,000 images, batch 64, Adam 1e-3)
+// with the 5,000-image validation pass, and inference at batch 1 and 1000.
+#include "common.hpp"
+#include "recipes.hpp"
+
+int main(int argc, char** argv) {
+  using namespace kiln;
+  bench::Args args(argc, argv);
+  auto [train, test] = datasets::fashion_mnist::load_data();
+  ByteTensor x_valid = train.images.slice(0, 5000), x_train = train.images.slice(5000, 60000);
+  ByteTensor y_valid = train.labels.slice(0, 5000), y_train = train.labels.slice(5000, 60000);
+  utils::set_random_seed(42);
+  cli::Recipe recipe = cli::make_recipe("cnn", {28, 28}, 10);
+  Model& model = recipe.model;
+  model.preprocessing.rescale = 1.0 / 255.0;
+  model.compile({.optimizer = "adam", .metrics = {"accuracy"}});
+  std::vector<double> seconds;
+  for (int r = 0; r < args.repeats; ++r)
+    seconds.push_back(bench::time_it([&] {
+      model.fit(x_train, y_train,
+                {.epochs = 1, .batch_size = 64, .validation_data = ValidationData{x_valid, y_valid}, .verbose = 0});
+    }));
+  bench::report(args.name(args.threads > 0 ? "cnn train_epoch (" + std::to_string(args.threads) + " thread" +
+                                                 (args.threads > 1 ? "s)" : ")")
+                                           : "cnn train_epoch"),
+                seconds);
+  for (int64_t n : {1, 1000}) {
+    ByteTensor x = test.images.slice(0, n);
+    const int loops = n == 1 ? 2000 : 10;
+    for (int i = 0; i < loops / 10; ++i) model.predict(x, {.batch_size = n});
+    std::vector<double> per_call;
+    for (int r = 0; r < args.repeats; ++r)
+      per_call.push_back(bench::time_it([&] {
+                           for (int i = 0; i < loops; ++i) model.predict(x, {.batch_size = n});
+                         }) / loops);
+    bench::report(args.name(n == 1 ? "cnn predict_1" : "cnn predict_1000"), per_call);
+  }
+}

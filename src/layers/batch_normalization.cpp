@@ -43,10 +43,11 @@ const Param* BatchNormalization::find(const char* name) const {
   return nullptr;
 }
 
-// saved: the batch's mean and inv_std (2F); scratch: the variance, then a and b (3F), and in
-// backward the two gradient sums (2F).
-Workspace BatchNormalization::workspace(int64_t, bool training) const {
-  return {.scratch = 3 * features_, .saved = training ? 2 * features_ : 0};
+// saved: the batch's mean and inv_std (2F); scratch: the sums' room first (batch_norm_scratch,
+// an even count, so the doubles stay aligned), then the variance, a and b (3F).
+Workspace BatchNormalization::workspace(int64_t batch, bool training) const {
+  return {.scratch = cpu::batch_norm_scratch(batch * positions_, features_) + 3 * features_,
+          .saved = training ? 2 * features_ : 0};
 }
 
 void BatchNormalization::forward(const Context& ctx, std::span<const Tensor* const> inputs, Tensor& out) {
@@ -56,14 +57,15 @@ void BatchNormalization::forward(const Context& ctx, std::span<const Tensor* con
   const Param* beta = find("beta");
   float* moving_mean = params_[params_.size() - 2].value.data();
   float* moving_var = params_.back().value.data();
-  float* a = ctx.scratch.data() + F;
-  float* b = ctx.scratch.data() + 2 * F;
+  float* sums = ctx.scratch.data();
+  float* variance = sums + cpu::batch_norm_scratch(N, F);
+  float* a = variance + F;
+  float* b = variance + 2 * F;
   const auto eps = static_cast<float>(options_.epsilon);
   if (ctx.training && trainable) {
     float* mean = ctx.saved.data();
     float* inv_std = ctx.saved.data() + F;
-    float* variance = ctx.scratch.data();
-    cpu::batch_norm_statistics(mean, variance, inv_std, in.data(), N, F, eps);
+    cpu::batch_norm_statistics(mean, variance, inv_std, in.data(), N, F, eps, sums);
     const auto m = static_cast<float>(options_.momentum);
     for (int64_t f = 0; f < F; ++f) {
       moving_mean[f] = moving_mean[f] * m + mean[f] * (1 - m);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernels/cpu/activations.hpp"
+#include "kernels/cpu/thread_pool.hpp"
 
 namespace kiln::layers {
 
@@ -37,19 +38,34 @@ ReLU::ReLU(ReLUOptions options) : options_(options) {
     throw ValueError("ReLU: negative_slope must be at least 0, received " + std::to_string(options_.negative_slope));
 }
 
+// Written as selects over whole rows, so that the loops vectorize, and split across the pool.
 void ReLU::forward(const Context&, std::span<const Tensor* const> inputs, Tensor& out) {
   const float* x = inputs[0]->data();
+  float* y = out.data();
   const auto t = static_cast<float>(options_.threshold), slope = static_cast<float>(options_.negative_slope);
   const float top = options_.max_value ? static_cast<float>(*options_.max_value) : INFINITY;
-  for (int64_t i = 0; i < out.size(); ++i) out[i] = x[i] >= t ? std::min(x[i], top) : slope * (x[i] - t);
+  const int64_t row = out.row_size();
+  cpu::ThreadPool::global().run_rows(out.dim(0), row, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0 * row; i < r1 * row; ++i) {
+      const float v = x[i], capped = v < top ? v : top;
+      y[i] = v < t ? slope * (v - t) : capped;
+    }
+  });
 }
 
 void ReLU::backward(const Context&, std::span<const Tensor* const> inputs, const Tensor&, Tensor& grad_out,
                     std::span<const InputGrad> grad_inputs) {
   const float* x = inputs[0]->data();
+  float* g = grad_out.data();
   const auto t = static_cast<float>(options_.threshold), slope = static_cast<float>(options_.negative_slope);
   const float top = options_.max_value ? static_cast<float>(*options_.max_value) : INFINITY;
-  for (int64_t i = 0; i < grad_out.size(); ++i) grad_out[i] *= x[i] >= t ? (x[i] < top ? 1.0f : 0.0f) : slope;
+  const int64_t row = grad_out.row_size();
+  cpu::ThreadPool::global().run_rows(grad_out.dim(0), row, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0 * row; i < r1 * row; ++i) {
+      const float v = x[i], inside = v < top ? 1.0f : 0.0f;
+      g[i] *= v < t ? slope : inside;
+    }
+  });
   store_input_grad(grad_inputs[0], grad_out.data(), grad_out.size());
 }
 
@@ -142,13 +158,15 @@ nlohmann::json ZeroPadding2D::config() const {
 void Rescaling::forward(const Context&, std::span<const Tensor* const> inputs, Tensor& out) {
   const float* x = inputs[0]->data();
   const auto s = static_cast<float>(scale_), o = static_cast<float>(offset_);
-  for (int64_t i = 0; i < out.size(); ++i) out[i] = x[i] * s + o;
+  float* y = out.data();
+  for (int64_t i = 0, n = out.size(); i < n; ++i) y[i] = x[i] * s + o;
 }
 
 void Rescaling::backward(const Context&, std::span<const Tensor* const>, const Tensor&, Tensor& grad_out,
                          std::span<const InputGrad> grad_inputs) {
   const auto s = static_cast<float>(scale_);
-  for (int64_t i = 0; i < grad_out.size(); ++i) grad_out[i] *= s;
+  float* g = grad_out.data();
+  for (int64_t i = 0, n = grad_out.size(); i < n; ++i) g[i] *= s;
   store_input_grad(grad_inputs[0], grad_out.data(), grad_out.size());
 }
 

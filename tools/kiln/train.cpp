@@ -116,7 +116,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--model", a->model,
                   std::string(kRecipeNames) + ", or an architecture file in the config.json layout (Sequential or functional)")
       ->capture_default_str();
-  cmd->add_option("--epochs", a->epochs, "Passes over the training data (default: 30 for mlp, 10 for cnn, 20 for cnn-bn)")
+  cmd->add_option("--epochs", a->epochs, "Passes over the training data (default: 30 for mlp, 10 for cnn, 30 for cnn-bn)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch-size", a->batch_size, "Samples per gradient step (default: 32 for mlp, 64 for the CNNs)")
       ->check(CLI::PositiveNumber);

@@ -3,6 +3,33 @@
 #include "common.hpp"
 #include "recipes.hpp"
 
+namespace {
+
+// Multiply-adds x 2 of one image's forward pass through the convolutions and Dense layers, and
+// of the first convolution alone (whose input gradient training never computes).
+struct Flops {
+  double forward = 0, first_conv = 0;
+};
+
+Flops forward_flops(const kiln::Model& model) {
+  Flops f;
+  for (const auto& layer : model.layers()) {
+    if (layer->class_name() != "Conv2D" && layer->class_name() != "Dense") continue;
+    const kiln::Shape& kernel = layer->params()[0].shape;
+    const double outputs = static_cast<double>(kiln::shape_size(layer->output_shape()));
+    // Each output value takes one multiply-add per kernel row: kh * kw * in (Conv2D), in (Dense).
+    const double per_output = static_cast<double>(kiln::shape_size(kernel) / kernel.back());
+    const double flops = 2 * outputs * per_output;
+    if (f.first_conv == 0 && layer->class_name() == "Conv2D") f.first_conv = flops;
+    f.forward += flops;
+  }
+  return f;
+}
+
+std::string flops_field(double flops) { return ", \"flops\": " + std::to_string(flops); }
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace kiln;
   bench::Args args(argc, argv);
@@ -20,10 +47,14 @@ int main(int argc, char** argv) {
       model.fit(x_train, y_train,
                 {.epochs = 1, .batch_size = 64, .validation_data = ValidationData{x_valid, y_valid}, .verbose = 0});
     }));
+  // Training: forward, weight gradients and input gradients (three products the size of the
+  // forward one), less the first convolution's input gradient; then the validation forward.
+  const Flops f = forward_flops(model);
+  const double epoch_flops = 55000 * (3 * f.forward - f.first_conv) + 5000 * f.forward;
   bench::report(args.name(args.threads > 0 ? "cnn train_epoch (" + std::to_string(args.threads) + " thread" +
                                                  (args.threads > 1 ? "s)" : ")")
                                            : "cnn train_epoch"),
-                seconds);
+                seconds, flops_field(epoch_flops));
   for (int64_t n : {1, 1000}) {
     ByteTensor x = test.images.slice(0, n);
     const int loops = n == 1 ? 2000 : 10;
@@ -33,6 +64,7 @@ int main(int argc, char** argv) {
       per_call.push_back(bench::time_it([&] {
                            for (int i = 0; i < loops; ++i) model.predict(x, {.batch_size = n});
                          }) / loops);
-    bench::report(args.name(n == 1 ? "cnn predict_1" : "cnn predict_1000"), per_call);
+    bench::report(args.name(n == 1 ? "cnn predict_1" : "cnn predict_1000"), per_call,
+                  flops_field(static_cast<double>(n) * f.forward));
   }
 }

@@ -202,12 +202,13 @@ int64_t Engine::arena_bytes(int64_t batch, bool training, bool keep_all) const {
   return 4 * layout(batch, training, keep_all).total;
 }
 
-void Engine::plan(int64_t batch, bool training) {
-  if (batch <= planned_batch_ && (planned_training_ || !training)) return;
+void Engine::plan(int64_t batch, bool training, bool keep_all) {
+  if (batch <= planned_batch_ && (planned_training_ || !training) && (planned_keep_all_ || !keep_all)) return;
   batch = std::max(batch, planned_batch_);
   training = training || planned_training_;
+  keep_all = keep_all || planned_keep_all_;
   const int n = static_cast<int>(nodes_.size()), tensors = static_cast<int>(shapes_.size());
-  Buffers b = layout(batch, training, false);
+  Buffers b = layout(batch, training, keep_all);
   check_fits(b.total, "the activations of a batch of " + std::to_string(batch));
   arena_ = Tensor({std::max<int64_t>(b.total, 1)});
   auto view = [&](int64_t offset, const Shape& shape) {
@@ -256,6 +257,7 @@ void Engine::plan(int64_t batch, bool training) {
   for (int t : outputs_) output_values_.push_back(&values_[t]);
   planned_batch_ = view_batch_ = batch;
   planned_training_ = training;
+  planned_keep_all_ = keep_all;
   cpu::reserve_scratch();
 }
 

@@ -42,8 +42,11 @@ class Engine {
   int num_inputs() const { return num_inputs_; }
   const std::vector<int>& outputs() const { return outputs_; }
 
-  // Plans for batches of up to `batch` samples (training: keeping what backward needs).
-  void plan(int64_t batch, bool training);
+  // Plans for batches of up to `batch` samples (training: keeping what backward needs;
+  // keep_all: every tensor in its own memory, so that value() holds each after forward).
+  void plan(int64_t batch, bool training, bool keep_all = false);
+  // A tensor's values after the last forward (a layer's output: tensor num_inputs() + node).
+  const Tensor& value(int tensor) const { return values_[tensor]; }
   // Bytes of the activation arena a plan for `batch` would take; `keep_all` gives every tensor
   // its own memory instead (what a planner without liveness takes).
   int64_t arena_bytes(int64_t batch, bool training, bool keep_all) const;
@@ -85,7 +88,7 @@ class Engine {
 
   // The plan.
   int64_t planned_batch_ = 0, view_batch_ = 0;
-  bool planned_training_ = false;
+  bool planned_training_ = false, planned_keep_all_ = false;
   Tensor arena_;
   std::vector<Tensor> values_, grads_of_;       // per tensor
   std::vector<std::vector<const Tensor*>> node_inputs_;

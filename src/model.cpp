@@ -253,6 +253,20 @@ const Tensor& Model::forward(std::span<const Tensor* const> x, bool training) {
   return *engine_->output_values()[0];
 }
 
+Tensor Model::layer_output(const Tensor& x, const std::string& layer) {
+  require_built("running");
+  const auto& nodes = engine_->nodes();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].layer->name() != layer) continue;
+    if (x.rank() > 0) engine_->plan(x.dim(0), false, true);
+    forward(x, false);
+    return engine_->value(engine_->num_inputs() + static_cast<int>(i)).clone();
+  }
+  std::string known;
+  for (const auto& node : nodes) known += (known.empty() ? "" : ", ") + node.layer->name();
+  throw ValueError(class_name() + " '" + name_ + "' has no layer named '" + layer + "'; its layers: " + known);
+}
+
 const Tensor& Model::forward(const Tensor& x, bool training) {
   const Tensor* one[] = {&x};
   return forward(one, training);

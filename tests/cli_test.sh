@@ -204,5 +204,21 @@ for sub in train evaluate predict summary show plot; do
   check "$sub --help" contains "$help" "Usage"
 done
 
+# A convolutional recipe, saved untrained (no epochs): what its first convolution sees of a test
+# image, and its kernels.
+out=$("$KILN" train --model cnn --epochs 0 --verbose 0 --output "$WORK/cnn" 2>&1)
+check "train --model cnn saves a CNN" contains "$out" "Saved the model to $WORK/cnn"
+check "the CNN's config has Keras's Conv2D" contains "$(cat "$WORK/cnn/config.json")" '"class_name": "Conv2D"'
+out=$("$KILN" show "$WORK/cnn" --layer conv2d --index 3 --output "$WORK/maps.png" 2>&1)
+check "show --layer draws the feature maps" contains "$out" "32 feature maps, 26x26, of layer 'conv2d'"
+check "show --layer writes the picture" test -s "$WORK/maps.png"
+check "show --layer draws a first convolution's kernels" test -s "$WORK/maps-kernels.png"
+err=$("$KILN" show "$WORK/cnn" --layer dense 2>&1)
+check "show --layer refuses a flat layer" contains "$err" "not feature maps"
+err=$("$KILN" show "$WORK/cnn" --layer convolution 2>&1)
+check "show --layer names the layers it has" contains "$err" "conv2d, max_pooling2d"
+out=$("$KILN" predict "$WORK/cnn" --indices 0:2 --json 2>&1)
+check "predict takes (28, 28) images into a (28, 28, 1) model" contains "$out" '"probabilities"'
+
 echo "$passes passed, $failures failed"
 test $failures -eq 0

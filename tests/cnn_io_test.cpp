@@ -70,6 +70,22 @@ TEST(CnnIo, ATwentyEightByTwentyEightByOneInputTakesTheDatasetsImagesAsTheyAre) 
   EXPECT_THROW(model.predict(ByteTensor({3, 28, 27})), ShapeError);
 }
 
+TEST(CnnIo, LayerOutputIsWhatTheLayerComputesInPredict) {
+  utils::set_random_seed(5);
+  Sequential model({layers::Conv2D({.filters = 3, .kernel_size = 3, .activation = "relu", .input_shape = {8, 8, 1}}),
+                    layers::MaxPooling2D(), layers::Flatten(), layers::Dense(4, "softmax")});
+  Tensor x = testing::random_tensor({5, 8, 8}, 6, 0.0f, 1.0f);
+  Tensor maps = model.layer_output(x, "conv2d");
+  EXPECT_EQ(maps.shape(), (Shape{5, 6, 6, 3}));
+  for (int64_t i = 0; i < maps.size(); ++i) ASSERT_GE(maps[i], 0.0f);  // after its ReLU
+  Tensor last = model.layer_output(x, "dense"), probs = model.predict(x);
+  EXPECT_TRUE(std::equal(last.data(), last.data() + last.size(), probs.data()));
+  // The pooled maps are the maxima of the maps.
+  Tensor pooled = model.layer_output(x, "max_pooling2d");
+  EXPECT_EQ(pooled[0], std::max({maps[0], maps[3], maps[18], maps[21]}));
+  EXPECT_THROW(model.layer_output(x, "conv"), ValueError);
+}
+
 std::string load_error(const std::string& layer_json) {
   nlohmann::json config = nlohmann::json::parse(R"({"class_name": "Sequential", "config": {"name": "m", "layers": [
       {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6, 6, 1], "name": "in"}}, )" + layer_json +

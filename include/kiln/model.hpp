@@ -102,6 +102,12 @@ class Model {
   // Set by a callback to end fit after the current epoch (Keras's model.stop_training).
   bool stop_training = false;
 
+  // The output of the named layer (its first call) for the samples x, as predict computes it
+  // (inference mode): what the layer sees of each image, as Keras's
+  // Model(model.inputs, model.get_layer(name).output).predict(x) gives. The model then keeps
+  // every activation of a batch of x's size in memory. Throws ValueError for an unknown name.
+  Tensor layer_output(const Tensor& x, const std::string& layer);
+
   // The engine, for the Trainer and for tests: plan activation memory for batches of up to
   // `batch` samples, run forward on one batch per input and return the first output, run
   // backward from labels (weight gradients add up over backward passes until the next optimizer

@@ -18,7 +18,7 @@ Recipe make_recipe(const std::string& name, const Shape& input, int64_t classes)
   // cnn-bn: the same network with each convolution batch-normalized before its ReLU, dropout
   // before the classifier, and small shifts and mirror images of the training images.
   return {Sequential({RandomTranslation({.height_factor = 0.1, .width_factor = 0.1, .fill_mode = "constant",
-                                         .input_shape = image}),
+                                         .interpolation = "nearest", .input_shape = image}),
                       RandomFlip("horizontal"), Conv2D({.filters = 32, .kernel_size = 3, .use_bias = false}),
                       BatchNormalization(), ReLU(), MaxPooling2D(),
                       Conv2D({.filters = 64, .kernel_size = 3, .use_bias = false}), BatchNormalization(), ReLU(),

@@ -53,12 +53,12 @@ float taps(const ResampleShape& s, const float* m, int64_t ox, int64_t oy, Fill 
   const float y = map_coordinate(m[3] * fx + m[4] * fy + m[5], s.H, fill);
   float outside = 0;
   auto read = [&](float px, float py, float w) {
-    const auto ix = static_cast<int64_t>(px), iy = static_cast<int64_t>(py);
-    if (px < 0 || py < 0 || ix >= s.W || iy >= s.H) {
+    // Compared as floats before any conversion, so that no coordinate is cast out of range.
+    if (!(px >= 0 && py >= 0 && px < static_cast<float>(s.W) && py < static_cast<float>(s.H))) {
       outside += w;
       return;
     }
-    if (w != 0) tap(iy * s.W + ix, w);
+    if (w != 0) tap(static_cast<int64_t>(py) * s.W + static_cast<int64_t>(px), w);
   };
   if (!bilinear) {
     read(std::round(x), std::round(y), 1.0f);

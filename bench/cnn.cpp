@@ -34,8 +34,7 @@ int main(int argc, char** argv) {
   using namespace kiln;
   bench::Args args(argc, argv);
   auto [train, test] = datasets::fashion_mnist::load_data();
-  ByteTensor x_valid = train.images.slice(0, 5000), x_train = train.images.slice(5000, 60000);
-  ByteTensor y_valid = train.labels.slice(0, 5000), y_train = train.labels.slice(5000, 60000);
+  auto [x_train, y_train, x_valid, y_valid] = bench::tutorial_split(train);
   utils::set_random_seed(42);
   cli::Recipe recipe = cli::make_recipe("cnn", {28, 28}, 10);
   Model& model = recipe.model;
@@ -51,10 +50,7 @@ int main(int argc, char** argv) {
   // forward one), less the first convolution's input gradient; then the validation forward.
   const Flops f = forward_flops(model);
   const double epoch_flops = 55000 * (3 * f.forward - f.first_conv) + 5000 * f.forward;
-  bench::report(args.name(args.threads > 0 ? "cnn train_epoch (" + std::to_string(args.threads) + " thread" +
-                                                 (args.threads > 1 ? "s)" : ")")
-                                           : "cnn train_epoch"),
-                seconds, flops_field(epoch_flops));
+  bench::report(args.epoch_name("cnn train_epoch"), seconds, flops_field(epoch_flops));
   for (int64_t n : {1, 1000}) {
     ByteTensor x = test.images.slice(0, n);
     const int loops = n == 1 ? 2000 : 10;

@@ -10,6 +10,16 @@
 
 namespace kiln::bench {
 
+// The tutorial's split of the training images: the first 5,000 for validation, the rest to
+// train on, kept as uint8 (scaled batch by batch, as kiln train feeds them).
+struct TutorialSplit {
+  ByteTensor x_train, y_train, x_valid, y_valid;
+};
+inline TutorialSplit tutorial_split(const datasets::Split& train) {
+  return {train.images.slice(5000, 60000), train.labels.slice(5000, 60000), train.images.slice(0, 5000),
+          train.labels.slice(0, 5000)};
+}
+
 inline Sequential seed_model() {
   return Sequential({layers::Flatten({28, 28}), layers::Dense(300, "relu"), layers::Dense(100, "relu"),
                      layers::Dense(10, "softmax")});
@@ -91,6 +101,12 @@ struct Args {
     if (bf16) mixed_precision::set_global_policy("mixed_bfloat16");
   }
   std::string name(const std::string& workload) const { return bf16 ? workload + " (bf16)" : workload; }
+  // An epoch's row name: with an explicit thread count it says so ("train_epoch (1 thread)"),
+  // so that the harness can show the scaling.
+  std::string epoch_name(const std::string& workload) const {
+    if (threads <= 0) return name(workload);
+    return name(workload + " (" + std::to_string(threads) + " thread" + (threads > 1 ? "s)" : ")"));
+  }
 };
 
 }  // namespace kiln::bench

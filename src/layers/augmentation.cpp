@@ -67,12 +67,8 @@ std::string RandomTransform::class_name() const { return kind_name(options_.kind
 
 Shape RandomTransform::build(std::span<const Shape> input_shapes) {
   const Shape& in = single_input(input_shapes);
+  require_image(in);
   const std::string me = class_name() + " '" + name() + "'";
-  if (in.size() != 3)
-    throw ShapeError(me + " expects images shaped (height, width, channels) per sample, received " + shape_str(in));
-  if (!options_.input_shape.empty() && options_.input_shape != in)
-    throw ShapeError(me + " was declared with input shape " + shape_str(options_.input_shape) + ", received " +
-                     shape_str(in));
   if (options_.kind != Kind::kCrop) return in;
   if (options_.crop_height > in[0] || options_.crop_width > in[1])
     throw ShapeError(me + ": the crop (" + std::to_string(options_.crop_height) + ", " +

@@ -4,6 +4,7 @@
 #include "kernels/cpu/batch_norm.hpp"
 #include "kiln/initializers.hpp"
 #include "kiln/layers/normalization.hpp"
+#include "layers/kernel_layer.hpp"
 
 namespace kiln::layers {
 
@@ -37,8 +38,8 @@ Shape BatchNormalization::build(std::span<const Shape> input_shapes) {
   return input;
 }
 
-const Param* BatchNormalization::find(const char* name) const {
-  for (const auto& p : params_)
+Param* BatchNormalization::find(const char* name) {
+  for (auto& p : params_)
     if (p.name == name) return &p;
   return nullptr;
 }
@@ -87,8 +88,8 @@ void BatchNormalization::backward(const Context& ctx, std::span<const Tensor* co
   const Tensor& in = *inputs[0];
   const int64_t F = features_, N = in.dim(0) * positions_;
   const InputGrad& gin = grad_inputs[0];
-  Param* gamma = const_cast<Param*>(find("gamma"));
-  Param* beta = const_cast<Param*>(find("beta"));
+  Param* gamma = find("gamma");
+  Param* beta = find("beta");
   if (!trainable) {
     // Frozen: the forward pass was the inference one, an affine map per feature.
     if (!gin.tensor) return;
@@ -104,14 +105,10 @@ void BatchNormalization::backward(const Context& ctx, std::span<const Tensor* co
       }
     return;
   }
-  const bool step = ctx.fused_step != nullptr;
-  Tensor Param::*target = step ? &Param::value : &Param::grad;
-  float* dgamma = ctx.weight_grads && gamma ? (gamma->*target).data() : nullptr;
-  float* dbeta = ctx.weight_grads && beta ? (beta->*target).data() : nullptr;
-  cpu::batch_norm_backward(gin.tensor ? gin.tensor->data() : nullptr, gin.accumulate, dgamma, dbeta,
-                           grad_out.data(), in.data(), ctx.saved.data(), ctx.saved.data() + F,
-                           gamma ? gamma->value.data() : nullptr, N, F, step ? ctx.fused_step->alpha : 1.0f,
-                           step || ctx.accumulate, ctx.scratch.data());
+  cpu::batch_norm_backward(gin.tensor ? gin.tensor->data() : nullptr, gin.accumulate, grad_target(ctx, gamma),
+                           grad_target(ctx, beta), grad_out.data(), in.data(), ctx.saved.data(),
+                           ctx.saved.data() + F, gamma ? gamma->value.data() : nullptr, N, F, grad_alpha(ctx),
+                           grad_accumulates(ctx), ctx.scratch.data());
 }
 
 nlohmann::json BatchNormalization::config() const {

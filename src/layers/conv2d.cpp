@@ -1,17 +1,11 @@
 #include "kernels/cpu/dense.hpp"
 #include "kiln/initializers.hpp"
+#include "layers/kernel_layer.hpp"
 #include "layers/window_state.hpp"
 
 namespace kiln::layers {
 
 namespace impl {
-
-namespace {
-cpu::Activation act_of(int a) { return static_cast<cpu::Activation>(a); }
-cpu::Precision precision_of(const Layer& layer) {
-  return layer.mixed_bfloat16() ? cpu::Precision::kBfloat16 : cpu::Precision::kFloat32;
-}
-}  // namespace
 
 Conv2D::Conv2D(Conv2DOptions options) : options_(std::move(options)) {
   const std::string me = "Conv2D";
@@ -25,7 +19,7 @@ Conv2D::Conv2D(Conv2DOptions options) : options_(std::move(options)) {
     throw ValueError(me + ": strides > 1 cannot be combined with dilation_rate > 1 (as in Keras)");
   options_.padding = parse_padding(options_.padding, me) ? "same" : "valid";
   act_ = static_cast<int>(cpu::parse_activation(options_.activation));
-  options_.activation = cpu::activation_name(act_of(act_));
+  options_.activation = cpu::activation_name(activation_of(act_));
   initializers::to_config(options_.kernel_initializer);
   initializers::to_config(options_.bias_initializer);
   if (!options_.dtype.empty()) set_dtype_policy(options_.dtype);
@@ -35,10 +29,8 @@ Conv2D::~Conv2D() = default;
 
 Shape Conv2D::build(std::span<const Shape> input_shapes) {
   const Shape& input = single_input(input_shapes);
+  require_image(input);
   const std::string me = "Conv2D '" + name() + "'";
-  if (!options_.input_shape.empty() && options_.input_shape != input)
-    throw ShapeError(me + " was declared with input shape " + shape_str(options_.input_shape) + ", received " +
-                     shape_str(input));
   window_ = std::make_unique<WindowState>(WindowState{window_for(input, options_.kernel_size, options_.strides,
                                                                  options_.dilation_rate,
                                                                  options_.padding == "same", me)});
@@ -66,7 +58,7 @@ void Conv2D::forward(const Context& ctx, std::span<const Tensor* const> inputs, 
     col = buffer;
   }
   const float* bias = options_.use_bias ? params_[1].value.data() : nullptr;
-  cpu::dense_forward(out.data(), col, params_[0].value.data(), bias, act_of(act_), B * w.OH * w.OW, w.depth(),
+  cpu::dense_forward(out.data(), col, params_[0].value.data(), bias, activation_of(act_), B * w.OH * w.OW, w.depth(),
                      options_.filters, precision_of(*this));
 }
 
@@ -76,11 +68,9 @@ void Conv2D::backward(const Context& ctx, std::span<const Tensor* const> inputs,
   const cpu::Window& w = window_->window;
   const int64_t B = in.dim(0), M = B * w.OH * w.OW;
   if (!ctx.grad_is_preactivation)
-    cpu::activation_backward(grad_out.data(), out.data(), act_of(act_), M, options_.filters);
-  const bool step = ctx.fused_step != nullptr;
-  Tensor Param::*target = step ? &Param::value : &Param::grad;
-  float* dw = ctx.weight_grads ? (params_[0].*target).data() : nullptr;
-  float* db = ctx.weight_grads && options_.use_bias ? (params_[1].*target).data() : nullptr;
+    cpu::activation_backward(grad_out.data(), out.data(), activation_of(act_), M, options_.filters);
+  float* dw = grad_target(ctx, &params_[0]);
+  float* db = grad_target(ctx, options_.use_bias ? &params_[1] : nullptr);
   const InputGrad& gin = grad_inputs[0];
   // The window gradients go straight into the input's gradient when the image is its own
   // im2col matrix, else into scratch, then back to the pixels they came from.
@@ -88,8 +78,7 @@ void Conv2D::backward(const Context& ctx, std::span<const Tensor* const> inputs,
   float* dcol = !gin.tensor ? nullptr : direct ? gin.tensor->data() : ctx.scratch.data();
   const float* col = direct ? in.data() : ctx.saved.data();
   cpu::dense_backward(dcol, direct && gin.accumulate, dw, db, grad_out.data(), col, params_[0].value.data(), M,
-                      w.depth(), options_.filters, step ? ctx.fused_step->alpha : 1.0f, step || ctx.accumulate,
-                      precision_of(*this));
+                      w.depth(), options_.filters, grad_alpha(ctx), grad_accumulates(ctx), precision_of(*this));
   if (gin.tensor && !direct) cpu::col2im(gin.tensor->data(), gin.accumulate, dcol, w, B);
 }
 

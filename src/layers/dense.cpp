@@ -1,4 +1,5 @@
 #include "kernels/cpu/dense.hpp"
+#include "layers/kernel_layer.hpp"
 
 #include "kiln/initializers.hpp"
 #include "kiln/layers/core.hpp"
@@ -7,19 +8,12 @@ namespace kiln::layers {
 
 namespace impl {
 
-namespace {
-cpu::Activation act_of(int a) { return static_cast<cpu::Activation>(a); }
-cpu::Precision precision_of(const Layer& layer) {
-  return layer.mixed_bfloat16() ? cpu::Precision::kBfloat16 : cpu::Precision::kFloat32;
-}
-}  // namespace
-
 Dense::Dense(DenseOptions options) : options_(std::move(options)) {
   if (options_.units <= 0)
     throw ValueError("Dense: units must be a positive integer, received units=" +
                      std::to_string(options_.units));
   act_ = static_cast<int>(cpu::parse_activation(options_.activation));
-  options_.activation = cpu::activation_name(act_of(act_));
+  options_.activation = cpu::activation_name(activation_of(act_));
   initializers::to_config(options_.kernel_initializer);  // throws on an unknown name
   initializers::to_config(options_.bias_initializer);
   if (!options_.dtype.empty()) set_dtype_policy(options_.dtype);
@@ -30,9 +24,6 @@ Shape Dense::build(std::span<const Shape> input_shapes) {
   if (input_shape.size() != 1)
     throw ShapeError("Dense '" + name() + "' expects a flat input per sample (add Flatten first), " +
                      "received per-sample shape " + shape_str(input_shape));
-  if (!options_.input_shape.empty() && options_.input_shape != input_shape)
-    throw ShapeError("Dense '" + name() + "' was declared with input shape " +
-                     shape_str(options_.input_shape) + ", received " + shape_str(input_shape));
   params_.push_back({"kernel", {input_shape[0], options_.units}, {options_.kernel_initializer}});
   if (options_.use_bias) params_.push_back({"bias", {options_.units}, {options_.bias_initializer}});
   return {options_.units};
@@ -46,7 +37,7 @@ void Dense::forward(const Context&, std::span<const Tensor* const> inputs, Tenso
                      " inputs per sample, received " + std::to_string(IN) + " (input shape " +
                      shape_str(in.shape()) + ")");
   const float* bias = options_.use_bias ? params_[1].value.data() : nullptr;
-  cpu::dense_forward(out.data(), in.data(), params_[0].value.data(), bias, act_of(act_), B, IN,
+  cpu::dense_forward(out.data(), in.data(), params_[0].value.data(), bias, activation_of(act_), B, IN,
                      options_.units, precision_of(*this));
 }
 
@@ -55,16 +46,14 @@ void Dense::backward(const Context& ctx, std::span<const Tensor* const> inputs, 
   const Tensor& in = *inputs[0];
   int64_t B = in.dim(0), IN = in.row_size();
   if (!ctx.grad_is_preactivation)
-    cpu::activation_backward(grad_out.data(), out.data(), act_of(act_), B, options_.units);
+    cpu::activation_backward(grad_out.data(), out.data(), activation_of(act_), B, options_.units);
   // Either the gradients, or (a fused step) the weights themselves, receive alpha * gradient.
-  const bool step = ctx.fused_step != nullptr;
-  Tensor Param::*target = step ? &Param::value : &Param::grad;
-  float* dw = ctx.weight_grads ? (params_[0].*target).data() : nullptr;
-  float* db = ctx.weight_grads && options_.use_bias ? (params_[1].*target).data() : nullptr;
+  float* dw = grad_target(ctx, &params_[0]);
+  float* db = grad_target(ctx, options_.use_bias ? &params_[1] : nullptr);
   const InputGrad& gin = grad_inputs[0];
   cpu::dense_backward(gin.tensor ? gin.tensor->data() : nullptr, gin.accumulate, dw, db, grad_out.data(), in.data(),
-                      params_[0].value.data(), B, IN, options_.units, step ? ctx.fused_step->alpha : 1.0f,
-                      step || ctx.accumulate, precision_of(*this));
+                      params_[0].value.data(), B, IN, options_.units, grad_alpha(ctx), grad_accumulates(ctx),
+                      precision_of(*this));
 }
 
 nlohmann::json Dense::config() const {

@@ -11,9 +11,7 @@ Dropout::Dropout(double rate, bool spatial) : rate_(rate), spatial_(spatial) {
 
 Shape Dropout::build(std::span<const Shape> input_shapes) {
   const Shape& input = single_input(input_shapes);
-  if (spatial_ && input.size() != 3)
-    throw ShapeError("SpatialDropout2D '" + name() + "' expects images shaped (height, width, channels) per sample, " +
-                     "received " + shape_str(input));
+  if (spatial_) require_image(input);
   entries_ = spatial_ ? input[2] : shape_size(input);
   return input;
 }

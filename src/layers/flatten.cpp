@@ -7,11 +7,7 @@ namespace kiln::layers {
 namespace impl {
 
 Shape Flatten::build(std::span<const Shape> input_shapes) {
-  const Shape& input_shape = single_input(input_shapes);
-  if (!options_.input_shape.empty() && options_.input_shape != input_shape)
-    throw ShapeError("Flatten '" + name() + "' was declared with input shape " +
-                     shape_str(options_.input_shape) + ", received " + shape_str(input_shape));
-  return {shape_size(input_shape)};
+  return {shape_size(single_input(input_shapes))};
 }
 
 void Flatten::forward(const Context&, std::span<const Tensor* const> inputs, Tensor& out) {

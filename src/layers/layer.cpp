@@ -31,7 +31,17 @@ const Shape& Layer::single_input(std::span<const Shape> input_shapes) const {
   if (input_shapes.size() != 1)
     throw ShapeError(class_name() + " '" + name() + "' takes one input, received " +
                      std::to_string(input_shapes.size()));
+  const Shape declared = declared_input_shape();
+  if (!declared.empty() && declared != input_shapes[0])
+    throw ShapeError(class_name() + " '" + name() + "' was declared with input shape " + shape_str(declared) +
+                     ", received " + shape_str(input_shapes[0]));
   return input_shapes[0];
+}
+
+void Layer::require_image(const Shape& input) const {
+  if (input.size() != 3)
+    throw ShapeError(class_name() + " '" + name() + "' expects images shaped (height, width, channels) per sample, " +
+                     "received " + shape_str(input));
 }
 
 Shape Layer::build_once(std::span<const Shape> input_shapes) {

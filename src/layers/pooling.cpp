@@ -21,10 +21,8 @@ Pooling2D::~Pooling2D() = default;
 
 Shape Pooling2D::build(std::span<const Shape> input_shapes) {
   const Shape& input = single_input(input_shapes);
+  require_image(input);
   const std::string me = class_name() + " '" + name() + "'";
-  if (!options_.input_shape.empty() && options_.input_shape != input)
-    throw ShapeError(me + " was declared with input shape " + shape_str(options_.input_shape) + ", received " +
-                     shape_str(input));
   window_ = std::make_unique<WindowState>(
       WindowState{window_for(input, options_.pool_size, options_.strides, 1, options_.padding == "same", me)});
   return {window_->window.OH, window_->window.OW, input[2]};
@@ -63,9 +61,7 @@ nlohmann::json Pooling2D::config() const {
 
 Shape GlobalPooling2D::build(std::span<const Shape> input_shapes) {
   const Shape& input = single_input(input_shapes);
-  if (input.size() != 3)
-    throw ShapeError(class_name() + " '" + name() + "' expects images shaped (height, width, channels) per sample, " +
-                     "received " + shape_str(input));
+  require_image(input);
   return {input[2]};
 }
 

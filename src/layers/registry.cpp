@@ -22,9 +22,9 @@ Shape declared_shape(const nlohmann::json& config, const std::string& where) {
   return {};
 }
 
-LayerRef dense(const nlohmann::json& c, const std::string& where) {
-  DenseOptions o;
-  o.units = io::get_as<int64_t>(c, "units", where, "a positive integer");
+// The fields Dense and Conv2D share: activation, use_bias, the two initializers, input shape.
+template <typename Options>
+void read_kernel_fields(const nlohmann::json& c, const std::string& where, Options& o) {
   o.activation = io::get_or<std::string>(c, "activation", where, "a string", "linear");
   o.use_bias = io::get_or<bool>(c, "use_bias", where, "true or false", true);
   if (c.contains("kernel_initializer"))
@@ -32,6 +32,12 @@ LayerRef dense(const nlohmann::json& c, const std::string& where) {
   if (c.contains("bias_initializer"))
     o.bias_initializer = initializers::from_config(c["bias_initializer"]);
   o.input_shape = declared_shape(c, where);
+}
+
+LayerRef dense(const nlohmann::json& c, const std::string& where) {
+  DenseOptions o;
+  o.units = io::get_as<int64_t>(c, "units", where, "a positive integer");
+  read_kernel_fields(c, where, o);
   return Dense(o);
 }
 
@@ -62,13 +68,7 @@ LayerRef conv2d(const nlohmann::json& c, const std::string& where) {
   o.strides = size2(c, "strides", where, 1);
   o.padding = io::get_or<std::string>(c, "padding", where, "a string", "valid");
   o.dilation_rate = size2(c, "dilation_rate", where, 1);
-  o.activation = io::get_or<std::string>(c, "activation", where, "a string", "linear");
-  o.use_bias = io::get_or<bool>(c, "use_bias", where, "true or false", true);
-  if (c.contains("kernel_initializer"))
-    o.kernel_initializer = initializers::from_config(c["kernel_initializer"]);
-  if (c.contains("bias_initializer"))
-    o.bias_initializer = initializers::from_config(c["bias_initializer"]);
-  o.input_shape = declared_shape(c, where);
+  read_kernel_fields(c, where, o);
   return Conv2D(o);
 }
 

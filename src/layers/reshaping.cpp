@@ -116,9 +116,7 @@ ZeroPadding2D::ZeroPadding2D(Padding2D padding) : padding_(padding) {
 
 Shape ZeroPadding2D::build(std::span<const Shape> input_shapes) {
   const Shape& in = single_input(input_shapes);
-  if (in.size() != 3)
-    throw ShapeError("ZeroPadding2D '" + name() + "' expects images shaped (height, width, channels) per sample, " +
-                     "received " + shape_str(in));
+  require_image(in);
   return {in[0] + padding_.top + padding_.bottom, in[1] + padding_.left + padding_.right, in[2]};
 }
 

@@ -21,9 +21,6 @@ void check_size(const Size2& s, const char* argument, const std::string& layer, 
 
 cpu::Window window_for(const Shape& input, Size2 size, Size2 strides, Size2 dilation, bool same,
                        const std::string& layer) {
-  if (input.size() != 3)
-    throw ShapeError(layer + " expects images shaped (height, width, channels) per sample, received " +
-                     shape_str(input));
   cpu::Window w =
       cpu::make_window(input[0], input[1], input[2], size.h, size.w, strides.h, strides.w, dilation.h, dilation.w, same);
   if (w.OH <= 0 || w.OW <= 0)

@@ -18,8 +18,8 @@ struct WindowState {
 bool parse_padding(const std::string& padding, const std::string& layer);
 // Throws ValueError naming the layer and the argument unless both sizes are at least `least`.
 void check_size(const Size2& s, const char* argument, const std::string& layer, int64_t least = 1);
-// The window over a per-sample input shape (H, W, C); ShapeError naming the layer when the
-// input is not an image or the window does not fit it.
+// The window over a per-sample image (H, W, C: the layer checked it with require_image);
+// ShapeError naming the layer when the window does not fit it.
 cpu::Window window_for(const Shape& input, Size2 size, Size2 strides, Size2 dilation, bool same,
                        const std::string& layer);
 

@@ -141,8 +141,11 @@ class Layer {
   Shape build_once(std::span<const Shape> input_shapes);
 
  protected:
-  // The one input shape of a single-input layer; ShapeError naming the layer otherwise.
+  // The one input shape of a single-input layer, which must be the shape the layer was declared
+  // with (declared_input_shape()), if any; ShapeError naming the layer otherwise.
   const Shape& single_input(std::span<const Shape> input_shapes) const;
+  // ShapeError naming the layer unless `input` is an image, (height, width, channels).
+  void require_image(const Shape& input) const;
 
   std::vector<Param> params_;
 

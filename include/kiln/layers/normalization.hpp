@@ -42,7 +42,7 @@ class BatchNormalization : public Layer {
   int64_t features() const { return features_; }
 
  private:
-  const Param* find(const char* name) const;
+  Param* find(const char* name);  // gamma or beta; null when the layer has none
   BatchNormalizationOptions options_;
   int64_t features_ = 0, positions_ = 0;
 };

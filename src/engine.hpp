@@ -50,6 +50,9 @@ class Engine {
   // Bytes of the activation arena a plan for `batch` would take; `keep_all` gives every tensor
   // its own memory instead (what a planner without liveness takes).
   int64_t arena_bytes(int64_t batch, bool training, bool keep_all) const;
+  // Rows of an inference batch whose activations take at most kInferenceBytes: predict and
+  // evaluate run larger batches in slices of this many rows.
+  int64_t inference_rows() const;
   // Runs the nodes on one batch per model input (all with the same number of rows).
   void forward(std::span<const Tensor* const> x, bool training);
   const std::vector<const Tensor*>& output_values() const { return output_values_; }
@@ -70,6 +73,10 @@ class Engine {
   struct Buffers;  // where a plan puts each tensor, its gradient and each node's workspace
   Buffers layout(int64_t batch, bool training, bool keep_all) const;
   void set_view_batch(int64_t b);
+  // Finds the runs of layers folded into a product at inference (fold_end_).
+  void find_folds();
+  // Node i's forward at inference with the layers folded into it, writing the last one's output.
+  void forward_folded(int i, const Context& ctx);
   // Which nodes run backward, which inputs get gradients and which weights the optimizer trains,
   // from the layers' trainable flags now (a callback may freeze a layer between steps).
   void refresh_trainable();
@@ -83,6 +90,11 @@ class Engine {
   std::vector<LayerRef> layers_;
   std::vector<int> calls_;                     // per layer: how many nodes call it
   std::vector<int> layer_of_;                  // per node: its layer's index in layers_
+  // Folding at inference: per node, the last node of the per-channel maps folded into its store
+  // (itself when none), or -1 for a node folded into the one before it; the maps' scale and
+  // shift for each node that folds others.
+  std::vector<int> fold_end_;
+  std::vector<std::vector<float>> fold_maps_;
   Tensor weights_, grads_;
   bool grads_clear_ = true;  // no gradient pending since the last step
 
@@ -105,6 +117,7 @@ class Engine {
   bool fusable_ = false;           // every trainable layer can take a fused step, and runs once
 
   uint64_t seed_ = 0, step_ = 0;
+  mutable int64_t inference_rows_ = 0;  // computed on first use
 };
 
 }  // namespace kiln::detail

@@ -6,6 +6,7 @@
 
 #include "kiln/model.hpp"
 #include "kiln/random.hpp"
+#include "engine.hpp"
 
 namespace kiln {
 
@@ -202,6 +203,26 @@ void Trainer::for_each_batch(std::span<const Inputs> x, int64_t batch_size, Fn&&
   }
 }
 
+template <typename Fn>
+void Trainer::infer_in_slices(std::span<const Tensor* const> batch, int64_t n, Fn&& fn) {
+  const int64_t rows = model_.engine_->inference_rows(), slices = (n + rows - 1) / rows;
+  if (slices <= 1) {
+    model_.forward(batch, false);
+    return fn(int64_t{0}, n);
+  }
+  slices_.resize(batch.size());
+  slice_views_.resize(batch.size());
+  for (int64_t s = 0; s < slices; ++s) {
+    const int64_t begin = n * s / slices, end = n * (s + 1) / slices;
+    for (size_t k = 0; k < batch.size(); ++k) {
+      slices_[k] = batch[k]->slice(begin, end);
+      slice_views_[k] = &slices_[k];
+    }
+    model_.forward(slice_views_, false);
+    fn(begin, end - begin);
+  }
+}
+
 Logs Trainer::run_test(std::span<const Inputs> x, const Labels& y, int64_t batch_size, Progbar* bar,
                        const std::vector<Callback*>& callbacks) {
   auto metrics = model_.make_metrics();
@@ -211,9 +232,11 @@ Logs Trainer::run_test(std::span<const Inputs> x, const Labels& y, int64_t batch
   for_each_batch(x, batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
     const int64_t step = begin / batch_size;
     for (auto* cb : callbacks) cb->on_test_batch_begin(step, logs);
-    const Tensor& out = model_.forward(batch, false);
-    loss_sum += model_.loss()->forward(out, y.data() + begin);
-    for (auto& m : metrics) m->update(out, y.data() + begin);
+    infer_in_slices(batch, b, [&](int64_t first, int64_t) {
+      const Tensor& out = *model_.output_tensors()[0];
+      loss_sum += model_.loss()->forward(out, y.data() + begin + first);
+      for (auto& m : metrics) m->update(out, y.data() + begin + first);
+    });
     logs.set("loss", as_float32(loss_sum / static_cast<double>(begin + b)));
     for (auto& m : metrics) logs.set(m->name(), m->result());
     if (bar) bar->update(step + 1, logs, begin + b == x[0].rows());
@@ -260,12 +283,13 @@ std::vector<Tensor> Trainer::predict(std::span<const Inputs> x, const PredictOpt
   for_each_batch(x, options.batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
     const int64_t step = begin / options.batch_size;
     for (auto* cb : options.callbacks) cb->on_predict_batch_begin(step, logs);
-    model_.forward(batch, false);
-    const auto& outputs = model_.output_tensors();
-    for (size_t o = 0; o < results.size(); ++o) {
-      int64_t row = results[o].row_size();
-      std::memcpy(results[o].data() + begin * row, outputs[o]->data(), sizeof(float) * b * row);
-    }
+    infer_in_slices(batch, b, [&](int64_t first, int64_t rows) {
+      const auto& outputs = model_.output_tensors();
+      for (size_t o = 0; o < results.size(); ++o) {
+        int64_t row = results[o].row_size();
+        std::memcpy(results[o].data() + (begin + first) * row, outputs[o]->data(), sizeof(float) * rows * row);
+      }
+    });
     for (auto* cb : options.callbacks) cb->on_predict_batch_end(step, logs);
   });
   for (auto* cb : options.callbacks) cb->on_predict_end(logs);

@@ -110,7 +110,15 @@ class Trainer {
   // of x where it holds floats, converted copies in reused buffers where it holds bytes.
   template <typename Fn>
   void for_each_batch(std::span<const Inputs> x, int64_t batch_size, Fn&& fn);
+  // Runs inference on `batch` (n rows per input) in slices small enough for the activations to
+  // stay in cache (the engine's inference_rows), calling fn(begin, rows) after each slice with
+  // its results in model_.output_tensors(). Every sample's result is computed on its own, so the
+  // values are those of one pass over the whole batch.
+  template <typename Fn>
+  void infer_in_slices(std::span<const Tensor* const> batch, int64_t n, Fn&& fn);
   Model& model_;
+  std::vector<Tensor> slices_;  // infer_in_slices' views, reused batch after batch
+  std::vector<const Tensor*> slice_views_;
 };
 
 }  // namespace kiln

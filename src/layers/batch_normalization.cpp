@@ -1,5 +1,7 @@
 #include <cmath>
 #include <cstring>
+#include <tuple>
+#include <utility>
 
 #include "kernels/cpu/batch_norm.hpp"
 #include "kiln/initializers.hpp"
@@ -39,9 +41,29 @@ Shape BatchNormalization::build(std::span<const Shape> input_shapes) {
 }
 
 Param* BatchNormalization::find(const char* name) {
-  for (auto& p : params_)
+  return const_cast<Param*>(std::as_const(*this).find(name));
+}
+
+const Param* BatchNormalization::find(const char* name) const {
+  for (const auto& p : params_)
     if (p.name == name) return &p;
   return nullptr;
+}
+
+std::pair<float, float> BatchNormalization::inference_affine(int64_t f) const {
+  const Param* gamma = find("gamma");
+  const Param* beta = find("beta");
+  const float moving_mean = params_[params_.size() - 2].value[f], moving_var = params_.back().value[f];
+  const float a = (gamma ? gamma->value[f] : 1.0f) / std::sqrt(moving_var + static_cast<float>(options_.epsilon));
+  return {a, (beta ? beta->value[f] : 0.0f) - moving_mean * a};
+}
+
+void BatchNormalization::compose_map(ChannelMap& map) const {
+  for (int64_t f = 0; f < features_; ++f) {
+    auto [a, b] = inference_affine(f);
+    map.scale[f] *= a;
+    map.shift[f] = map.shift[f] * a + b;
+  }
 }
 
 // saved: the batch's mean and inv_std (2F); scratch: the sums' room first (batch_norm_scratch,
@@ -75,10 +97,7 @@ void BatchNormalization::forward(const Context& ctx, std::span<const Tensor* con
       b[f] = (beta ? beta->value[f] : 0.0f) - mean[f] * a[f];
     }
   } else {
-    for (int64_t f = 0; f < F; ++f) {
-      a[f] = (gamma ? gamma->value[f] : 1.0f) / std::sqrt(moving_var[f] + eps);
-      b[f] = (beta ? beta->value[f] : 0.0f) - moving_mean[f] * a[f];
-    }
+    for (int64_t f = 0; f < F; ++f) std::tie(a[f], b[f]) = inference_affine(f);
   }
   cpu::batch_norm_apply(out.data(), in.data(), a, b, N, F);
 }
@@ -94,9 +113,7 @@ void BatchNormalization::backward(const Context& ctx, std::span<const Tensor* co
     // Frozen: the forward pass was the inference one, an affine map per feature.
     if (!gin.tensor) return;
     float* a = ctx.scratch.data();
-    const float* moving_var = params_.back().value.data();
-    for (int64_t f = 0; f < F; ++f)
-      a[f] = (gamma ? gamma->value[f] : 1.0f) / std::sqrt(moving_var[f] + static_cast<float>(options_.epsilon));
+    for (int64_t f = 0; f < F; ++f) a[f] = inference_affine(f).first;
     float* dx = gin.tensor->data();
     for (int64_t i = 0; i < N; ++i)
       for (int64_t f = 0; f < F; ++f) {

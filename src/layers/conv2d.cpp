@@ -48,7 +48,19 @@ Workspace Conv2D::workspace(int64_t batch, bool training) const {
 }
 
 void Conv2D::forward(const Context& ctx, std::span<const Tensor* const> inputs, Tensor& out) {
-  const Tensor& in = *inputs[0];
+  forward_product(ctx, *inputs[0], out, nullptr);
+}
+
+bool Conv2D::can_store_mapped() const { return activation_of(act_) == cpu::Activation::kLinear; }
+
+void Conv2D::start_map(ChannelMap& map) const { start_map_with(map, options_.use_bias ? &params_[1] : nullptr); }
+
+void Conv2D::forward_mapped(const Context& ctx, std::span<const Tensor* const> inputs, Tensor& out,
+                            const ChannelMap& map) {
+  forward_product(ctx, *inputs[0], out, &map);
+}
+
+void Conv2D::forward_product(const Context& ctx, const Tensor& in, Tensor& out, const ChannelMap* map) {
   const cpu::Window& w = window_->window;
   const int64_t B = in.dim(0);
   const float* col = in.data();
@@ -57,8 +69,12 @@ void Conv2D::forward(const Context& ctx, std::span<const Tensor* const> inputs, 
     cpu::im2col(buffer, in.data(), w, B);
     col = buffer;
   }
+  const int64_t M = B * w.OH * w.OW;
+  if (map)
+    return cpu::dense_forward(out.data(), col, params_[0].value.data(), epilogue_of(*map), M, w.depth(),
+                              options_.filters, precision_of(*this));
   const float* bias = options_.use_bias ? params_[1].value.data() : nullptr;
-  cpu::dense_forward(out.data(), col, params_[0].value.data(), bias, activation_of(act_), B * w.OH * w.OW, w.depth(),
+  cpu::dense_forward(out.data(), col, params_[0].value.data(), bias, activation_of(act_), M, w.depth(),
                      options_.filters, precision_of(*this));
 }
 

@@ -31,14 +31,29 @@ Shape Dense::build(std::span<const Shape> input_shapes) {
 
 void Dense::forward(const Context&, std::span<const Tensor* const> inputs, Tensor& out) {
   const Tensor& in = *inputs[0];
-  int64_t B = in.dim(0), IN = in.row_size();
+  const float* bias = options_.use_bias ? params_[1].value.data() : nullptr;
+  cpu::dense_forward(out.data(), in.data(), params_[0].value.data(), bias, activation_of(act_), in.dim(0),
+                     input_size(in), options_.units, precision_of(*this));
+}
+
+bool Dense::can_store_mapped() const { return activation_of(act_) == cpu::Activation::kLinear; }
+
+void Dense::start_map(ChannelMap& map) const { start_map_with(map, options_.use_bias ? &params_[1] : nullptr); }
+
+void Dense::forward_mapped(const Context&, std::span<const Tensor* const> inputs, Tensor& out,
+                           const ChannelMap& map) {
+  const Tensor& in = *inputs[0];
+  cpu::dense_forward(out.data(), in.data(), params_[0].value.data(), epilogue_of(map), in.dim(0), input_size(in),
+                     options_.units, precision_of(*this));
+}
+
+int64_t Dense::input_size(const Tensor& in) const {
+  const int64_t IN = in.row_size();
   if (IN != params_[0].shape[0])
     throw ShapeError("Dense '" + name() + "' expects " + std::to_string(params_[0].shape[0]) +
                      " inputs per sample, received " + std::to_string(IN) + " (input shape " +
                      shape_str(in.shape()) + ")");
-  const float* bias = options_.use_bias ? params_[1].value.data() : nullptr;
-  cpu::dense_forward(out.data(), in.data(), params_[0].value.data(), bias, activation_of(act_), B, IN,
-                     options_.units, precision_of(*this));
+  return IN;
 }
 
 void Dense::backward(const Context& ctx, std::span<const Tensor* const> inputs, const Tensor& out, Tensor& grad_out,

@@ -3,6 +3,8 @@
 // itself when the optimizer's fused step is taken).
 #pragma once
 
+#include <algorithm>
+
 #include "kernels/cpu/activations.hpp"
 #include "kernels/cpu/gemm.hpp"
 #include "kiln/layers/layer.hpp"
@@ -26,5 +28,17 @@ inline float* grad_target(const Context& ctx, Param* p) {
 // and whether it adds to what is there.
 inline float grad_alpha(const Context& ctx) { return ctx.fused_step ? ctx.fused_step->alpha : 1.0f; }
 inline bool grad_accumulates(const Context& ctx) { return ctx.fused_step || ctx.accumulate; }
+
+// A product layer's part of a folded channel map: scale 1, shift its bias (0 without one).
+inline void start_map_with(ChannelMap& map, const Param* bias) {
+  std::fill(map.scale.begin(), map.scale.end(), 1.0f);
+  if (bias)
+    std::copy_n(bias->value.data(), map.shift.size(), map.shift.begin());
+  else
+    std::fill(map.shift.begin(), map.shift.end(), 0.0f);
+  map.relu = false;
+}
+// The product's epilogue that applies a folded channel map.
+inline cpu::Epilogue epilogue_of(const ChannelMap& map) { return {map.shift.data(), map.relu, map.scale.data()}; }
 
 }  // namespace kiln::layers::impl

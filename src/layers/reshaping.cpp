@@ -31,11 +31,24 @@ void Activation::backward(const Context& ctx, std::span<const Tensor* const>, co
 
 nlohmann::json Activation::config() const { return {{"activation", activation_}}; }
 
+MapKind Activation::channel_map() const {
+  switch (static_cast<cpu::Activation>(act_)) {
+    case cpu::Activation::kLinear: return MapKind::kAffine;
+    case cpu::Activation::kRelu: return MapKind::kRelu;
+    default: return MapKind::kNone;
+  }
+}
+
 ReLU::ReLU(ReLUOptions options) : options_(options) {
   if (options_.max_value && *options_.max_value < 0)
     throw ValueError("ReLU: max_value must be at least 0, received " + std::to_string(*options_.max_value));
   if (options_.negative_slope < 0)
     throw ValueError("ReLU: negative_slope must be at least 0, received " + std::to_string(options_.negative_slope));
+}
+
+MapKind ReLU::channel_map() const {
+  const bool plain = !options_.max_value && options_.negative_slope == 0 && options_.threshold == 0;
+  return plain ? MapKind::kRelu : MapKind::kNone;
 }
 
 // Written as selects over whole rows, so that the loops vectorize, and split across the pool.

@@ -61,9 +61,15 @@ class Conv2D : public Layer {
   std::string output_activation() const override { return options_.activation; }
   bool can_fuse_step() const override { return true; }
   Shape declared_input_shape() const override { return options_.input_shape; }
+  bool can_store_mapped() const override;
+  void start_map(ChannelMap& map) const override;
+  void forward_mapped(const Context& ctx, std::span<const Tensor* const> inputs, Tensor& out,
+                      const ChannelMap& map) override;
   const Conv2DOptions& options() const { return options_; }
 
  private:
+  // The forward pass, storing through `map` (folded layers) or the own bias and activation.
+  void forward_product(const Context& ctx, const Tensor& in, Tensor& out, const ChannelMap* map);
   Conv2DOptions options_;
   int act_ = 0;
   std::unique_ptr<WindowState> window_;

@@ -72,9 +72,15 @@ class Dense : public Layer {
   std::string output_activation() const override { return options_.activation; }
   bool can_fuse_step() const override { return true; }
   Shape declared_input_shape() const override { return options_.input_shape; }
+  bool can_store_mapped() const override;
+  void start_map(ChannelMap& map) const override;
+  void forward_mapped(const Context& ctx, std::span<const Tensor* const> inputs, Tensor& out,
+                      const ChannelMap& map) override;
   const DenseOptions& options() const { return options_; }
 
  private:
+  // The input's features per sample, which must be the kernel's rows (ShapeError otherwise).
+  int64_t input_size(const Tensor& in) const;
   DenseOptions options_;
   int act_ = 0;  // cpu::Activation, kept opaque to the public header
 };

@@ -77,6 +77,18 @@ struct InputGrad {
   bool accumulate = false;
 };
 
+// A per-channel map (channels: the last axis), y = max(x * scale + shift, 0) or without the
+// max: the inference work of a run of layers that the engine folds into the matrix product
+// before them, which applies it as it stores each tile of its output (Conv2D -> batch
+// normalization -> ReLU at inference is one pass). scale and shift hold one value per channel.
+struct ChannelMap {
+  std::span<float> scale, shift;
+  bool relu = false;
+};
+// What a layer is at inference, for folding: not a per-channel map, an affine one (compose_map
+// says which), or max(x, 0).
+enum class MapKind { kNone, kAffine, kRelu };
+
 // Writes or adds `values` (n of them) into g, as g.accumulate says; nothing if g has no tensor.
 void store_input_grad(const InputGrad& g, const float* values, int64_t n);
 
@@ -113,6 +125,17 @@ class Layer {
   virtual bool is_reshape() const { return false; }
   // The activation applied last, for the model to fuse softmax with cross-entropy.
   virtual std::string output_activation() const { return "linear"; }
+  // Folding at inference. A matrix-product layer whose output can take a ChannelMap in its
+  // store says so (can_store_mapped), sets the map to its own bias (start_map) and runs with
+  // the map in place of its bias and activation (forward_mapped). A layer that does no more
+  // than a per-channel map at inference says so (channel_map) and composes its map after
+  // the one given (compose_map, for an affine map; the map has no ReLU yet).
+  virtual bool can_store_mapped() const { return false; }
+  virtual void start_map(ChannelMap& /*map*/) const {}
+  virtual void forward_mapped(const Context& /*ctx*/, std::span<const Tensor* const> /*inputs*/, Tensor& /*out*/,
+                              const ChannelMap& /*map*/) {}
+  virtual MapKind channel_map() const { return MapKind::kNone; }
+  virtual void compose_map(ChannelMap& /*map*/) const {}
   // The per-sample input shape the layer was created with, if any (Flatten(input_shape)).
   virtual Shape declared_input_shape() const { return {}; }
 

@@ -37,12 +37,17 @@ class BatchNormalization : public Layer {
   Workspace workspace(int64_t batch, bool training) const override;
   bool backward_reads_output() const override { return false; }
   bool can_fuse_step() const override { return true; }
+  MapKind channel_map() const override { return MapKind::kAffine; }
+  void compose_map(ChannelMap& map) const override;
   const BatchNormalizationOptions& options() const { return options_; }
   // The features (the last axis) and the positions per sample (the other axes).
   int64_t features() const { return features_; }
 
  private:
   Param* find(const char* name);  // gamma or beta; null when the layer has none
+  const Param* find(const char* name) const;
+  // The inference map of feature f: y = x * a + b, from the moving statistics.
+  std::pair<float, float> inference_affine(int64_t f) const;
   BatchNormalizationOptions options_;
   int64_t features_ = 0, positions_ = 0;
 };

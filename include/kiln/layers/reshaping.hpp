@@ -38,6 +38,7 @@ class Activation : public Layer {
   nlohmann::json config() const override;
   bool backward_reads_inputs() const override { return false; }
   std::string output_activation() const override { return activation_; }
+  MapKind channel_map() const override;
 
  private:
   std::string activation_;
@@ -56,6 +57,7 @@ class ReLU : public Layer {
                 std::span<const InputGrad> grad_inputs) override;
   nlohmann::json config() const override;
   bool backward_reads_output() const override { return false; }
+  MapKind channel_map() const override;
 
  private:
   ReLUOptions options_;

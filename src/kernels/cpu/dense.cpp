@@ -7,9 +7,13 @@ void dense_forward(float* out, const float* in, const float* w, const float* b, 
   // Bias and ReLU are stored with each tile of the product; other activations take a pass of
   // their own.
   bool fused = act == Activation::kLinear || act == Activation::kRelu;
-  gemm(false, false, B, OUT, IN, 1.0f, in, IN, w, OUT, 0.0f, out, OUT, precision,
-       fused ? Epilogue{b, act == Activation::kRelu} : Epilogue{});
+  dense_forward(out, in, w, fused ? Epilogue{b, act == Activation::kRelu} : Epilogue{}, B, IN, OUT, precision);
   if (!fused) bias_activation_forward(out, b, act, B, OUT);
+}
+
+void dense_forward(float* out, const float* in, const float* w, const Epilogue& e, int64_t B, int64_t IN,
+                   int64_t OUT, Precision precision) {
+  gemm(false, false, B, OUT, IN, 1.0f, in, IN, w, OUT, 0.0f, out, OUT, precision, e);
 }
 
 void dense_backward(float* din, bool din_accumulate, float* dw, float* db, const float* dz,

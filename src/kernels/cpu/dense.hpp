@@ -13,6 +13,10 @@ namespace kiln::cpu {
 void dense_forward(float* out, const float* in, const float* w, const float* b, Activation act,
                    int64_t B, int64_t IN, int64_t OUT, Precision precision = Precision::kFloat32);
 
+// out (B,OUT) = in (B,IN) · w (IN,OUT), each tile stored through the epilogue e.
+void dense_forward(float* out, const float* in, const float* w, const Epilogue& e, int64_t B, int64_t IN,
+                   int64_t OUT, Precision precision = Precision::kFloat32);
+
 // Given dz (B,OUT), the gradient with respect to the pre-activation:
 // din (B,IN) = dz · w^T (+= with din_accumulate), then dw (IN,OUT) += alpha * in^T · dz and
 // db (OUT) += alpha * column sums of dz (= instead of += unless accumulate). din, dw and db may

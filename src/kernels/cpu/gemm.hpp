@@ -13,11 +13,14 @@ namespace kiln::cpu {
 // (round to nearest even) and the products summed in float32. C stays float32 either way.
 enum class Precision { kFloat32, kBfloat16 };
 
-// What is done to C after the product, in the same pass as each tile is stored: bias (one value
-// per column, N of them) added, then ReLU (max(c, 0); NaN stays NaN). Dense's epilogue.
+// What is done to C after the product, in the same pass as each tile is stored: multiplied by
+// scale, then bias added (one value per column, N of each; either may be null), then ReLU
+// (max(c, 0); NaN stays NaN). Dense's epilogue is bias and ReLU; a batch normalization folded
+// in at inference brings the scale.
 struct Epilogue {
   const float* bias = nullptr;
   bool relu = false;
+  const float* scale = nullptr;
 };
 
 // C (M,N) = beta * C + alpha * op(A) (M,K) · op(B) (K,N), where op(X) is X or its transpose,

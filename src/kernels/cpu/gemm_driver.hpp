@@ -42,8 +42,10 @@ struct Args {
   const void* packed_b = nullptr;
 };
 
-// One value of column j of C through the epilogue e: plus the column's bias, then ReLU.
+// One value of column j of C through the epilogue e: times the column's scale, plus its bias,
+// then ReLU.
 KILN_INLINE float finish(float c, const Epilogue& e, int64_t j) {
+  if (e.scale) c *= e.scale[j];
   if (e.bias) c += e.bias[j];
   return e.relu && c < 0.0f ? 0.0f : c;
 }
@@ -55,7 +57,8 @@ struct Store {
   Epilogue epilogue;
   // The same store for a tile n0 columns further right.
   Store at(int64_t n0) const {
-    return {alpha, beta, {epilogue.bias ? epilogue.bias + n0 : nullptr, epilogue.relu}};
+    return {alpha, beta,
+            {epilogue.bias ? epilogue.bias + n0 : nullptr, epilogue.relu, epilogue.scale ? epilogue.scale + n0 : nullptr}};
   }
 };
 
@@ -78,6 +81,7 @@ KILN_INLINE void store_whole_tile(const typename VecOf<W>::type (&acc)[MR][NV], 
     for (int j = 0; j < NV; ++j) {
       V v = s.beta != 0.0f ? row[j] + s.alpha * acc[i][j] : s.alpha * acc[i][j];
       if constexpr (WithEpilogue) {
+        if (s.epilogue.scale) v *= *reinterpret_cast<const V*>(s.epilogue.scale + j * W);
         if (s.epilogue.bias) v += *reinterpret_cast<const V*>(s.epilogue.bias + j * W);
         if (s.epilogue.relu) v = v < 0.0f ? V{} : v;
       }
@@ -93,7 +97,7 @@ KILN_INLINE void store_tile(const typename VecOf<W>::type (&acc)[MR][NV], const 
                             int64_t ldc, int64_t rows, int64_t cols) {
   constexpr int NR = NV * W;
   if (rows == MR && cols == NR) {
-    if (s.epilogue.bias || s.epilogue.relu)
+    if (s.epilogue.bias || s.epilogue.relu || s.epilogue.scale)
       store_whole_tile<true, MR, W, NV>(acc, s, c, ldc);
     else
       store_whole_tile<false, MR, W, NV>(acc, s, c, ldc);

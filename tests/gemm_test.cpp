@@ -9,6 +9,7 @@
 
 #include "helpers.hpp"
 #include "kernels/cpu/bf16.hpp"
+#include "kernels/cpu/window.hpp"
 
 namespace kiln {
 namespace {
@@ -101,6 +102,43 @@ TEST(Gemm, ResultDoesNotDependOnTheThreadCount) {
           << precision_name(precision) << " M=" << M;
     }
   }
+}
+
+// A convolution's windows read from the image (implicit GEMM) against the reference on the
+// im2col matrix: kernel rows of 3 to 192 values, strides, a dilated row step, ragged columns, a
+// depth over one pass (K = 576), a batch whose rows span images, the epilogue.
+TEST(Gemm, WindowsReadInPlaceMatchTheIm2colProduct) {
+  struct WindowCase {
+    int64_t B, H, W, C, KH, KW, SH, SW, DH, N;
+  };
+  const WindowCase cases[] = {{3, 28, 28, 1, 3, 3, 1, 1, 1, 32}, {2, 13, 13, 32, 3, 3, 1, 1, 1, 64},
+                              {2, 9, 11, 3, 5, 5, 2, 2, 1, 13},  {1, 10, 8, 4, 3, 2, 1, 3, 2, 40},
+                              {2, 7, 7, 64, 3, 3, 1, 1, 1, 24},  {5, 4, 4, 2, 4, 4, 1, 1, 1, 7}};
+  for (const auto& c : cases) {
+    const cpu::Window w = cpu::make_window(c.H, c.W, c.C, c.KH, c.KW, c.SH, c.SW, c.DH, 1, false);
+    ASSERT_TRUE(w.readable_in_place());
+    const int64_t M = c.B * w.OH * w.OW, K = w.depth();
+    Tensor x = testing::random_tensor({c.B * w.input_size()}, 6), B = testing::random_tensor({K * c.N}, 7);
+    Tensor bias = testing::random_tensor({c.N}, 8), scale = testing::random_tensor({c.N}, 9);
+    Tensor col({M * K}), want({M * c.N}), got({M * c.N});
+    cpu::im2col(col.data(), x.data(), w, c.B);
+    const cpu::Epilogue epilogue{bias.data(), true, scale.data()};
+    cpu::gemm_reference(false, false, M, c.N, K, 1.0f, col.data(), K, B.data(), c.N, 0.0f, want.data(), c.N,
+                        Precision::kFloat32, epilogue);
+    for (auto isa : cpu::supported_isas()) {
+      cpu::gemm_windows_with(isa, w.windows(x.data()), M, c.N, B.data(), c.N, got.data(), c.N, epilogue);
+      for (int64_t i = 0; i < got.size(); ++i)
+        ASSERT_NEAR(got[i], want[i], 1e-4f * (1.0f + std::abs(want[i])))
+            << cpu::isa_name(isa) << " case H=" << c.H << " C=" << c.C << " KH=" << c.KH << " at " << i;
+    }
+  }
+}
+
+TEST(Window, PaddedOrOverhangingWindowsAreNotReadInPlace) {
+  EXPECT_FALSE(cpu::make_window(8, 8, 2, 3, 3, 1, 1, 1, 1, true).readable_in_place());   // pads 1 all round
+  EXPECT_FALSE(cpu::make_window(8, 8, 2, 2, 2, 1, 1, 1, 1, true).readable_in_place());   // pads the bottom only
+  EXPECT_FALSE(cpu::make_window(8, 8, 2, 3, 3, 1, 1, 1, 2, false).readable_in_place());  // dilated columns
+  EXPECT_TRUE(cpu::make_window(8, 8, 2, 1, 1, 1, 1, 1, 1, true).readable_in_place());
 }
 
 // bf16 keeps 8 significant bits: the rounded product differs from the float32 one by about

@@ -40,9 +40,17 @@ Shape Conv2D::build(std::span<const Shape> input_shapes) {
   return {window_->window.OH, window_->window.OW, options_.filters};
 }
 
+// Inference reads the windows from the image itself where it can (float32 products whose
+// windows need no padding): predicting 1000 images with the CNN recipe took 53 / 78 ms so (min /
+// median of five alternating runs, busy host), against 76 / 85 ms through an im2col matrix.
+// Training keeps the matrix, which the weight gradient reads.
+bool Conv2D::reads_in_place(bool training) const {
+  return !training && precision_of(*this) == cpu::Precision::kFloat32 && window_->window.readable_in_place();
+}
+
 Workspace Conv2D::workspace(int64_t batch, bool training) const {
   const cpu::Window& w = window_->window;
-  if (w.pointwise()) return {};
+  if (w.pointwise() || reads_in_place(training)) return {};
   const int64_t col = batch * w.OH * w.OW * w.depth();
   return {.scratch = col, .saved = training ? col : 0};
 }
@@ -62,20 +70,24 @@ void Conv2D::forward_mapped(const Context& ctx, std::span<const Tensor* const> i
 
 void Conv2D::forward_product(const Context& ctx, const Tensor& in, Tensor& out, const ChannelMap* map) {
   const cpu::Window& w = window_->window;
-  const int64_t B = in.dim(0);
+  const int64_t B = in.dim(0), M = B * w.OH * w.OW;
+  const float* kernel = params_[0].value.data();
+  const float* bias = options_.use_bias ? params_[1].value.data() : nullptr;
+  if (!w.pointwise() && reads_in_place(ctx.training)) {
+    if (map) return cpu::dense_forward(out.data(), w.windows(in.data()), kernel, epilogue_of(*map), M, options_.filters);
+    return cpu::dense_forward(out.data(), w.windows(in.data()), kernel, bias, activation_of(act_), M, options_.filters);
+  }
   const float* col = in.data();
   if (!w.pointwise()) {
     float* buffer = (ctx.training ? ctx.saved : ctx.scratch).data();
     cpu::im2col(buffer, in.data(), w, B);
     col = buffer;
   }
-  const int64_t M = B * w.OH * w.OW;
   if (map)
-    return cpu::dense_forward(out.data(), col, params_[0].value.data(), epilogue_of(*map), M, w.depth(),
-                              options_.filters, precision_of(*this));
-  const float* bias = options_.use_bias ? params_[1].value.data() : nullptr;
-  cpu::dense_forward(out.data(), col, params_[0].value.data(), bias, activation_of(act_), M, w.depth(),
-                     options_.filters, precision_of(*this));
+    return cpu::dense_forward(out.data(), col, kernel, epilogue_of(*map), M, w.depth(), options_.filters,
+                              precision_of(*this));
+  cpu::dense_forward(out.data(), col, kernel, bias, activation_of(act_), M, w.depth(), options_.filters,
+                     precision_of(*this));
 }
 
 void Conv2D::backward(const Context& ctx, std::span<const Tensor* const> inputs, const Tensor& out, Tensor& grad_out,

@@ -17,6 +17,12 @@ void dense_forward(float* out, const float* in, const float* w, const float* b, 
 void dense_forward(float* out, const float* in, const float* w, const Epilogue& e, int64_t B, int64_t IN,
                    int64_t OUT, Precision precision = Precision::kFloat32);
 
+// The same two in float32 with `in` a convolution's windows read from its images (B rows of
+// in.runs * in.run values).
+void dense_forward(float* out, const WindowA& in, const float* w, const float* b, Activation act, int64_t B,
+                   int64_t OUT);
+void dense_forward(float* out, const WindowA& in, const float* w, const Epilogue& e, int64_t B, int64_t OUT);
+
 // Given dz (B,OUT), the gradient with respect to the pre-activation:
 // din (B,IN) = dz · w^T (+= with din_accumulate), then dw (IN,OUT) += alpha * in^T · dz and
 // db (OUT) += alpha * column sums of dz (= instead of += unless accumulate). din, dw and db may

@@ -23,6 +23,29 @@ struct Epilogue {
   const float* scale = nullptr;
 };
 
+// The A of a convolution read straight from its input images instead of from an im2col matrix
+// (implicit GEMM): row m is output position m's window, `runs` runs of `run` consecutive values
+// (a kernel row's columns and channels), run r starting run_stride after run r - 1.
+struct WindowA {
+  const float* images;
+  int64_t image_size;  // floats per image
+  int64_t OH, OW;      // output positions per image
+  int64_t row_step, col_step;  // from one output row / column's window to the next
+  int64_t run, runs, run_stride;
+  // The first value of output position m's window.
+  const float* start(int64_t m) const {
+    const int64_t b = m / (OH * OW), p = m % (OH * OW);
+    return images + b * image_size + p / OW * row_step + p % OW * col_step;
+  }
+};
+
+// C (M,N) = A (M, runs * run) · B, A given as windows, B row-major (row stride ldb); float32;
+// then the epilogue. With the best instruction set, or the one given (tests).
+void gemm_windows(const WindowA& a, int64_t M, int64_t N, const float* B, int64_t ldb, float* C, int64_t ldc,
+                  Epilogue epilogue = {});
+void gemm_windows_with(Isa isa, const WindowA& a, int64_t M, int64_t N, const float* B, int64_t ldb, float* C,
+                       int64_t ldc, Epilogue epilogue = {});
+
 // C (M,N) = beta * C + alpha * op(A) (M,K) · op(B) (K,N), where op(X) is X or its transpose,
 // then the epilogue.
 // A is stored (M,K) with row stride lda, or (K,M) when trans_a; likewise B is (K,N) or (N,K).

@@ -130,6 +130,28 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
               {trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue});
 }
 
+namespace {
+
+void run_windows(const detail::Kernel& kernel, const WindowA& a, int64_t M, int64_t N, const float* B, int64_t ldb,
+                 float* C, int64_t ldc, Epilogue epilogue) {
+  detail::Args g{false, false, M, N, a.runs * a.run, 1.0f, nullptr, 0, B, ldb, 0.0f, C, ldc, epilogue};
+  g.windows = &a;
+  detail::run(kernel, g);
+}
+
+}  // namespace
+
+void gemm_windows(const WindowA& a, int64_t M, int64_t N, const float* B, int64_t ldb, float* C, int64_t ldc,
+                  Epilogue epilogue) {
+  static const detail::Kernel kernel = kernel_for(best_isa(), Precision::kFloat32);
+  run_windows(kernel, a, M, N, B, ldb, C, ldc, epilogue);
+}
+
+void gemm_windows_with(Isa isa, const WindowA& a, int64_t M, int64_t N, const float* B, int64_t ldb, float* C,
+                       int64_t ldc, Epilogue epilogue) {
+  run_windows(kernel_for(isa, Precision::kFloat32), a, M, N, B, ldb, C, ldc, epilogue);
+}
+
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                     int64_t ldc, Precision precision, Epilogue epilogue) {

@@ -40,6 +40,8 @@ struct Args {
   // op(B) packed whole by the kernel's pack_b (column panels of NR, each K deep, in the
   // kernel's own element type), or null: B is then read in place or packed panel by panel.
   const void* packed_b = nullptr;
+  // A read as a convolution's windows (A and lda unused), or null. float32 kernels only.
+  const WindowA* windows = nullptr;
 };
 
 // One value of column j of C through the epilogue e: times the column's scale, plus its bias,

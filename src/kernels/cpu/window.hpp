@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/gemm.hpp"
+
 namespace kiln::cpu {
 
 struct Window {
@@ -21,6 +23,16 @@ struct Window {
   // Whether every window is one input pixel: a 1x1 window, stride 1, no padding. The image
   // itself is then the im2col matrix.
   bool pointwise() const { return KH == 1 && KW == 1 && SH == 1 && SW == 1; }
+  // Whether every window lies inside the image (no padding) with its columns adjacent (no
+  // dilation across): a product can then read the windows from the image itself (windows()).
+  bool readable_in_place() const {
+    return pad_top == 0 && pad_left == 0 && DW == 1 && (OH - 1) * SH + (KH - 1) * DH < H &&
+           (OW - 1) * SW + KW - 1 < W;
+  }
+  // The windows of images x as a product's A, one run per kernel row; needs readable_in_place().
+  WindowA windows(const float* x) const {
+    return {x, input_size(), OH, OW, SH * W * C, SW * C, KW * C, KH, DH * W * C};
+  }
 };
 
 // The window for an input of H x W x C; OH or OW comes out 0 or less when the (dilated) window

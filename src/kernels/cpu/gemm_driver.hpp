@@ -70,9 +70,11 @@ inline Store pass_store(const Args& g, int64_t k0, int64_t kc) {
 }
 
 // The store s of a whole MR x (NV * W) register tile, with the epilogue or (compiled without it,
-// as most products need) not. Unrolled completely, or the accumulators would live in memory for
-// the whole product.
-template <bool WithEpilogue, int MR, int W, int NV>
+// as most products need) not, and its scale only where a product has one (a folded batch
+// normalization): with the scale's check in every epilogue store, predicting 1000 images with
+// the seed MLP took 5.0-5.2 ms (best of 3, four alternating runs, busy host) against 3.6-3.9 ms
+// without. Unrolled completely, or the accumulators would live in memory for the whole product.
+template <bool WithEpilogue, bool WithScale, int MR, int W, int NV>
 KILN_INLINE void store_whole_tile(const typename VecOf<W>::type (&acc)[MR][NV], const Store& s,
                                   float* c, int64_t ldc) {
   using V = typename VecOf<W>::type;
@@ -83,7 +85,7 @@ KILN_INLINE void store_whole_tile(const typename VecOf<W>::type (&acc)[MR][NV], 
     for (int j = 0; j < NV; ++j) {
       V v = s.beta != 0.0f ? row[j] + s.alpha * acc[i][j] : s.alpha * acc[i][j];
       if constexpr (WithEpilogue) {
-        if (s.epilogue.scale) v *= *reinterpret_cast<const V*>(s.epilogue.scale + j * W);
+        if constexpr (WithScale) v *= *reinterpret_cast<const V*>(s.epilogue.scale + j * W);
         if (s.epilogue.bias) v += *reinterpret_cast<const V*>(s.epilogue.bias + j * W);
         if (s.epilogue.relu) v = v < 0.0f ? V{} : v;
       }
@@ -99,10 +101,12 @@ KILN_INLINE void store_tile(const typename VecOf<W>::type (&acc)[MR][NV], const 
                             int64_t ldc, int64_t rows, int64_t cols) {
   constexpr int NR = NV * W;
   if (rows == MR && cols == NR) {
-    if (s.epilogue.bias || s.epilogue.relu || s.epilogue.scale)
-      store_whole_tile<true, MR, W, NV>(acc, s, c, ldc);
+    if (s.epilogue.scale)
+      store_whole_tile<true, true, MR, W, NV>(acc, s, c, ldc);
+    else if (s.epilogue.bias || s.epilogue.relu)
+      store_whole_tile<true, false, MR, W, NV>(acc, s, c, ldc);
     else
-      store_whole_tile<false, MR, W, NV>(acc, s, c, ldc);
+      store_whole_tile<false, false, MR, W, NV>(acc, s, c, ldc);
     return;
   }
   float tile[MR][NR];

@@ -70,24 +70,24 @@ void Conv2D::forward_mapped(const Context& ctx, std::span<const Tensor* const> i
 
 void Conv2D::forward_product(const Context& ctx, const Tensor& in, Tensor& out, const ChannelMap* map) {
   const cpu::Window& w = window_->window;
-  const int64_t B = in.dim(0), M = B * w.OH * w.OW;
+  const int64_t B = in.dim(0), M = B * w.OH * w.OW, F = options_.filters;
   const float* kernel = params_[0].value.data();
-  const float* bias = options_.use_bias ? params_[1].value.data() : nullptr;
-  if (!w.pointwise() && reads_in_place(ctx.training)) {
-    if (map) return cpu::dense_forward(out.data(), w.windows(in.data()), kernel, epilogue_of(*map), M, options_.filters);
-    return cpu::dense_forward(out.data(), w.windows(in.data()), kernel, bias, activation_of(act_), M, options_.filters);
-  }
+  const bool in_place = !w.pointwise() && reads_in_place(ctx.training);
   const float* col = in.data();
-  if (!w.pointwise()) {
+  if (!w.pointwise() && !in_place) {
     float* buffer = (ctx.training ? ctx.saved : ctx.scratch).data();
     cpu::im2col(buffer, in.data(), w, B);
     col = buffer;
   }
-  if (map)
-    return cpu::dense_forward(out.data(), col, kernel, epilogue_of(*map), M, w.depth(), options_.filters,
-                              precision_of(*this));
-  cpu::dense_forward(out.data(), col, kernel, bias, activation_of(act_), M, w.depth(), options_.filters,
-                     precision_of(*this));
+  auto product = [&](const cpu::Epilogue& e) {
+    if (in_place)
+      cpu::gemm_windows(w.windows(in.data()), M, F, kernel, F, out.data(), F, e);
+    else
+      cpu::dense_forward(out.data(), col, kernel, e, M, w.depth(), F, precision_of(*this));
+  };
+  if (map) return product(epilogue_of(*map));
+  cpu::with_activation(out.data(), options_.use_bias ? params_[1].value.data() : nullptr, activation_of(act_), M, F,
+                       product);
 }
 
 void Conv2D::backward(const Context& ctx, std::span<const Tensor* const> inputs, const Tensor& out, Tensor& grad_out,

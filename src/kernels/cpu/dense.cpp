@@ -2,32 +2,10 @@
 
 namespace kiln::cpu {
 
-namespace {
-
-// Bias and ReLU are stored with each tile of the product; other activations take a pass of
-// their own. product(epilogue) computes out.
-template <typename Product>
-void with_activation(float* out, const float* b, Activation act, int64_t B, int64_t OUT, Product&& product) {
-  bool fused = act == Activation::kLinear || act == Activation::kRelu;
-  product(fused ? Epilogue{b, act == Activation::kRelu} : Epilogue{});
-  if (!fused) bias_activation_forward(out, b, act, B, OUT);
-}
-
-}  // namespace
-
 void dense_forward(float* out, const float* in, const float* w, const float* b, Activation act,
                    int64_t B, int64_t IN, int64_t OUT, Precision precision) {
   with_activation(out, b, act, B, OUT,
                   [&](const Epilogue& e) { dense_forward(out, in, w, e, B, IN, OUT, precision); });
-}
-
-void dense_forward(float* out, const WindowA& in, const float* w, const float* b, Activation act, int64_t B,
-                   int64_t OUT) {
-  with_activation(out, b, act, B, OUT, [&](const Epilogue& e) { dense_forward(out, in, w, e, B, OUT); });
-}
-
-void dense_forward(float* out, const WindowA& in, const float* w, const Epilogue& e, int64_t B, int64_t OUT) {
-  gemm_windows(in, B, OUT, w, OUT, out, OUT, e);
 }
 
 void dense_forward(float* out, const float* in, const float* w, const Epilogue& e, int64_t B, int64_t IN,

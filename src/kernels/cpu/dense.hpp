@@ -17,11 +17,14 @@ void dense_forward(float* out, const float* in, const float* w, const float* b, 
 void dense_forward(float* out, const float* in, const float* w, const Epilogue& e, int64_t B, int64_t IN,
                    int64_t OUT, Precision precision = Precision::kFloat32);
 
-// The same two in float32 with `in` a convolution's windows read from its images (B rows of
-// in.runs * in.run values).
-void dense_forward(float* out, const WindowA& in, const float* w, const float* b, Activation act, int64_t B,
-                   int64_t OUT);
-void dense_forward(float* out, const WindowA& in, const float* w, const Epilogue& e, int64_t B, int64_t OUT);
+// out (B,OUT) = act(product + b) where product(epilogue) computes the product into out: bias
+// and ReLU are stored with each tile of the product; other activations take a pass of their own.
+template <typename Product>
+void with_activation(float* out, const float* b, Activation act, int64_t B, int64_t OUT, Product&& product) {
+  const bool fused = act == Activation::kLinear || act == Activation::kRelu;
+  product(fused ? Epilogue{b, act == Activation::kRelu} : Epilogue{});
+  if (!fused) bias_activation_forward(out, b, act, B, OUT);
+}
 
 // Given dz (B,OUT), the gradient with respect to the pre-activation:
 // din (B,IN) = dz · w^T (+= with din_accumulate), then dw (IN,OUT) += alpha * in^T · dz and

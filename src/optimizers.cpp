@@ -6,6 +6,7 @@
 namespace kiln {
 
 void Optimizer::apply(float* w, const float* g, std::span<const WeightRange> ranges) {
+  step_learning_rate_ = static_cast<float>(learning_rate());
   ++iterations_;
   for (const auto& r : ranges) update(w + r.offset, g + r.offset, r.offset, r.size);
 }
@@ -13,6 +14,14 @@ void Optimizer::apply(float* w, const float* g, std::span<const WeightRange> ran
 void Optimizer::apply(float* w, const float* g, int64_t n) {
   const WeightRange all{0, n};
   apply(w, g, {&all, 1});
+}
+
+void Optimizer::set_learning_rate(double value) {
+  if (learning_rate_.schedule())
+    throw ValueError(class_name() + "'s learning rate comes from a " + learning_rate_.schedule()->class_name() +
+                     " schedule and cannot be set; received " + std::to_string(value));
+  if (!(value > 0)) throw ValueError(class_name() + " learning_rate must be positive, received " + std::to_string(value));
+  learning_rate_ = value;
 }
 
 }  // namespace kiln
@@ -25,13 +34,19 @@ void require(bool ok, const std::string& what, double value, const std::string& 
     throw ValueError(what + " must be " + expected + ", received " + std::to_string(value));
 }
 
+// A constant rate must be positive; a schedule checks its own arguments.
+void require_rate(const LearningRate& rate, const std::string& optimizer) {
+  if (!rate.schedule())
+    require(rate.at(0) > 0, optimizer + " learning_rate", rate.at(0), "positive");
+}
+
 double number(const nlohmann::json& cfg, const char* key, const std::string& where, double fallback) {
   return io::get_or<double>(cfg, key, where, "a number", fallback);
 }
 }  // namespace
 
-SGD::SGD(SGDOptions options) : options_(options) {
-  require(options_.learning_rate > 0, "SGD learning_rate", options_.learning_rate, "positive");
+SGD::SGD(SGDOptions options) : Optimizer(options.learning_rate), options_(options) {
+  require_rate(options_.learning_rate, "SGD");
   require(options_.momentum >= 0 && options_.momentum < 1, "SGD momentum", options_.momentum,
           "in [0, 1)");
 }
@@ -43,24 +58,24 @@ void SGD::build(int64_t n) {
 
 void SGD::update(float* w, const float* g, int64_t offset, int64_t n) {
   cpu::sgd_update(w, g, velocity_.empty() ? nullptr : velocity_.data() + offset, n,
-                  static_cast<float>(options_.learning_rate), static_cast<float>(options_.momentum),
+                  step_learning_rate(), static_cast<float>(options_.momentum),
                   options_.nesterov);
 }
 
 std::optional<FusedStep> SGD::fused_step() const {
   if (options_.momentum != 0.0) return std::nullopt;
-  return FusedStep{-static_cast<float>(options_.learning_rate)};
+  return FusedStep{-static_cast<float>(learning_rate())};
 }
 
 nlohmann::json SGD::config() const {
   return {{"name", "SGD"},
-          {"learning_rate", options_.learning_rate},
+          {"learning_rate", learning_rate_setting().to_json()},
           {"momentum", options_.momentum},
           {"nesterov", options_.nesterov}};
 }
 
-Adam::Adam(AdamOptions options) : options_(options) {
-  require(options_.learning_rate > 0, "Adam learning_rate", options_.learning_rate, "positive");
+Adam::Adam(AdamOptions options) : Optimizer(options.learning_rate), options_(options) {
+  require_rate(options_.learning_rate, "Adam");
   require(options_.beta_1 >= 0 && options_.beta_1 < 1, "Adam beta_1", options_.beta_1,
           "in [0, 1)");
   require(options_.beta_2 >= 0 && options_.beta_2 < 1, "Adam beta_2", options_.beta_2,
@@ -75,14 +90,14 @@ void Adam::build(int64_t n) {
 }
 
 void Adam::update(float* w, const float* g, int64_t offset, int64_t n) {
-  cpu::adam_update(w, g, m_.data() + offset, v_.data() + offset, n, static_cast<float>(options_.learning_rate),
+  cpu::adam_update(w, g, m_.data() + offset, v_.data() + offset, n, step_learning_rate(),
                    static_cast<float>(options_.beta_1), static_cast<float>(options_.beta_2),
                    static_cast<float>(options_.epsilon), iterations_);
 }
 
 nlohmann::json Adam::config() const {
   return {{"name", "Adam"},
-          {"learning_rate", options_.learning_rate},
+          {"learning_rate", learning_rate_setting().to_json()},
           {"beta_1", options_.beta_1},
           {"beta_2", options_.beta_2},
           {"epsilon", options_.epsilon}};
@@ -103,14 +118,14 @@ std::shared_ptr<Optimizer> get(const nlohmann::json& spec) {
   const std::string in = where + " (" + name + ")";
   if (name == "sgd") {
     SGDOptions o;
-    o.learning_rate = number(cfg, "learning_rate", in, o.learning_rate);
+    o.learning_rate = LearningRate::from_config(cfg, in, o.learning_rate.at(0));
     o.momentum = number(cfg, "momentum", in, o.momentum);
     o.nesterov = io::get_or<bool>(cfg, "nesterov", in, "true or false", o.nesterov);
     return std::make_shared<SGD>(o);
   }
   if (name == "adam") {
     AdamOptions o;
-    o.learning_rate = number(cfg, "learning_rate", in, o.learning_rate);
+    o.learning_rate = LearningRate::from_config(cfg, in, o.learning_rate.at(0));
     o.beta_1 = number(cfg, "beta_1", in, o.beta_1);
     o.beta_2 = number(cfg, "beta_2", in, o.beta_2);
     o.epsilon = number(cfg, "epsilon", in, o.epsilon);

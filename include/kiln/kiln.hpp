@@ -27,5 +27,6 @@
 #include "kiln/random.hpp"
 #include "kiln/ref.hpp"
 #include "kiln/report.hpp"
+#include "kiln/schedules.hpp"
 #include "kiln/tensor.hpp"
 #include "kiln/trainer.hpp"

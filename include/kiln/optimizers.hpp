@@ -9,6 +9,7 @@
 
 #include "kiln/fused_step.hpp"
 #include "kiln/ref.hpp"
+#include "kiln/schedules.hpp"
 #include "kiln/tensor.hpp"
 
 namespace kiln {
@@ -20,6 +21,7 @@ struct WeightRange {
 
 class Optimizer {
  public:
+  explicit Optimizer(LearningRate learning_rate) : learning_rate_(std::move(learning_rate)) {}
   virtual ~Optimizer() = default;
   virtual std::string class_name() const = 0;  // "SGD"
   // Allocates state for n weights (called when the model is compiled).
@@ -35,21 +37,33 @@ class Optimizer {
   // where gradients are produced); nothing otherwise.
   virtual std::optional<FusedStep> fused_step() const { return std::nullopt; }
   int64_t iterations() const { return iterations_; }
+  // The rate the next step uses: the constant, or the schedule's value at iterations().
+  double learning_rate() const { return learning_rate_.at(iterations_); }
+  // Sets a constant rate, as Keras's `optimizer.learning_rate = x` (callbacks use it); a
+  // ValueError when a schedule drives the rate, or for a rate that is not positive.
+  void set_learning_rate(double value);
+  const LearningRate& learning_rate_setting() const { return learning_rate_; }
   // Counts a step that layers applied themselves (see fused_step).
   void count_fused_step() { ++iterations_; }
 
  protected:
   // Updates n weights w from their gradients g; they start at `offset` in the flat array (where
-  // per-weight state lives). Called once per range of a step, after iterations() counts it.
+  // per-weight state lives). Called once per range of a step, after iterations() counts it; the
+  // step's rate is step_learning_rate().
   virtual void update(float* w, const float* g, int64_t offset, int64_t n) = 0;
+  float step_learning_rate() const { return step_learning_rate_; }
 
   int64_t iterations_ = 0;
+
+ private:
+  LearningRate learning_rate_;
+  float step_learning_rate_ = 0.0f;
 };
 
 namespace optimizers {
 
 struct SGDOptions {
-  double learning_rate = 0.01;
+  LearningRate learning_rate = 0.01;
   double momentum = 0.0;
   bool nesterov = false;
 };
@@ -71,7 +85,7 @@ class SGD : public Optimizer {
 };
 
 struct AdamOptions {
-  double learning_rate = 0.001;
+  LearningRate learning_rate = 0.001;
   double beta_1 = 0.9;
   double beta_2 = 0.999;
   double epsilon = 1e-7;

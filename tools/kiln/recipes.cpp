@@ -8,13 +8,13 @@ Recipe make_recipe(const std::string& name, const Shape& input, int64_t classes)
   using namespace layers;
   if (name == "mlp")
     return {Sequential({Flatten(input), Dense(300, "relu"), Dense(100, "relu"), Dense(classes, "softmax")}), "sgd",
-            30, 32};
+            30, 32, "constant"};
   const Shape image = {input[0], input[1], 1};
   if (name == "cnn")
     return {Sequential({Conv2D({.filters = 32, .kernel_size = 3, .activation = "relu", .input_shape = image}),
                         MaxPooling2D(), Conv2D(64, 3, "relu"), MaxPooling2D(), Flatten(), Dense(128, "relu"),
                         Dense(classes, "softmax")}),
-            "adam", 10, 64};
+            "adam", 10, 64, "cosine"};
   // cnn-bn: the same network with each convolution batch-normalized before its ReLU, dropout
   // before the classifier, and small shifts and mirror images of the training images.
   return {Sequential({RandomTranslation({.height_factor = 0.1, .width_factor = 0.1, .fill_mode = "constant",
@@ -23,7 +23,7 @@ Recipe make_recipe(const std::string& name, const Shape& input, int64_t classes)
                       BatchNormalization(), ReLU(), MaxPooling2D(),
                       Conv2D({.filters = 64, .kernel_size = 3, .use_bias = false}), BatchNormalization(), ReLU(),
                       MaxPooling2D(), Flatten(), Dense(128, "relu"), Dropout(0.3), Dense(classes, "softmax")}),
-          "adam", 30, 64};
+          "adam", 30, 64, "cosine"};
 }
 
 }  // namespace kiln::cli

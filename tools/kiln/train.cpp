@@ -20,6 +20,7 @@ struct TrainArgs {
   std::optional<int64_t> batch_size;
   int64_t validation_size = 5000;
   std::optional<double> learning_rate;
+  std::optional<std::string> lr_schedule;  // unset: the recipe's (constant for mlp, cosine for the CNNs)
   double momentum = 0.0;
   bool nesterov = false;
   uint64_t seed = 42;
@@ -44,16 +45,20 @@ Recipe make_model(const TrainArgs& a, const datasets::Dataset& data) {
     throw ShapeError(a.model + ": the model has " + std::to_string(shape_size(model.output_shape())) +
                      " outputs, " + data.name + " has " + std::to_string(classes) + " classes");
   Recipe mlp = make_recipe("mlp", input, classes);
-  return {std::move(model), mlp.optimizer, mlp.epochs, mlp.batch_size};
+  return {std::move(model), mlp.optimizer, mlp.epochs, mlp.batch_size, mlp.lr_schedule};
 }
 
-OptimizerRef make_optimizer(const TrainArgs& a, const std::string& optimizer) {
+// `steps` is the number of updates the whole run makes (a cosine schedule reaches 0 there).
+OptimizerRef make_optimizer(const TrainArgs& a, const std::string& optimizer, const std::string& schedule, int64_t steps) {
+  const double rate = a.learning_rate.value_or(optimizer == "sgd" ? 0.01 : 0.001);
+  LearningRate lr = rate;
+  if (schedule == "cosine" && steps > 0)
+    lr = schedules::CosineDecay({.initial_learning_rate = rate, .decay_steps = static_cast<double>(steps)});
   if (optimizer == "sgd")
-    return optimizers::SGD({.learning_rate = a.learning_rate.value_or(0.01), .momentum = a.momentum,
-                            .nesterov = a.nesterov});
+    return optimizers::SGD({.learning_rate = lr, .momentum = a.momentum, .nesterov = a.nesterov});
   if (a.momentum != 0.0 || a.nesterov)
     throw ValueError("--momentum and --nesterov apply to --optimizer sgd, received --optimizer " + optimizer);
-  return optimizers::Adam({.learning_rate = a.learning_rate.value_or(0.001)});
+  return optimizers::Adam({.learning_rate = lr});
 }
 
 void run(const TrainArgs& a) {
@@ -73,12 +78,15 @@ void run(const TrainArgs& a) {
   Recipe recipe = make_model(a, data);
   Model& model = recipe.model;
   const std::string optimizer = a.optimizer.value_or(recipe.optimizer);
+  const int epochs = a.epochs.value_or(recipe.epochs);
+  const int64_t batch_size = a.batch_size.value_or(recipe.batch_size);
+  const int64_t steps = epochs * ((x_train.dim(0) + batch_size - 1) / batch_size);
   if (a.precision)
     for (const auto& layer : model.layers()) layer->set_dtype_policy(*a.precision == "bf16" ? "mixed_bfloat16" : "float32");
   model.class_names = data.class_names;
   model.preprocessing.rescale = 1.0 / 255.0;
   model.metadata["dataset"] = data.name;
-  model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = make_optimizer(a, optimizer), .metrics = {"accuracy"}});
+  model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = make_optimizer(a, optimizer, a.lr_schedule.value_or(recipe.lr_schedule), steps), .metrics = {"accuracy"}});
   if (a.verbose) model.summary(std::cout);
   if (uses_bf16(model) && a.verbose)
     std::cout << "Precision: mixed_bfloat16 (bf16 matrix products summed in float32, float32 weights)\n";
@@ -93,8 +101,7 @@ void run(const TrainArgs& a) {
   CSVLogger csv((out / "history.csv").string());
   // Redrawn after every epoch, so an image viewer shows the run as it goes.
   plot::LearningCurvesPlotter curves(out / "curves.png", {.title = "Learning curves: " + data.name});
-  const int epochs = a.epochs.value_or(recipe.epochs);
-  FitOptions fit{.epochs = epochs, .batch_size = a.batch_size.value_or(recipe.batch_size), .verbose = a.verbose, .seed = a.seed,
+  FitOptions fit{.epochs = epochs, .batch_size = batch_size, .verbose = a.verbose, .seed = a.seed,
                  .callbacks = {&csv, &curves}};
   if (a.validation_size > 0) fit.validation_data = ValidationData{x_valid, y_valid};
   model.fit(x_train, y_train, fit);
@@ -124,6 +131,10 @@ void add_train(CLI::App& app) {
       ->check(CLI::IsMember({"sgd", "adam"}));
   cmd->add_option("--learning-rate", a->learning_rate, "Step size (default: 0.01 for sgd, 0.001 for adam)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--lr-schedule", a->lr_schedule,
+                  "constant, or cosine: the rate falls along a cosine to 0 over the run (Keras's CosineDecay) "
+                  "(default: constant for mlp, cosine for the CNNs)")
+      ->check(CLI::IsMember({"constant", "cosine"}));
   cmd->add_option("--momentum", a->momentum, "SGD momentum, in [0, 1)")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
   cmd->add_flag("--nesterov", a->nesterov, "Nesterov momentum (SGD)");
   cmd->add_option("--validation-size", a->validation_size, "Training images held out for validation (the first ones)")

@@ -5,10 +5,27 @@
 
 namespace kiln {
 
+Optimizer::Optimizer(LearningRate learning_rate, double weight_decay)
+    : learning_rate_(std::move(learning_rate)), weight_decay_(weight_decay) {
+  if (!(weight_decay >= 0))
+    throw ValueError("weight_decay must be >= 0, received " + std::to_string(weight_decay));
+}
+
 void Optimizer::apply(float* w, const float* g, std::span<const WeightRange> ranges) {
-  step_learning_rate_ = static_cast<float>(learning_rate());
+  const double rate = learning_rate();
+  step_learning_rate_ = static_cast<float>(rate);
   ++iterations_;
-  for (const auto& r : ranges) update(w + r.offset, g + r.offset, r.offset, r.size);
+  const auto decay = static_cast<float>(weight_decay_ * rate);
+  for (const auto& r : ranges) {
+    if (weight_decay_ > 0) cpu::decay_weights(w + r.offset, r.size, decay);
+    update(w + r.offset, g + r.offset, r.offset, r.size);
+  }
+}
+
+nlohmann::json Optimizer::common_config() const {
+  return {{"name", class_name()},
+          {"learning_rate", learning_rate_.to_json()},
+          {"weight_decay", weight_decay_ > 0 ? nlohmann::json(weight_decay_) : nlohmann::json(nullptr)}};
 }
 
 void Optimizer::apply(float* w, const float* g, int64_t n) {
@@ -45,7 +62,7 @@ double number(const nlohmann::json& cfg, const char* key, const std::string& whe
 }
 }  // namespace
 
-SGD::SGD(SGDOptions options) : Optimizer(options.learning_rate), options_(options) {
+SGD::SGD(SGDOptions options) : Optimizer(options.learning_rate, options.weight_decay), options_(options) {
   require_rate(options_.learning_rate, "SGD");
   require(options_.momentum >= 0 && options_.momentum < 1, "SGD momentum", options_.momentum,
           "in [0, 1)");
@@ -63,18 +80,18 @@ void SGD::update(float* w, const float* g, int64_t offset, int64_t n) {
 }
 
 std::optional<FusedStep> SGD::fused_step() const {
-  if (options_.momentum != 0.0) return std::nullopt;
+  if (options_.momentum != 0.0 || weight_decay() > 0) return std::nullopt;
   return FusedStep{-static_cast<float>(learning_rate())};
 }
 
 nlohmann::json SGD::config() const {
-  return {{"name", "SGD"},
-          {"learning_rate", learning_rate_setting().to_json()},
-          {"momentum", options_.momentum},
-          {"nesterov", options_.nesterov}};
+  nlohmann::json c = common_config();
+  c["momentum"] = options_.momentum;
+  c["nesterov"] = options_.nesterov;
+  return c;
 }
 
-Adam::Adam(AdamOptions options) : Optimizer(options.learning_rate), options_(options) {
+Adam::Adam(AdamOptions options) : Optimizer(options.learning_rate, options.weight_decay), options_(options) {
   require_rate(options_.learning_rate, "Adam");
   require(options_.beta_1 >= 0 && options_.beta_1 < 1, "Adam beta_1", options_.beta_1,
           "in [0, 1)");
@@ -96,11 +113,11 @@ void Adam::update(float* w, const float* g, int64_t offset, int64_t n) {
 }
 
 nlohmann::json Adam::config() const {
-  return {{"name", "Adam"},
-          {"learning_rate", learning_rate_setting().to_json()},
-          {"beta_1", options_.beta_1},
-          {"beta_2", options_.beta_2},
-          {"epsilon", options_.epsilon}};
+  nlohmann::json c = common_config();
+  c["beta_1"] = options_.beta_1;
+  c["beta_2"] = options_.beta_2;
+  c["epsilon"] = options_.epsilon;
+  return c;
 }
 
 std::shared_ptr<Optimizer> get(const nlohmann::json& spec) {
@@ -121,6 +138,7 @@ std::shared_ptr<Optimizer> get(const nlohmann::json& spec) {
     o.learning_rate = LearningRate::from_config(cfg, in, o.learning_rate.at(0));
     o.momentum = number(cfg, "momentum", in, o.momentum);
     o.nesterov = io::get_or<bool>(cfg, "nesterov", in, "true or false", o.nesterov);
+    o.weight_decay = number(cfg, "weight_decay", in, o.weight_decay);
     return std::make_shared<SGD>(o);
   }
   if (name == "adam") {
@@ -129,6 +147,7 @@ std::shared_ptr<Optimizer> get(const nlohmann::json& spec) {
     o.beta_1 = number(cfg, "beta_1", in, o.beta_1);
     o.beta_2 = number(cfg, "beta_2", in, o.beta_2);
     o.epsilon = number(cfg, "epsilon", in, o.epsilon);
+    o.weight_decay = number(cfg, "weight_decay", in, o.weight_decay);
     return std::make_shared<Adam>(o);
   }
   throw ValueError("unknown optimizer " + spec.dump() + "; expected \"sgd\" or \"adam\"");

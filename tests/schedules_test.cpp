@@ -112,6 +112,24 @@ TEST(Schedules, OptimizersTakeTheRateOfEachStepFromTheSchedule) {
   EXPECT_NEAR(a[0], -1.5f, 1e-5);
 }
 
+// Keras's decoupled weight decay: w -= w * weight_decay * learning_rate, before the update and at
+// the step's scheduled rate; it turns plain SGD's fused step off (the layers would not decay).
+TEST(Schedules, WeightDecayShrinksWeightsByTheStepsRate) {
+  PiecewiseConstantDecay halves({.boundaries = {0}, .values = {1.0, 0.5}});
+  optimizers::SGD sgd({.learning_rate = halves, .weight_decay = 0.1});
+  EXPECT_FALSE(sgd.fused_step());
+  sgd.build(1);
+  float w[1] = {2.0f}, zero[1] = {0.0f}, one[1] = {1.0f};
+  sgd.apply(w, zero, 1);  // 2 - 2 * 0.1 * 1
+  EXPECT_FLOAT_EQ(w[0], 1.8f);
+  sgd.apply(w, one, 1);  // 1.8 - 1.8 * 0.1 * 0.5 - 0.5
+  EXPECT_FLOAT_EQ(w[0], 1.21f);
+  EXPECT_EQ(sgd.config()["weight_decay"], 0.1);
+  EXPECT_TRUE(optimizers::SGD().config()["weight_decay"].is_null());
+  EXPECT_EQ(optimizers::get(nlohmann::json{{"class_name", "Adam"}, {"config", {{"weight_decay", 0.004}}}})->weight_decay(), 0.004);
+  EXPECT_THROW(optimizers::Adam({.weight_decay = -1}), ValueError);
+}
+
 TEST(Schedules, TheRateCanBeSetUnlessAScheduleDrivesIt) {
   optimizers::Adam constant;
   constant.set_learning_rate(0.01);

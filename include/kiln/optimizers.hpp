@@ -21,7 +21,9 @@ struct WeightRange {
 
 class Optimizer {
  public:
-  explicit Optimizer(LearningRate learning_rate) : learning_rate_(std::move(learning_rate)) {}
+  // weight_decay: Keras's decoupled decay, w -= w * weight_decay * learning_rate before each
+  // update (0: none).
+  explicit Optimizer(LearningRate learning_rate, double weight_decay = 0.0);
   virtual ~Optimizer() = default;
   virtual std::string class_name() const = 0;  // "SGD"
   // Allocates state for n weights (called when the model is compiled).
@@ -43,6 +45,7 @@ class Optimizer {
   // ValueError when a schedule drives the rate, or for a rate that is not positive.
   void set_learning_rate(double value);
   const LearningRate& learning_rate_setting() const { return learning_rate_; }
+  double weight_decay() const { return weight_decay_; }
   // Counts a step that layers applied themselves (see fused_step).
   void count_fused_step() { ++iterations_; }
 
@@ -52,11 +55,14 @@ class Optimizer {
   // step's rate is step_learning_rate().
   virtual void update(float* w, const float* g, int64_t offset, int64_t n) = 0;
   float step_learning_rate() const { return step_learning_rate_; }
+  // The config keys every optimizer shares, as Keras writes them: name, learning_rate, weight_decay.
+  nlohmann::json common_config() const;
 
   int64_t iterations_ = 0;
 
  private:
   LearningRate learning_rate_;
+  double weight_decay_ = 0.0;
   float step_learning_rate_ = 0.0f;
 };
 
@@ -66,6 +72,7 @@ struct SGDOptions {
   LearningRate learning_rate = 0.01;
   double momentum = 0.0;
   bool nesterov = false;
+  double weight_decay = 0.0;
 };
 
 class SGD : public Optimizer {
@@ -89,6 +96,7 @@ struct AdamOptions {
   double beta_1 = 0.9;
   double beta_2 = 0.999;
   double epsilon = 1e-7;
+  double weight_decay = 0.0;
 };
 
 class Adam : public Optimizer {

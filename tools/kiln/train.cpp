@@ -23,6 +23,7 @@ struct TrainArgs {
   std::optional<std::string> lr_schedule;  // unset: the recipe's (constant for mlp, cosine for the CNNs)
   double momentum = 0.0;
   bool nesterov = false;
+  std::optional<double> weight_decay;  // unset: the recipe's
   uint64_t seed = 42;
   int threads = 0, verbose = 1;
 };
@@ -54,11 +55,12 @@ OptimizerRef make_optimizer(const TrainArgs& a, const std::string& optimizer, co
   LearningRate lr = rate;
   if (schedule == "cosine" && steps > 0)
     lr = schedules::CosineDecay({.initial_learning_rate = rate, .decay_steps = static_cast<double>(steps)});
+  const double decay = a.weight_decay.value_or(0.0);
   if (optimizer == "sgd")
-    return optimizers::SGD({.learning_rate = lr, .momentum = a.momentum, .nesterov = a.nesterov});
+    return optimizers::SGD({.learning_rate = lr, .momentum = a.momentum, .nesterov = a.nesterov, .weight_decay = decay});
   if (a.momentum != 0.0 || a.nesterov)
     throw ValueError("--momentum and --nesterov apply to --optimizer sgd, received --optimizer " + optimizer);
-  return optimizers::Adam({.learning_rate = lr});
+  return optimizers::Adam({.learning_rate = lr, .weight_decay = decay});
 }
 
 void run(const TrainArgs& a) {
@@ -137,6 +139,9 @@ void add_train(CLI::App& app) {
       ->check(CLI::IsMember({"constant", "cosine"}));
   cmd->add_option("--momentum", a->momentum, "SGD momentum, in [0, 1)")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
   cmd->add_flag("--nesterov", a->nesterov, "Nesterov momentum (SGD)");
+  cmd->add_option("--weight-decay", a->weight_decay,
+                  "Decoupled weight decay: each step w -= w * decay * learning rate (Keras's weight_decay; default 0)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--validation-size", a->validation_size, "Training images held out for validation (the first ones)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--precision", a->precision,

@@ -57,6 +57,12 @@ void sgd_update(float* w, const float* g, float* v, int64_t n, float lr, float m
   });
 }
 
+void decay_weights(float* w, int64_t n, float rate) {
+  ThreadPool::global().run_ranges(n, kGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) w[i] -= w[i] * rate;
+  });
+}
+
 void adam_update_with(Isa isa, float* w, const float* g, float* m, float* v, int64_t n, float lr,
                       float beta1, float beta2, float epsilon, int64_t t) {
   double c1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(t));

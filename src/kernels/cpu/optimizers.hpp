@@ -12,6 +12,9 @@ namespace kiln::cpu {
 void sgd_update(float* w, const float* g, float* v, int64_t n, float lr, float momentum,
                 bool nesterov);
 
+// Keras's decoupled weight decay: w -= w * rate (rate = weight_decay * learning_rate).
+void decay_weights(float* w, int64_t n, float rate);
+
 // Keras Adam at step t (1-based): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
 // w -= lr_t * m / (sqrt(v) + eps) with lr_t = lr sqrt(1-b2^t) / (1-b1^t).
 void adam_update(float* w, const float* g, float* m, float* v, int64_t n, float lr, float beta1,

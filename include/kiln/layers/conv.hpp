@@ -71,6 +71,7 @@ class Conv2D : public Layer {
   // The forward pass, storing through `map` (folded layers) or the own bias and activation.
   void forward_product(const Context& ctx, const Tensor& in, Tensor& out, const ChannelMap* map);
   bool reads_in_place(bool training) const;  // whether forward reads windows from the image
+  bool weight_grad_transposed() const;       // whether backward computes the kernel gradient transposed
   Conv2DOptions options_;
   int act_ = 0;
   std::unique_ptr<WindowState> window_;

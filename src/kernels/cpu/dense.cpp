@@ -21,4 +21,13 @@ void dense_backward(float* din, bool din_accumulate, float* dw, float* db, const
   if (db) bias_backward(db, dz, B, OUT, alpha, accumulate);
 }
 
+void weight_grad_transposed(float* dw, float* t, const float* dz, const float* in, int64_t B, int64_t IN, int64_t OUT,
+                            float alpha, bool accumulate, Precision precision) {
+  gemm(true, false, OUT, IN, B, alpha, dz, OUT, in, IN, 0.0f, t, IN, precision);
+  for (int64_t i = 0; i < IN; ++i) {
+    float* row = dw + i * OUT;
+    for (int64_t o = 0; o < OUT; ++o) row[o] = accumulate ? row[o] + t[o * IN + i] : t[o * IN + i];
+  }
+}
+
 }  // namespace kiln::cpu

@@ -36,4 +36,11 @@ void dense_backward(float* din, bool din_accumulate, float* dw, float* db, const
                     const float* in, const float* w, int64_t B, int64_t IN, int64_t OUT, float alpha,
                     bool accumulate, Precision precision = Precision::kFloat32);
 
+// dw (IN,OUT) += alpha * in^T · dz (= unless accumulate) computed as its transpose, t (OUT,IN) =
+// dz^T · in, then added to dw transposed. For a tall `in` with IN > OUT (a convolution's
+// im2col matrix) the product reads better so: dz^T is a short, narrow A and `in` a plain B.
+// t is scratch of OUT * IN floats.
+void weight_grad_transposed(float* dw, float* t, const float* dz, const float* in, int64_t B, int64_t IN, int64_t OUT,
+                            float alpha, bool accumulate, Precision precision = Precision::kFloat32);
+
 }  // namespace kiln::cpu

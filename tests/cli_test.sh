@@ -80,6 +80,14 @@ out=$("$KILN" train --model "$WORK/model/config.json" --epochs 1 --validation-si
       --optimizer adam --output "$WORK/from_file" 2>&1)
 check "train --model FILE.json with adam" contains "$out" "Saved the model to $WORK/from_file"
 check "the new model keeps the architecture" contains "$(cat "$WORK/from_file/config.json")" '"class_name": "Adam"'
+out=$("$KILN" train --epochs 1 --validation-size 59000 --verbose 0 --lr-schedule cosine --weight-decay 0.001 \
+      --output "$WORK/scheduled" 2>&1)
+config=$(cat "$WORK/scheduled/config.json")
+check "train --lr-schedule cosine saves Keras's CosineDecay" contains "$config" '"class_name": "CosineDecay"'
+check "the schedule spans the run's steps (1000 images / 32)" contains "$config" '"decay_steps": 32'
+check "train --weight-decay saves the optimizer's weight_decay" contains "$config" '"weight_decay": 0.001'
+err=$("$KILN" train --lr-schedule step 2>&1)
+check "train names the schedules it knows" contains "$err" "--lr-schedule: step not in {constant,cosine,linear}"
 echo '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {"units": 3}}]}}' >"$WORK/bad.json"
 err=$("$KILN" train --model "$WORK/bad.json" --epochs 1 2>&1)
 check "train explains an architecture without input shape" contains "$err" "no input shape"

@@ -13,7 +13,7 @@ struct Recipe {
   std::string optimizer;
   int epochs;
   int64_t batch_size;
-  std::string lr_schedule;  // "constant", or "cosine": CosineDecay from the rate to 0 over all steps
+  std::string lr_schedule;  // "constant", "cosine" (CosineDecay to 0 over all steps) or "linear"
 };
 
 // The names --model accepts besides a file.

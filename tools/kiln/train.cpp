@@ -55,6 +55,9 @@ OptimizerRef make_optimizer(const TrainArgs& a, const std::string& optimizer, co
   LearningRate lr = rate;
   if (schedule == "cosine" && steps > 0)
     lr = schedules::CosineDecay({.initial_learning_rate = rate, .decay_steps = static_cast<double>(steps)});
+  if (schedule == "linear" && steps > 0)
+    lr = schedules::PolynomialDecay(
+        {.initial_learning_rate = rate, .decay_steps = static_cast<double>(steps), .end_learning_rate = 0.0});
   const double decay = a.weight_decay.value_or(0.0);
   if (optimizer == "sgd")
     return optimizers::SGD({.learning_rate = lr, .momentum = a.momentum, .nesterov = a.nesterov, .weight_decay = decay});
@@ -125,7 +128,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--model", a->model,
                   std::string(kRecipeNames) + ", or an architecture file in the config.json layout (Sequential or functional)")
       ->capture_default_str();
-  cmd->add_option("--epochs", a->epochs, "Passes over the training data (default: 30 for mlp, 10 for cnn, 30 for cnn-bn)")
+  cmd->add_option("--epochs", a->epochs, "Passes over the training data (default: 30 for mlp, 10 for cnn, 60 for cnn-bn)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch-size", a->batch_size, "Samples per gradient step (default: 32 for mlp, 64 for the CNNs)")
       ->check(CLI::PositiveNumber);
@@ -134,9 +137,9 @@ void add_train(CLI::App& app) {
   cmd->add_option("--learning-rate", a->learning_rate, "Step size (default: 0.01 for sgd, 0.001 for adam)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--lr-schedule", a->lr_schedule,
-                  "constant, or cosine: the rate falls along a cosine to 0 over the run (Keras's CosineDecay) "
-                  "(default: constant for mlp, cosine for the CNNs)")
-      ->check(CLI::IsMember({"constant", "cosine"}));
+                  "constant; cosine: the rate falls along a cosine to 0 over the run (Keras's CosineDecay); "
+                  "linear: in a straight line to 0 (PolynomialDecay) (default: constant for mlp, cosine for the CNNs)")
+      ->check(CLI::IsMember({"constant", "cosine", "linear"}));
   cmd->add_option("--momentum", a->momentum, "SGD momentum, in [0, 1)")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
   cmd->add_flag("--nesterov", a->nesterov, "Nesterov momentum (SGD)");
   cmd->add_option("--weight-decay", a->weight_decay,

@@ -20,8 +20,8 @@ int main(int argc, char** argv) {
 
   utils::set_random_seed(42);
   Sequential cnn({
-      Rescaling(1.0 / 255, 0.0),
-      Conv2D({.filters = 32, .kernel_size = 3, .activation = "relu", .input_shape = {28, 28, 1}}),
+      Rescaling(1.0 / 255),
+      Conv2D({.filters = 32, .kernel_size = 3, .activation = "relu"}),
       MaxPooling2D(2),
       Conv2D(64, 3, "relu"),
       MaxPooling2D(2),
@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
       Dense(128, "relu"),
       Dense(10, "softmax"),
   });
+  cnn.build({28, 28, 1});  // the input's shape, as Keras's model.build((None, 28, 28, 1))
   cnn.summary();
   // Adam from 1e-3, the rate falling along a cosine to 0 over the run's steps.
   const int epochs = quick ? quick : 10;
@@ -38,16 +39,17 @@ int main(int argc, char** argv) {
                                                   {.initial_learning_rate = 1e-3, .decay_steps = epochs * steps_per_epoch})}),
                .metrics = {"accuracy"}});
   cnn.fit(X_train, y_train, {.epochs = epochs, .batch_size = 64, .validation_data = ValidationData{X_valid, y_valid}});
-  std::cout << "cnn test accuracy: " << cnn.evaluate(test.images, test.labels).at("accuracy") << "\n";
+  const double cnn_accuracy = cnn.evaluate(test.images, test.labels).at("accuracy");
+  std::cout << "cnn test accuracy: " << cnn_accuracy << "\n";
 
   // Batch normalization after each convolution (its bias is then redundant), padded so that the
   // border pixels count, dropout before the classifier, and augmentation in fit only: shifts of
   // up to 5% (a pixel) and mirror images. Augmented data is harder to fit, so it trains longer.
   const int bn_epochs = quick ? quick : 60;
   Sequential cnn_bn({
-      Rescaling(1.0 / 255, 0.0),
+      Rescaling(1.0 / 255),
       RandomTranslation({.height_factor = 0.05, .width_factor = 0.05, .fill_mode = "constant",
-                         .interpolation = "nearest", .input_shape = {28, 28, 1}}),
+                         .interpolation = "nearest"}),
       RandomFlip("horizontal"),
       Conv2D({.filters = 32, .kernel_size = 3, .padding = "same", .use_bias = false}),
       BatchNormalization(),
@@ -62,12 +64,14 @@ int main(int argc, char** argv) {
       Dropout(0.3),
       Dense(10, "softmax"),
   });
+  cnn_bn.build({28, 28, 1});
   cnn_bn.compile({.loss = "sparse_categorical_crossentropy",
                   .optimizer = optimizers::Adam({.learning_rate = schedules::CosineDecay(
                                                      {.initial_learning_rate = 1e-3, .decay_steps = bn_epochs * steps_per_epoch})}),
                   .metrics = {"accuracy"}});
   cnn_bn.fit(X_train, y_train,
              {.epochs = bn_epochs, .batch_size = 64, .validation_data = ValidationData{X_valid, y_valid}});
-  std::cout << "cnn-bn test accuracy: " << cnn_bn.evaluate(test.images, test.labels).at("accuracy") << "\n";
+  const double cnn_bn_accuracy = cnn_bn.evaluate(test.images, test.labels).at("accuracy");
+  std::cout << "cnn-bn test accuracy: " << cnn_bn_accuracy << "\n";
   cnn_bn.save("fashion_mnist_cnn_bn");
 }

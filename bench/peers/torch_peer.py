@@ -11,6 +11,7 @@ harness), for the CNN 2 torch threads.
 import argparse
 import gzip
 import json
+import math
 import time
 
 import numpy as np
@@ -49,7 +50,7 @@ def cnn():
     return m
 
 
-def epoch(m, opt, x, y, xv, yv, batch):
+def epoch(m, opt, x, y, xv, yv, batch, scheduler=None):
     m.train()
     perm = torch.randperm(x.shape[0])
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -59,6 +60,8 @@ def epoch(m, opt, x, y, xv, yv, batch):
         loss = loss_fn(m(x[idx_]), y[idx_])
         loss.backward()
         opt.step()
+        if scheduler:
+            scheduler.step()
     return evaluate(m, xv, yv, batch)
 
 
@@ -103,12 +106,18 @@ def kernels(repeats):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--workload", choices=["train_epoch", "predict_1", "predict_1000", "train_30", "kernels"],
+    p.add_argument("--workload", choices=["train_epoch", "predict_1", "predict_1000", "train_30", "kernels",
+                                          "test_accuracy"],
                    required=True)
     p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=42)
+    # test_accuracy: the recipe's whole run (--epochs at its batch size), then the test set; with
+    # --cosine the rate falls along a cosine to 0 over the run's steps, per step as Keras's
+    # CosineDecay. Adam's epsilon is Keras's 1e-7 there.
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--cosine", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -130,6 +139,21 @@ def main():
             t = time.perf_counter()
             epoch(m, opt, x, y, xv, yv, batch_size)
             seconds.append(time.perf_counter() - t)
+    elif a.workload == "test_accuracy":
+        if a.model == "cnn":
+            opt = torch.optim.Adam(m.parameters(), lr=1e-3, eps=1e-7)
+        steps = a.epochs * -(-x.shape[0] // batch_size)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))) if a.cosine else None
+        t = time.perf_counter()
+        for _ in range(a.epochs):
+            epoch(m, opt, x, y, xv, yv, batch_size, scheduler)
+        seconds.append(time.perf_counter() - t)
+        xt = torch.from_numpy(idx("t10k-images-idx3-ubyte.gz").astype(np.float32) / 255.0)
+        if a.model == "cnn":
+            xt = xt.reshape(-1, 1, 28, 28)
+        yt = torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz").astype(np.int64))
+        result["test_accuracy"] = evaluate(m, xt, yt, 256)
     elif a.workload == "train_30":
         t = time.perf_counter()
         for _ in range(30):

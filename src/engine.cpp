@@ -374,4 +374,14 @@ void Engine::train_step(const Loss& loss, Optimizer& optimizer, const int32_t* l
   apply_gradients(optimizer);
 }
 
+void Engine::finalize(const Optimizer& optimizer) {
+  refresh_trainable();
+  optimizer.finalize_variable_values(weights_.data(), ranges_);
+}
+
+void Engine::swap_average(Optimizer& optimizer) {
+  refresh_trainable();
+  optimizer.swap_variables(weights_.data(), ranges_);
+}
+
 }  // namespace kiln::detail

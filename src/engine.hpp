@@ -61,6 +61,9 @@ class Engine {
   void backward(const Loss& loss, const int32_t* labels, const FusedStep* fused);
   void apply_gradients(Optimizer& optimizer);
   void train_step(const Loss& loss, Optimizer& optimizer, const int32_t* labels);
+  // The optimizer's end of training on the trainable weights (Optimizer::finalize_variable_values).
+  void finalize(const Optimizer& optimizer);
+  void swap_average(Optimizer& optimizer);
 
   // The random streams layers get come from this seed, the training step (counted from here)
   // and the node.

@@ -292,6 +292,16 @@ void Model::train_step(const int32_t* labels) {
   engine_->train_step(*loss_, *optimizer_, labels);
 }
 
+void Model::finalize_variable_values() {
+  if (!compiled()) throw ValueError(class_name() + " '" + name_ + "' must be compiled before training");
+  engine_->finalize(*optimizer_);
+}
+
+void Model::swap_ema_weights() {
+  if (!compiled()) throw ValueError(class_name() + " '" + name_ + "' must be compiled before training");
+  engine_->swap_average(*optimizer_);
+}
+
 void Model::set_seed(uint64_t seed) {
   require_built("running");
   engine_->set_seed(seed);

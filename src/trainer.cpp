@@ -168,6 +168,7 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
     history.epoch.push_back(epoch);
     for (const auto& [k, v] : logs.items()) history.history[k].push_back(v);
   }
+  if (options.epochs > 0) model_.finalize_variable_values();
   for (auto* cb : callbacks) cb->on_train_end(logs);
   return history;
 }

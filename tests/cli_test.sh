@@ -81,11 +81,13 @@ out=$("$KILN" train --model "$WORK/model/config.json" --epochs 1 --validation-si
 check "train --model FILE.json with adam" contains "$out" "Saved the model to $WORK/from_file"
 check "the new model keeps the architecture" contains "$(cat "$WORK/from_file/config.json")" '"class_name": "Adam"'
 out=$("$KILN" train --epochs 1 --validation-size 59000 --verbose 0 --lr-schedule cosine --weight-decay 0.001 \
-      --output "$WORK/scheduled" 2>&1)
+      --use-ema --ema-momentum 0.9 --output "$WORK/scheduled" 2>&1)
 config=$(cat "$WORK/scheduled/config.json")
 check "train --lr-schedule cosine saves Keras's CosineDecay" contains "$config" '"class_name": "CosineDecay"'
 check "the schedule spans the run's steps (1000 images / 32)" contains "$config" '"decay_steps": 32'
 check "train --weight-decay saves the optimizer's weight_decay" contains "$config" '"weight_decay": 0.001'
+check "train --use-ema saves the optimizer's use_ema" contains "$config" '"use_ema": true'
+check "train --ema-momentum saves the optimizer's ema_momentum" contains "$config" '"ema_momentum": 0.9'
 err=$("$KILN" train --lr-schedule step 2>&1)
 check "train names the schedules it knows" contains "$err" "--lr-schedule: step not in {constant,cosine,linear}"
 echo '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {"units": 3}}]}}' >"$WORK/bad.json"
@@ -217,6 +219,9 @@ done
 out=$("$KILN" train --model cnn --epochs 0 --verbose 0 --output "$WORK/cnn" 2>&1)
 check "train --model cnn saves a CNN" contains "$out" "Saved the model to $WORK/cnn"
 check "the CNN's config has Keras's Conv2D" contains "$(cat "$WORK/cnn/config.json")" '"class_name": "Conv2D"'
+check "the cnn recipe's Adam keeps a moving average" contains "$(cat "$WORK/cnn/config.json")" '"use_ema": true'
+out=$("$KILN" train --model cnn --no-ema --epochs 0 --verbose 0 --output "$WORK/cnn-no-ema" 2>&1)
+check "train --no-ema turns the recipe's average off" contains "$(cat "$WORK/cnn-no-ema/config.json")" '"use_ema": false'
 out=$("$KILN" show "$WORK/cnn" --layer conv2d --index 3 --output "$WORK/maps.png" 2>&1)
 check "show --layer draws the feature maps" contains "$out" "32 feature maps, 26x26, of layer 'conv2d'"
 check "show --layer writes the picture" test -s "$WORK/maps.png"

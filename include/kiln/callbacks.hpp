@@ -122,6 +122,16 @@ class CSVLogger : public Callback {
   std::vector<std::string> keys_;
 };
 
+// Keras's SwapEMAWeights: for an optimizer with use_ema, evaluation (and fit's validation) runs
+// on the moving average of the weights, which are swapped in at on_test_begin and back at
+// on_test_end. A ValueError at the start of a run whose optimizer does not keep the average.
+class SwapEMAWeights : public Callback {
+ public:
+  void on_train_begin(const Logs& logs) override;
+  void on_test_begin(const Logs& logs) override;
+  void on_test_end(const Logs& logs) override;
+};
+
 // Reads a history back from the CSV file CSVLogger writes: "epoch" first, then one column per
 // log key. Empty and "NA" cells read as NaN (a gap in the curve). Throws IoError naming the file,
 // the line and the column for anything else that is not a number, rows with missing or extra

@@ -121,6 +121,13 @@ class Model {
   void backward(const int32_t* labels);
   void apply_gradients();
   void train_step(const int32_t* labels);
+  // Ends training as fit does: an optimizer with use_ema writes its moving averages into the
+  // trainable weights (Keras's optimizer.finalize_variable_values).
+  void finalize_variable_values();
+  // Exchanges the trainable weights with the optimizer's moving averages (use_ema), so that a
+  // second call restores them (what SwapEMAWeights does around an evaluation); nothing before
+  // the first step.
+  void swap_ema_weights();
   // Seeds the random streams layers draw from in training (dropout, augmentation); fit sets it
   // from its own seed.
   void set_seed(uint64_t seed);

@@ -14,7 +14,7 @@ Recipe make_recipe(const std::string& name, const Shape& input, int64_t classes)
     return {Sequential({Conv2D({.filters = 32, .kernel_size = 3, .activation = "relu", .input_shape = image}),
                         MaxPooling2D(), Conv2D(64, 3, "relu"), MaxPooling2D(), Flatten(), Dense(128, "relu"),
                         Dense(classes, "softmax")}),
-            "adam", 10, 64, "cosine"};
+            "adam", 10, 64, "constant", true};
   // cnn-bn: the same network with each convolution batch-normalized before its ReLU and padded
   // ("same": the border pixels reach the classifier, 7x7 maps instead of 5x5), dropout before the
   // classifier, and shifts of a pixel and mirror images of the training images. Trained longer,

@@ -24,6 +24,8 @@ struct TrainArgs {
   double momentum = 0.0;
   bool nesterov = false;
   std::optional<double> weight_decay;  // unset: the recipe's
+  std::optional<bool> use_ema;  // unset: the recipe's
+  double ema_momentum = 0.99;
   uint64_t seed = 42;
   int threads = 0, verbose = 1;
 };
@@ -46,11 +48,14 @@ Recipe make_model(const TrainArgs& a, const datasets::Dataset& data) {
     throw ShapeError(a.model + ": the model has " + std::to_string(shape_size(model.output_shape())) +
                      " outputs, " + data.name + " has " + std::to_string(classes) + " classes");
   Recipe mlp = make_recipe("mlp", input, classes);
-  return {std::move(model), mlp.optimizer, mlp.epochs, mlp.batch_size, mlp.lr_schedule};
+  return {std::move(model), mlp.optimizer, mlp.epochs, mlp.batch_size, mlp.lr_schedule, mlp.use_ema};
 }
 
 // `steps` is the number of updates the whole run makes (a cosine schedule reaches 0 there).
-OptimizerRef make_optimizer(const TrainArgs& a, const std::string& optimizer, const std::string& schedule, int64_t steps) {
+OptimizerRef make_optimizer(const TrainArgs& a, const Recipe& recipe, int64_t steps) {
+  const std::string optimizer = a.optimizer.value_or(recipe.optimizer);
+  const std::string schedule = a.lr_schedule.value_or(recipe.lr_schedule);
+  const bool use_ema = a.use_ema.value_or(recipe.use_ema);
   const double rate = a.learning_rate.value_or(optimizer == "sgd" ? 0.01 : 0.001);
   LearningRate lr = rate;
   if (schedule == "cosine" && steps > 0)
@@ -60,10 +65,15 @@ OptimizerRef make_optimizer(const TrainArgs& a, const std::string& optimizer, co
         {.initial_learning_rate = rate, .decay_steps = static_cast<double>(steps), .end_learning_rate = 0.0});
   const double decay = a.weight_decay.value_or(0.0);
   if (optimizer == "sgd")
-    return optimizers::SGD({.learning_rate = lr, .momentum = a.momentum, .nesterov = a.nesterov, .weight_decay = decay});
+    return optimizers::SGD({.learning_rate = lr,
+                            .momentum = a.momentum,
+                            .nesterov = a.nesterov,
+                            .weight_decay = decay,
+                            .use_ema = use_ema,
+                            .ema_momentum = a.ema_momentum});
   if (a.momentum != 0.0 || a.nesterov)
     throw ValueError("--momentum and --nesterov apply to --optimizer sgd, received --optimizer " + optimizer);
-  return optimizers::Adam({.learning_rate = lr, .weight_decay = decay});
+  return optimizers::Adam({.learning_rate = lr, .weight_decay = decay, .use_ema = use_ema, .ema_momentum = a.ema_momentum});
 }
 
 void run(const TrainArgs& a) {
@@ -82,7 +92,6 @@ void run(const TrainArgs& a) {
 
   Recipe recipe = make_model(a, data);
   Model& model = recipe.model;
-  const std::string optimizer = a.optimizer.value_or(recipe.optimizer);
   const int epochs = a.epochs.value_or(recipe.epochs);
   const int64_t batch_size = a.batch_size.value_or(recipe.batch_size);
   const int64_t steps = epochs * ((x_train.dim(0) + batch_size - 1) / batch_size);
@@ -91,7 +100,7 @@ void run(const TrainArgs& a) {
   model.class_names = data.class_names;
   model.preprocessing.rescale = 1.0 / 255.0;
   model.metadata["dataset"] = data.name;
-  model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = make_optimizer(a, optimizer, a.lr_schedule.value_or(recipe.lr_schedule), steps), .metrics = {"accuracy"}});
+  model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = make_optimizer(a, recipe, steps), .metrics = {"accuracy"}});
   if (a.verbose) model.summary(std::cout);
   if (uses_bf16(model) && a.verbose)
     std::cout << "Precision: mixed_bfloat16 (bf16 matrix products summed in float32, float32 weights)\n";
@@ -108,6 +117,9 @@ void run(const TrainArgs& a) {
   plot::LearningCurvesPlotter curves(out / "curves.png", {.title = "Learning curves: " + data.name});
   FitOptions fit{.epochs = epochs, .batch_size = batch_size, .verbose = a.verbose, .seed = a.seed,
                  .callbacks = {&csv, &curves}};
+  // With a moving average, validation measures the averaged weights that training ends with.
+  SwapEMAWeights swap_ema;
+  if (model.optimizer()->common().use_ema) fit.callbacks.push_back(&swap_ema);
   if (a.validation_size > 0) fit.validation_data = ValidationData{x_valid, y_valid};
   model.fit(x_train, y_train, fit);
 
@@ -145,6 +157,11 @@ void add_train(CLI::App& app) {
   cmd->add_option("--weight-decay", a->weight_decay,
                   "Decoupled weight decay: each step w -= w * decay * learning rate (Keras's weight_decay; default 0)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag_function("--use-ema,!--no-ema", [a](int64_t count) { a->use_ema = count > 0; },
+                "Keep a moving average of the weights, validate with it and end training with it (Keras's use_ema; "
+                "default: on for cnn, off otherwise)");
+  cmd->add_option("--ema-momentum", a->ema_momentum, "The moving average's momentum (with --use-ema)")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->add_option("--validation-size", a->validation_size, "Training images held out for validation (the first ones)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--precision", a->precision,

@@ -63,6 +63,12 @@ void decay_weights(float* w, int64_t n, float rate) {
   });
 }
 
+void moving_average(float* avg, const float* w, int64_t n, float momentum) {
+  ThreadPool::global().run_ranges(n, kGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) avg[i] = momentum * avg[i] + (1.0f - momentum) * w[i];
+  });
+}
+
 void adam_update_with(Isa isa, float* w, const float* g, float* m, float* v, int64_t n, float lr,
                       float beta1, float beta2, float epsilon, int64_t t) {
   double c1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(t));

@@ -12,7 +12,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev           # dataset download, SHA-256
   libcairo2-dev fonts-dejavu-core           # pictures (PNG, SVG, PDF) and their text
   libgraphviz-dev                           # the layout of a model's graph (plot::model)
-  libgtest-dev                              # tests
+  libboost-dev libsimdjson-dev              # kiln serve: HTTP (Boost.Beast), request bodies
+  libgtest-dev curl                         # tests
   python3                                   # the CLI test writes its PNG fixtures with it
   dataset-fashion-mnist                     # the data, in /usr/share/datasets/fashion-mnist
 )

@@ -233,5 +233,27 @@ check "show --layer names the layers it has" contains "$err" "conv2d, max_poolin
 out=$("$KILN" predict "$WORK/cnn" --indices 0:2 --json 2>&1)
 check "predict takes (28, 28) images into a (28, 28, 1) model" contains "$out" '"probabilities"'
 
+# kiln serve: one model folder under its folder's name on a free port; SIGTERM ends it with 0.
+"$KILN" serve "$WORK/model" --rest_api_port 0 2>"$WORK/serve.log" &
+serve_pid=$!
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's|.*serving .* on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.log")
+  [[ -n $port ]] && break
+  sleep 0.1
+done
+check "serve says where it listens" test -n "$port"
+status=$(curl -s "http://127.0.0.1:$port/v1/models/model")
+check "serve answers the model's status" contains "$status" '"state":"AVAILABLE"'
+zeros=$(python3 -c 'import json; print(json.dumps({"instances": [[[0.0] * 28] * 28]}))')
+pred=$(curl -s -X POST -d "$zeros" "http://127.0.0.1:$port/v1/models/model:predict")
+check "serve predicts" contains "$pred" '{"predictions":[['
+kill -TERM $serve_pid
+wait $serve_pid
+check "serve exits 0 on SIGTERM" test $? -eq 0
+check "serve logs each request" contains "$(cat "$WORK/serve.log")" '"POST /v1/models/model:predict" 200'
+err=$("$KILN" serve "$WORK/nothing" 2>&1)
+check "serve names a missing folder" contains "$err" "'$WORK/nothing' is not a folder"
+
 echo "$passes passed, $failures failed"
 test $failures -eq 0

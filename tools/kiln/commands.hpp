@@ -11,5 +11,6 @@ void add_predict(CLI::App& app);
 void add_summary(CLI::App& app);
 void add_show(CLI::App& app);
 void add_plot(CLI::App& app);
+void add_serve(CLI::App& app);
 
 }  // namespace kiln::cli

@@ -1,0 +1,250 @@
+// The HTTP/1.1 side of kiln serve on Boost.Beast: asynchronous, so an idle or slow connection
+// costs memory, not a thread. Each connection reads a request under a deadline and a body limit
+// (413), hands it to the RestApi, and writes the answer when it comes (from the model's thread,
+// posted back to the connection). Stopping closes the listener, waits for the requests in
+// flight, then ends the I/O threads.
+#include <sys/resource.h>
+
+#include <atomic>
+#include <utility>  // before Boost 1.74's asio, which uses std::exchange without it
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <optional>
+#include <thread>
+
+#include "kiln/error.hpp"
+#include "kiln/serving.hpp"
+#include "serving/rest_api.hpp"
+
+namespace kiln::serving {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// Lets one process hold as many idle connections as the hard limit allows.
+void raise_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+struct Shared {
+  const ServerOptions& options;
+  const RestApi& api;
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<bool> stopping{false};
+  std::mutex log_mutex;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {
+    beast::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    peer_ = ec ? "-" : endpoint.address().to_string();
+  }
+
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(static_cast<uint64_t>(shared_.options.max_body_bytes));
+    parser_->header_limit(64 * 1024);
+    stream_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(shared_.options.read_timeout_seconds * 1000)));
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+ private:
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof)
+      return close();
+    start_ = std::chrono::steady_clock::now();
+    shared_.in_flight.fetch_add(1);
+    if (ec) {
+      keep_alive_ = false;
+      version_ = 11;
+      method_ = "-";
+      target_ = "-";
+      const bool too_big = ec == http::error::body_limit;
+      return write(error_response(too_big ? 413 : 400,
+                                  too_big ? "the request body is over the limit of " + std::to_string(shared_.options.max_body_bytes) +
+                                                " bytes (--max_body_bytes)"
+                                          : "malformed HTTP request: " + ec.message()));
+    }
+    auto& req = parser_->get();
+    keep_alive_ = req.keep_alive() && !shared_.stopping.load();
+    version_ = req.version();
+    method_ = std::string(req.method_string());
+    target_ = std::string(req.target());
+    if (req.method() == http::verb::options && !shared_.options.cors_allow_origin.empty())
+      return write({204, "", ""});
+    auto view = [](beast::string_view v) { return std::string_view(v.data(), v.size()); };
+    HttpRequest request{view(req.method_string()), view(req.target()), req.body(), view(req[http::field::authorization])};
+    shared_.api.handle(request, [self = shared_from_this()](HttpResponse response) {
+      net::post(self->stream_.get_executor(),
+                [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
+    });
+  }
+
+  void write(HttpResponse response) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), version_);
+    res->set(http::field::server, "kiln");
+    if (!response.content_type.empty()) res->set(http::field::content_type, response.content_type);
+    if (!shared_.options.cors_allow_origin.empty()) {
+      res->set(http::field::access_control_allow_origin, shared_.options.cors_allow_origin);
+      res->set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+      res->set(http::field::access_control_allow_headers, "Content-Type, Authorization");
+    }
+    res->keep_alive(keep_alive_);
+    if (response.status >= 400 && response.status < 500) reason_ = response.body;
+    res->body() = std::move(response.body);
+    res->prepare_payload();
+    status_ = response.status;
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) { self->on_write(ec); });
+  }
+
+  void on_write(beast::error_code ec) {
+    if (shared_.options.access_log) log_access();
+    shared_.in_flight.fetch_sub(1);
+    if (ec || !keep_alive_ || shared_.stopping.load()) return close();
+    read();
+  }
+
+  void log_access() {
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+    char took[32];
+    std::snprintf(took, sizeof took, "%.3fms", ms);
+    std::lock_guard lock(shared_.log_mutex);
+    *shared_.options.log << peer_ << " \"" << method_ << ' ' << target_ << "\" " << status_ << ' ' << took;
+    if (!reason_.empty()) *shared_.options.log << ' ' << reason_;
+    *shared_.options.log << '\n';
+    reason_.clear();
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Shared& shared_;
+  std::string peer_, method_, target_, reason_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  int status_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(ServerOptions opts)
+      : options(std::move(opts)),
+        models(options.models, options.batching, *options.log),
+        api(models, {.max_instances = options.max_instances, .auth_token = options.auth_token}),
+        shared{options, api},
+        acceptor(io) {
+    if (options.models.empty()) throw ValueError("kiln serve: no model to serve");
+    raise_file_limit();
+    models.poll();
+    beast::error_code ec;
+    const auto address = net::ip::make_address(options.host, ec);
+    if (ec) throw ValueError("--host: '" + options.host + "' is not an IP address");
+    const tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) throw IoError("cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " + ec.message());
+  }
+
+  void accept() {
+    acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+      if (!acceptor.is_open()) return;
+      if (!ec) std::make_shared<Session>(std::move(socket), shared)->read();
+      accept();
+    });
+  }
+
+  // Closes the listener, then ends the I/O threads once no request is in flight.
+  void drain() {
+    shared.stopping = true;
+    beast::error_code ec;
+    acceptor.close(ec);
+    wait_for_requests();
+  }
+  void wait_for_requests() {
+    if (shared.in_flight.load() == 0) return io.stop();
+    auto timer = std::make_shared<net::steady_timer>(io, std::chrono::milliseconds(5));
+    timer->async_wait([this, timer](beast::error_code) { wait_for_requests(); });
+  }
+
+  void poll_loop() {
+    std::unique_lock lock(poll_mutex);
+    while (!poll_stop) {
+      poll_wake.wait_for(lock, std::chrono::milliseconds(static_cast<int64_t>(options.poll_seconds * 1000)));
+      if (poll_stop) break;
+      lock.unlock();
+      models.poll();
+      lock.lock();
+    }
+  }
+
+  ServerOptions options;
+  ModelManager models;
+  RestApi api;
+  Shared shared;
+  net::io_context io;
+  tcp::acceptor acceptor;
+  std::mutex poll_mutex;
+  std::condition_variable poll_wake;
+  bool poll_stop = false;
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Server::~Server() = default;
+
+int Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::stop() {
+  net::post(impl_->io, [impl = impl_.get()] { impl->drain(); });
+}
+
+void Server::run() {
+  Impl& s = *impl_;
+  std::optional<net::signal_set> signals;
+  if (s.options.handle_signals) {
+    signals.emplace(s.io, SIGINT, SIGTERM);
+    signals->async_wait([&s](beast::error_code ec, int) {
+      if (!ec) s.drain();
+    });
+  }
+  s.accept();
+  std::thread poller([&s] { s.poll_loop(); });
+  const int n = s.options.threads > 0 ? s.options.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<std::thread> threads;
+  for (int i = 1; i < n; ++i) threads.emplace_back([&s] { s.io.run(); });
+  s.io.run();
+  for (auto& t : threads) t.join();
+  {
+    std::lock_guard lock(s.poll_mutex);
+    s.poll_stop = true;
+  }
+  s.poll_wake.notify_all();
+  poller.join();
+  if (signals) signals->cancel();
+}
+
+}  // namespace kiln::serving

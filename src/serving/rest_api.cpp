@@ -1,0 +1,125 @@
+#include "serving/rest_api.hpp"
+
+#include <charconv>
+
+namespace kiln::serving {
+
+namespace {
+
+constexpr std::string_view kModels = "/v1/models/";
+
+std::string json_dump(const nlohmann::json& j) { return j.dump(); }
+
+int64_t parse_version(std::string_view text) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 0)
+    throw RequestError(404, "'" + std::string(text) + "' is not a version number");
+  return v;
+}
+
+nlohmann::json tensor_info(const TensorSpec& spec, const std::string& prefix) {
+  auto dims = nlohmann::json::array({{{"size", "-1"}, {"name", ""}}});
+  for (int64_t d : spec.shape) dims.push_back({{"size", std::to_string(d)}, {"name", ""}});
+  return {{"dtype", "DT_FLOAT"},
+          {"tensor_shape", {{"dim", dims}, {"unknown_rank", false}}},
+          {"name", prefix + spec.name + ":0"}};
+}
+
+// TF Serving's GetModelMetadata answer for the signature "serving_default".
+nlohmann::json metadata(const std::string& name, const Servable& s) {
+  nlohmann::json inputs = nlohmann::json::object(), outputs = nlohmann::json::object();
+  for (const auto& in : s.signature().inputs) inputs[in.name] = tensor_info(in, "serving_default_");
+  for (const auto& out : s.signature().outputs) outputs[out.name] = tensor_info(out, "");
+  return {{"model_spec", {{"name", name}, {"signature_name", ""}, {"version", std::to_string(s.version())}}},
+          {"metadata",
+           {{"signature_def",
+             {{"signature_def",
+               {{"serving_default", {{"inputs", inputs}, {"outputs", outputs}, {"method_name", "tensorflow/serving/predict"}}}}}}},
+            {"class_names", s.signature().class_names}}}};
+}
+
+}  // namespace
+
+HttpResponse error_response(int status, const std::string& message) {
+  return {status, json_dump({{"error", message}})};
+}
+
+void RestApi::handle(const HttpRequest& request, std::function<void(HttpResponse)> done) const {
+  try {
+    std::string_view path = request.target.substr(0, request.target.find('?'));
+    if (path == "/healthz") {
+      done({200, R"({"status":"ok"})"});
+      return;
+    }
+    if (!options_.auth_token.empty() && request.authorization != "Bearer " + options_.auth_token)
+      throw RequestError(401, request.authorization.empty() ? "this server requires an \"Authorization: Bearer <token>\" header"
+                                                            : "the bearer token is not this server's");
+    if (path.starts_with(kModels)) {
+      model_request(request, path.substr(kModels.size()), done);
+      return;
+    }
+    throw RequestError(404, "no such path: " + std::string(request.method) + " " + std::string(path) +
+                                "; the API is under /v1/models/NAME");
+  } catch (const RequestError& e) {
+    done(error_response(e.status, e.what()));
+  } catch (const std::exception& e) {
+    done(error_response(500, e.what()));
+  }
+}
+
+// rest: "NAME", "NAME/metadata", "NAME/versions/N[/metadata]", "NAME[/versions/N]:predict|:classify".
+void RestApi::model_request(const HttpRequest& request, std::string_view rest,
+                            std::function<void(HttpResponse)>& done) const {
+  std::string_view verb;
+  if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+    verb = rest.substr(colon + 1);
+    rest = rest.substr(0, colon);
+  }
+  bool want_metadata = false;
+  if (rest.ends_with("/metadata")) {
+    want_metadata = true;
+    rest.remove_suffix(std::string_view("/metadata").size());
+  }
+  std::optional<int64_t> version;
+  if (auto v = rest.find("/versions/"); v != std::string_view::npos) {
+    version = parse_version(rest.substr(v + std::string_view("/versions/").size()));
+    rest = rest.substr(0, v);
+  }
+  if (auto label = rest.find("/labels/"); label != std::string_view::npos)
+    throw RequestError(404, "version labels are not supported; use /versions/N");
+  const std::string name(rest);
+  if (name.empty() || name.find('/') != std::string::npos)
+    throw RequestError(404, "no such path: " + std::string(request.target));
+  if (verb.empty()) {
+    if (request.method != "GET")
+      throw RequestError(405, std::string(request.method) + " is not allowed here; GET the status or metadata, POST to :predict or :classify");
+    done({200, want_metadata ? json_dump(metadata(name, *models_.find(name, version))) : json_dump(models_.status(name, version))});
+    return;
+  }
+  if (want_metadata) throw RequestError(404, "no such path: " + std::string(request.target));
+  if (verb != "predict" && verb != "classify")
+    throw RequestError(verb == "regress" ? 400 : 404, "unknown method ':" + std::string(verb) + "'; kiln serves :predict and :classify");
+  if (request.method != "POST") throw RequestError(405, ":" + std::string(verb) + " takes POST, received " + std::string(request.method));
+  auto servable = models_.find(name, version);
+  const Api api = verb == "predict" ? Api::kPredict : Api::kClassify;
+  RequestBody body = parse_request_body(request.body, servable->signature(), api, options_.max_instances);
+  if (api == Api::kClassify && servable->signature().outputs.size() != 1)
+    throw RequestError(400, ":classify needs a model with one output of class scores; this one has " +
+                                std::to_string(servable->signature().outputs.size()));
+  const bool columnar = body.columnar;
+  const int64_t top_k = body.top_k;
+  // The answer holds the signature, not the servable: a servable must not outlive its last
+  // request on its own thread.
+  auto sig = servable->shared_signature();
+  servable->submit(std::move(body), [done, sig, api, columnar, top_k](std::vector<Tensor> outputs, const std::string& error) {
+    if (!error.empty()) {
+      done(error_response(500, error));
+      return;
+    }
+    done({200, api == Api::kPredict ? write_predict_response(outputs, *sig, columnar)
+                                    : write_classify_response(outputs[0], *sig, top_k)});
+  });
+}
+
+}  // namespace kiln::serving

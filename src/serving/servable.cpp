@@ -1,0 +1,93 @@
+#include "serving/servable.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace kiln::serving {
+
+Servable::Servable(Model model, int64_t version, BatchingOptions batching)
+    : model_(std::move(model)), version_(version), signature_(std::make_shared<const Signature>(signature_of(model_))), batching_(batching) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+Servable::~Servable() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Servable::submit(RequestBody body, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back({std::move(body), std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+void Servable::loop() {
+  std::vector<Job> jobs;
+  for (;;) {
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and every queued request answered
+    jobs.clear();
+    int64_t rows = queue_.front().body.rows;
+    jobs.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+    if (batching_.max_batch_size > 0) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(batching_.batch_timeout_micros);
+      while (rows < batching_.max_batch_size) {
+        if (queue_.empty() && !wake_.wait_until(lock, deadline, [&] { return stop_ || !queue_.empty(); })) break;
+        if (queue_.empty() || rows + queue_.front().body.rows > batching_.max_batch_size) break;
+        rows += queue_.front().body.rows;
+        jobs.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    lock.unlock();
+    run(jobs);
+  }
+}
+
+void Servable::run(std::vector<Job>& jobs) {
+  const size_t n_inputs = signature_->inputs.size();
+  int64_t rows = 0;
+  for (const auto& j : jobs) rows += j.body.rows;
+  std::vector<Inputs> x;
+  if (jobs.size() == 1) {
+    for (auto& t : jobs[0].body.inputs) x.emplace_back(std::move(t));
+  } else {
+    for (size_t k = 0; k < n_inputs; ++k) {
+      Shape shape = signature_->inputs[k].shape;
+      shape.insert(shape.begin(), rows);
+      Tensor batch(shape);
+      float* dst = batch.data();
+      for (const auto& j : jobs) dst = std::copy_n(j.body.inputs[k].data(), j.body.inputs[k].size(), dst);
+      x.emplace_back(std::move(batch));
+    }
+  }
+  std::vector<Tensor> outputs;
+  try {
+    outputs = model_.predict_outputs(x, {.batch_size = rows});
+  } catch (const std::exception& e) {
+    for (auto& j : jobs) j.done({}, e.what());
+    return;
+  }
+  if (jobs.size() == 1) {
+    jobs[0].done(std::move(outputs), "");
+    return;
+  }
+  int64_t begin = 0;
+  for (auto& j : jobs) {
+    std::vector<Tensor> mine;
+    for (const auto& out : outputs) mine.push_back(out.slice(begin, begin + j.body.rows).clone());
+    begin += j.body.rows;
+    j.done(std::move(mine), "");
+  }
+}
+
+}  // namespace kiln::serving

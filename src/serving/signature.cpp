@@ -1,0 +1,14 @@
+#include "serving/signature.hpp"
+
+namespace kiln::serving {
+
+Signature signature_of(const Model& model) {
+  Signature s;
+  for (const auto& in : model.inputs()) s.inputs.push_back({in.layer()->name(), in.shape()});
+  for (const auto& out : model.outputs()) s.outputs.push_back({out.layer()->name(), out.shape()});
+  s.class_names = model.class_names;
+  s.rescale = model.preprocessing.rescale;
+  return s;
+}
+
+}  // namespace kiln::serving

@@ -1,0 +1,293 @@
+// kiln serve end to end: a Server on a free loopback port, spoken to over HTTP with libcurl, as
+// a TF Serving client would. Every endpoint, both body formats, b64 PNGs, the error statuses and
+// their messages, version swaps, batching and a graceful stop.
+#include <curl/curl.h>
+
+#include <chrono>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "helpers.hpp"
+#include "kiln/serving.hpp"
+#include "serving/base64.hpp"
+#include "serving/predict_body.hpp"
+
+namespace kiln {
+namespace {
+
+struct Reply {
+  long status = 0;
+  std::string body;
+  nlohmann::json json() const { return nlohmann::json::parse(body); }
+};
+
+size_t collect(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+Reply http(const std::string& method, const std::string& url, const std::string& body = "",
+           const std::string& header = "") {
+  CURL* curl = curl_easy_init();
+  Reply r;
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  if (!header.empty()) headers = curl_slist_append(headers, header.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  if (method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return r;
+}
+
+// A (4, 4, 1) image classifier with 3 classes, saved as version `version` under base (written
+// elsewhere and renamed into place, as kiln's own saves are).
+Sequential save_version(const std::filesystem::path& base, int version, uint64_t seed) {
+  utils::set_random_seed(seed);
+  Sequential model({layers::Flatten({4, 4, 1}), layers::Dense(3, "softmax")});
+  model.class_names = {"zero", "one", "two"};
+  model.preprocessing.rescale = 1.0 / 255;
+  model.save(base / std::to_string(version));
+  return model;
+}
+
+class Serving : public ::testing::Test {
+ protected:
+  void start(serving::ServerOptions options = {}) {
+    options.port = 0;
+    options.models = {{"clf", dir_.path()}};
+    options.poll_seconds = 0.05;
+    options.handle_signals = false;
+    options.log = &log_;
+    server_ = std::make_unique<serving::Server>(options);
+    url_ = "http://127.0.0.1:" + std::to_string(server_->port()) + "/v1/models/clf";
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  // Waits until the served version is `version`.
+  bool wait_for_version(int version) {
+    for (int i = 0; i < 200; ++i) {
+      auto r = http("GET", url_ + "/metadata");
+      if (r.status == 200 && r.json()["model_spec"]["version"] == std::to_string(version)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  testing::TempDir dir_;
+  std::ostringstream log_;
+  std::unique_ptr<serving::Server> server_;
+  std::thread thread_;
+  std::string url_;
+};
+
+Tensor images(int n, uint64_t seed) { return testing::random_tensor({n, 4, 4, 1}, seed, 0.0f, 1.0f); }
+
+nlohmann::json nested(const Tensor& x) {
+  auto out = nlohmann::json::array();
+  for (int64_t i = 0; i < x.dim(0); ++i) {
+    auto rows = nlohmann::json::array();
+    for (int r = 0; r < 4; ++r) {
+      auto cols = nlohmann::json::array();
+      for (int c = 0; c < 4; ++c) cols.push_back({x[i * 16 + r * 4 + c]});
+      rows.push_back(cols);
+    }
+    out.push_back(rows);
+  }
+  return out;
+}
+
+TEST_F(Serving, StatusMetadataAndPredictAsTfServingWritesThem) {
+  Sequential model = save_version(dir_.path(), 1, 3);
+  start();
+  auto status = http("GET", url_);
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(status.json()["model_version_status"][0]["version"], "1");
+  EXPECT_EQ(status.json()["model_version_status"][0]["state"], "AVAILABLE");
+  EXPECT_EQ(http("GET", url_ + "/versions/1").status, 200);
+  auto meta = http("GET", url_ + "/versions/1/metadata").json();
+  const auto& sig = meta["metadata"]["signature_def"]["signature_def"]["serving_default"];
+  const std::string input = model.inputs()[0].layer()->name(), output = model.layers().back()->name();
+  EXPECT_EQ(sig["inputs"][input]["tensor_shape"]["dim"].size(), 4u);  // -1, 4, 4, 1
+  EXPECT_EQ(sig["outputs"][output]["dtype"], "DT_FLOAT");
+
+  Tensor x = images(3, 7);
+  Tensor want = model.predict(x);
+  auto rows = http("POST", url_ + ":predict", nlohmann::json({{"signature_name", "serving_default"}, {"instances", nested(x)}}).dump());
+  ASSERT_EQ(rows.status, 200) << rows.body;
+  auto columns = http("POST", url_ + "/versions/1:predict", nlohmann::json({{"inputs", {{input, nested(x)}}}}).dump());
+  ASSERT_EQ(columns.status, 200) << columns.body;
+  for (int i = 0; i < 3; ++i)
+    for (int c = 0; c < 3; ++c) {
+      EXPECT_EQ(rows.json()["predictions"][i][c].get<float>(), want[i * 3 + c]);  // shortest text reads back exactly
+      EXPECT_EQ(columns.json()["outputs"][i][c].get<float>(), want[i * 3 + c]);
+    }
+  // Instances by input name, as (4, 4) images without the channel, and integers and exponents.
+  auto named = http("POST", url_ + ":predict",
+                    R"({"instances": [{")" + input + R"(": [[0, 1, 0, 1], [1e-3, 0.5, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1]]}]})");
+  EXPECT_EQ(named.status, 200) << named.body;
+  auto classify = http("POST", url_ + ":classify", nlohmann::json({{"examples", nested(x)}, {"top_k", 2}}).dump());
+  ASSERT_EQ(classify.status, 200) << classify.body;
+  const auto first = classify.json()["result"][0];
+  ASSERT_EQ(first.size(), 2u);
+  const int best = static_cast<int>(std::max_element(want.data(), want.data() + 3) - want.data());
+  EXPECT_EQ(first[0][0], model.class_names[best]);
+  EXPECT_EQ(first[0][1].get<float>(), want[best]);
+  EXPECT_GE(first[0][1].get<float>(), first[1][1].get<float>());
+}
+
+TEST_F(Serving, Base64PngInstancesAreScaledAsTheModelSays) {
+  Sequential model = save_version(dir_.path(), 1, 4);
+  start();
+  ByteTensor pixels({4, 4});
+  for (int i = 0; i < 16; ++i) pixels[i] = static_cast<uint8_t>(i * 16);
+  io::write_png_gray(dir_ / "img.png", pixels);
+  std::ifstream in(dir_ / "img.png", std::ios::binary);
+  const std::string png((std::istreambuf_iterator<char>(in)), {});
+  std::string url_safe = serving::encode_base64(png);
+  for (char& c : url_safe) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  auto r = http("POST", url_ + ":predict",
+                nlohmann::json({{"instances", {{{"b64", serving::encode_base64(png)}}, {{"b64", url_safe}}}}}).dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  Tensor want = model.predict(pixels.reshape({1, 4, 4, 1}));
+  for (int i = 0; i < 2; ++i)
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(r.json()["predictions"][i][c].get<float>(), want[c]);
+  auto broken = http("POST", url_ + ":predict", R"({"instances": [{"b64": "iVBORw0KGgo="}]})");
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_NE(broken.body.find("instances[0]"), std::string::npos) << broken.body;
+}
+
+TEST_F(Serving, BadRequestsGetTheirStatusAndAMessageNamingTheProblem) {
+  save_version(dir_.path(), 1, 5);
+  serving::ServerOptions options;
+  options.max_body_bytes = 100000;
+  options.max_instances = 50;
+  start(options);
+  auto expect = [&](const Reply& r, long status, const std::string& part) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_NE(r.body.find(part), std::string::npos) << r.body;
+    EXPECT_NO_THROW(r.json());  // always {"error": ...}
+  };
+  const std::string row = "[[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,0]]";
+  expect(http("POST", url_ + ":predict", "{\"instances\": ["), 400, "not valid JSON");
+  expect(http("POST", url_ + ":predict", "{\"instances\": [[[NaN]]]}"), 400, "NaN");
+  expect(http("POST", url_ + ":predict", "{\"instances\": [" + row + ", [[0,0,0],[0,0,0],[0,0,0]]]}"), 400,
+         "instances[1]: input");
+  expect(http("POST", url_ + ":predict", "{\"instances\": [[[0,0,0,0],[0,0,0,\"x\"],[0,0,0,0],[0,0,0,0]]]}"), 400,
+         "instances[0][1][3]: input");
+  expect(http("POST", url_ + ":predict", "{\"instances\": [[[0,0,0,0],[0,0,0],[0,0,0,0],[0,0,0,0]]]}"), 400,
+         "instances[0][1]: expected a list of 4 values");
+  expect(http("POST", url_ + ":predict", "{\"instances\": [" + row + "], \"inputs\": []}"), 400, "exactly one of");
+  expect(http("POST", url_ + ":predict", "{\"instances\": [" + row + "], \"signature_name\": \"other\"}"), 400,
+         "serving_default");
+  expect(http("POST", url_ + ":predict", "[1, 2]"), 400, "JSON object");
+  std::string many = "{\"instances\": [" + row;
+  for (int i = 0; i < 50; ++i) many += "," + row;
+  expect(http("POST", url_ + ":predict", many + "]}"), 413, "the limit is 50");
+  expect(http("POST", url_ + ":predict", std::string(200000, ' ')), 413, "over the limit");
+  expect(http("POST", "http://127.0.0.1:" + std::to_string(server_->port()) + "/v1/models/nope:predict", "{}"), 404,
+         "no model named 'nope'");
+  expect(http("GET", url_ + "/versions/9"), 404, "no version 9");
+  expect(http("POST", url_ + "/versions/9:predict", "{\"instances\": [" + row + "]}"), 404, "no version 9 loaded");
+  expect(http("GET", "http://127.0.0.1:" + std::to_string(server_->port()) + "/v2/elsewhere"), 404, "no such path");
+  expect(http("GET", url_ + ":predict"), 405, "takes POST");
+  expect(http("POST", url_ + ":regress", "{}"), 400, ":predict and :classify");
+  // The server still serves, and logged each 4xx with its reason.
+  EXPECT_EQ(http("POST", url_ + ":predict", "{\"instances\": [" + row + "]}").status, 200);
+  EXPECT_NE(log_.str().find("\"POST /v1/models/clf:predict\" 400"), std::string::npos);
+}
+
+TEST_F(Serving, NewVersionsAreSwappedInBrokenOnesRefusedRemovedOnesUnloaded) {
+  save_version(dir_.path(), 1, 6);
+  start();
+  ASSERT_TRUE(wait_for_version(1));
+  Sequential v2 = save_version(dir_.path(), 2, 7);
+  ASSERT_TRUE(wait_for_version(2));
+  Tensor x = images(1, 8);
+  auto r = http("POST", url_ + ":predict", nlohmann::json({{"instances", nested(x)}}).dump());
+  EXPECT_EQ(r.json()["predictions"][0][0].get<float>(), v2.predict(x)[0]);
+  EXPECT_EQ(http("GET", url_).json()["model_version_status"][0]["version"], "2");
+
+  std::filesystem::create_directories(dir_ / "3");
+  testing::write_bytes(dir_ / "3" / "config.json", "{ not json");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(wait_for_version(2));
+  auto states = http("GET", url_).json()["model_version_status"];
+  EXPECT_EQ(states[0]["version"], "3");
+  EXPECT_EQ(states[0]["state"], "END");
+  EXPECT_NE(states[0]["status"]["error_message"].get<std::string>(), "");
+  EXPECT_NE(log_.str().find("refused clf version 3"), std::string::npos);
+
+  std::filesystem::remove_all(dir_ / "3");
+  std::filesystem::remove_all(dir_ / "2");
+  EXPECT_TRUE(wait_for_version(1));
+  EXPECT_NE(log_.str().find("unloaded clf version 2"), std::string::npos);
+}
+
+TEST_F(Serving, ConcurrentRequestsAreBatchedAndEachGetsItsOwnAnswer) {
+  Sequential model = save_version(dir_.path(), 1, 9);
+  serving::ServerOptions options;
+  options.batching = {.max_batch_size = 16, .batch_timeout_micros = 5000};
+  start(options);
+  std::vector<std::future<bool>> clients;
+  for (int t = 0; t < 8; ++t)
+    clients.push_back(std::async(std::launch::async, [&, t] {
+      Tensor x = images(1 + t % 3, 100 + static_cast<uint64_t>(t));
+      Tensor want = model.predict(x);
+      auto r = http("POST", url_ + ":predict", nlohmann::json({{"instances", nested(x)}}).dump());
+      if (r.status != 200) return false;
+      for (int64_t i = 0; i < want.size(); ++i)
+        if (r.json()["predictions"][i / 3][i % 3].get<float>() != want[i]) return false;
+      return true;
+    }));
+  for (auto& c : clients) EXPECT_TRUE(c.get());
+}
+
+TEST_F(Serving, AuthTokenGuardsEveryEndpointButTheHealthCheck) {
+  save_version(dir_.path(), 1, 10);
+  serving::ServerOptions options;
+  options.auth_token = "s3cret";
+  start(options);
+  EXPECT_EQ(http("GET", url_).status, 401);
+  EXPECT_EQ(http("GET", url_, "", "Authorization: Bearer wrong").status, 401);
+  EXPECT_EQ(http("GET", url_, "", "Authorization: Bearer s3cret").status, 200);
+  EXPECT_EQ(http("GET", "http://127.0.0.1:" + std::to_string(server_->port()) + "/healthz").status, 200);
+}
+
+TEST(ServingCodec, FloatsAreWrittenInTheShortestFormThatReadsBack) {
+  for (float v : {0.1f, 1e-7f, 9e-07f, 3.4028235e38f, 1.0f, 0.0f, -2.5f, 1.17549435e-38f}) {
+    std::string text;
+    serving::append_float(text, v);
+    EXPECT_EQ(std::stof(text), v) << text;
+    EXPECT_EQ(text.find(".0e"), std::string::npos) << text;
+  }
+  std::string nan;
+  serving::append_float(nan, std::nanf(""));
+  EXPECT_EQ(nan, "null");
+}
+
+TEST(ServingCodec, Base64TakesBothAlphabetsAndRefusesOtherText) {
+  EXPECT_EQ(serving::decode_base64("+/+/"), "\xfb\xff\xbf");
+  EXPECT_EQ(serving::decode_base64("-_-_"), "\xfb\xff\xbf");
+  EXPECT_EQ(serving::decode_base64("aGk"), "hi");
+  EXPECT_EQ(serving::decode_base64("aGk="), "hi");
+  EXPECT_FALSE(serving::decode_base64("a"));
+  EXPECT_FALSE(serving::decode_base64("aG k"));
+  for (std::string s : {std::string(), std::string("a"), std::string("ab"), std::string("abc"), std::string("\0\xff\x10", 3)})
+    EXPECT_EQ(serving::decode_base64(serving::encode_base64(s)), s);
+}
+
+}  // namespace
+}  // namespace kiln

@@ -241,11 +241,16 @@ TEST_F(Serving, ConcurrentRequestsAreBatchedAndEachGetsItsOwnAnswer) {
   serving::ServerOptions options;
   options.batching = {.max_batch_size = 16, .batch_timeout_micros = 5000};
   start(options);
+  std::vector<Tensor> xs, wants;  // computed here: a Model is not for several threads at once
+  for (int t = 0; t < 8; ++t) {
+    xs.push_back(images(1 + t % 3, 100 + static_cast<uint64_t>(t)));
+    wants.push_back(model.predict(xs.back()));
+  }
   std::vector<std::future<bool>> clients;
   for (int t = 0; t < 8; ++t)
     clients.push_back(std::async(std::launch::async, [&, t] {
-      Tensor x = images(1 + t % 3, 100 + static_cast<uint64_t>(t));
-      Tensor want = model.predict(x);
+      const Tensor& x = xs[static_cast<size_t>(t)];
+      const Tensor& want = wants[static_cast<size_t>(t)];
       auto r = http("POST", url_ + ":predict", nlohmann::json({{"instances", nested(x)}}).dump());
       if (r.status != 200) return false;
       for (int64_t i = 0; i < want.size(); ++i)

@@ -1,8 +1,11 @@
-// The HTTP/1.1 side of kiln serve on Boost.Beast: asynchronous, so an idle or slow connection
-// costs memory, not a thread. Each connection reads a request under a deadline and a body limit
-// (413), hands it to the RestApi, and writes the answer when it comes (from the model's thread,
-// posted back to the connection). Stopping closes the listener, waits for the requests in
-// flight, then ends the I/O threads.
+// The HTTP/1.1 side of kiln serve on Boost.Beast, one event loop per I/O thread (an io_context
+// each, as nginx runs one loop per worker): the listener hands each new connection to the next
+// loop, and the connection stays on that thread, so it needs no strand and no lock. Reading a
+// request is bounded by a body limit (413) and a deadline that a sweep of the loop's connections
+// enforces once a second-ish (a slow or idle client is closed; it never holds a thread). A
+// request is handed to the RestApi; its answer is written on the connection's thread (at once,
+// or posted there by a batch thread). Stopping closes the listener, waits for the requests in
+// flight, then ends the loops.
 #include <sys/resource.h>
 
 #include <atomic>
@@ -12,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <list>
 #include <optional>
 #include <thread>
 
@@ -25,6 +29,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using Socket = net::basic_stream_socket<tcp, net::io_context::executor_type>;
 
 namespace {
 
@@ -45,11 +51,20 @@ struct Shared {
   std::mutex log_mutex;
 };
 
+class Session;
+
+// One I/O thread's loop and the connections it owns (touched only from that thread).
+struct Loop {
+  net::io_context io{1};
+  std::list<std::weak_ptr<Session>> sessions;
+  std::optional<net::steady_timer> sweeper;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {
+  Session(Socket socket, Shared& shared) : socket_(std::move(socket)), shared_(shared) {
     beast::error_code ec;
-    auto endpoint = stream_.socket().remote_endpoint(ec);
+    auto endpoint = socket_.remote_endpoint(ec);
     peer_ = ec ? "-" : endpoint.address().to_string();
   }
 
@@ -57,20 +72,28 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(static_cast<uint64_t>(shared_.options.max_body_bytes));
     parser_->header_limit(64 * 1024);
-    stream_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(shared_.options.read_timeout_seconds * 1000)));
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+    reading_since_ = Clock::now();
+    reading_ = true;
+    http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  // Closes the connection when it has been reading one request (or idling) past the deadline.
+  bool expire(Clock::time_point now) {
+    if (!reading_ || now - reading_since_ < std::chrono::duration<double>(shared_.options.read_timeout_seconds)) return false;
+    close();
+    return true;
   }
 
  private:
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset || ec == net::error::eof)
+    reading_ = false;
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+        ec == net::error::eof || ec == net::error::bad_descriptor || ec == http::error::partial_message)
       return close();
-    start_ = std::chrono::steady_clock::now();
+    start_ = Clock::now();
     shared_.in_flight.fetch_add(1);
     if (ec) {
       keep_alive_ = false;
-      version_ = 11;
       method_ = "-";
       target_ = "-";
       const bool too_big = ec == http::error::body_limit;
@@ -84,31 +107,32 @@ class Session : public std::enable_shared_from_this<Session> {
     version_ = req.version();
     method_ = std::string(req.method_string());
     target_ = std::string(req.target());
-    if (req.method() == http::verb::options && !shared_.options.cors_allow_origin.empty())
-      return write({204, "", ""});
+    if (req.method() == http::verb::options && !shared_.options.cors_allow_origin.empty()) return write({204, "", ""});
     auto view = [](beast::string_view v) { return std::string_view(v.data(), v.size()); };
     HttpRequest request{view(req.method_string()), view(req.target()), req.body(), view(req[http::field::authorization])};
+    // An answer computed on this thread is written at once; one from a batch thread is posted here.
     shared_.api.handle(request, [self = shared_from_this()](HttpResponse response) {
-      net::post(self->stream_.get_executor(),
-                [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
+      net::dispatch(self->socket_.get_executor(),
+                    [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
     });
   }
 
   void write(HttpResponse response) {
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), version_);
-    res->set(http::field::server, "kiln");
-    if (!response.content_type.empty()) res->set(http::field::content_type, response.content_type);
+    response_.emplace(static_cast<http::status>(response.status), version_);
+    auto& res = *response_;
+    res.set(http::field::server, "kiln");
+    if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
     if (!shared_.options.cors_allow_origin.empty()) {
-      res->set(http::field::access_control_allow_origin, shared_.options.cors_allow_origin);
-      res->set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
-      res->set(http::field::access_control_allow_headers, "Content-Type, Authorization");
+      res.set(http::field::access_control_allow_origin, shared_.options.cors_allow_origin);
+      res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+      res.set(http::field::access_control_allow_headers, "Content-Type, Authorization");
     }
-    res->keep_alive(keep_alive_);
+    res.keep_alive(keep_alive_);
     if (response.status >= 400 && response.status < 500) reason_ = response.body;
-    res->body() = std::move(response.body);
-    res->prepare_payload();
+    res.body() = std::move(response.body);
+    res.prepare_payload();
     status_ = response.status;
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) { self->on_write(ec); });
+    http::async_write(socket_, res, [self = shared_from_this()](beast::error_code ec, size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -119,7 +143,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void log_access() {
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
     char took[32];
     std::snprintf(took, sizeof took, "%.3fms", ms);
     std::lock_guard lock(shared_.log_mutex);
@@ -131,19 +155,20 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  Socket socket_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::string_body>> response_;
   Shared& shared_;
   std::string peer_, method_, target_, reason_;
   unsigned version_ = 11;
-  bool keep_alive_ = true;
+  bool keep_alive_ = true, reading_ = false;
   int status_ = 0;
-  std::chrono::steady_clock::time_point start_;
+  Clock::time_point start_, reading_since_;
 };
 
 }  // namespace
@@ -151,42 +176,71 @@ class Session : public std::enable_shared_from_this<Session> {
 struct Server::Impl {
   explicit Impl(ServerOptions opts)
       : options(std::move(opts)),
-        models(options.models, options.batching, *options.log),
+        threads(options.threads > 0 ? options.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
+        models(options.models, options.batching, threads, *options.log),
         api(models, {.max_instances = options.max_instances, .auth_token = options.auth_token}),
-        shared{options, api},
-        acceptor(io) {
+        shared{options, api} {
     if (options.models.empty()) throw ValueError("kiln serve: no model to serve");
     raise_file_limit();
+    for (int i = 0; i < threads; ++i) loops.push_back(std::make_unique<Loop>());
+    acceptor.emplace(loops[0]->io);
     models.poll();
     beast::error_code ec;
     const auto address = net::ip::make_address(options.host, ec);
     if (ec) throw ValueError("--host: '" + options.host + "' is not an IP address");
     const tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
     if (ec) throw IoError("cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " + ec.message());
   }
 
   void accept() {
-    acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
-      if (!acceptor.is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), shared)->read();
+    Loop& loop = *loops[next_loop++ % loops.size()];
+    acceptor->async_accept(loop.io.get_executor(), [this, &loop](beast::error_code ec, Socket socket) {
+      if (!acceptor->is_open()) return;
+      if (!ec)  // the socket is that loop's: the session starts there
+        net::post(loop.io, [this, &loop, socket = std::move(socket)]() mutable {
+          auto session = std::make_shared<Session>(std::move(socket), shared);
+          loop.sessions.push_back(session);
+          session->read();
+        });
       accept();
     });
   }
 
-  // Closes the listener, then ends the I/O threads once no request is in flight.
+  // Each loop looks over its connections a few times per read timeout.
+  void sweep(Loop& loop) {
+    const auto every = std::chrono::duration<double>(std::clamp(options.read_timeout_seconds / 4, 0.01, 1.0));
+    loop.sweeper->expires_after(std::chrono::duration_cast<Clock::duration>(every));
+    loop.sweeper->async_wait([this, &loop](beast::error_code ec) {
+      if (ec) return;
+      const auto now = Clock::now();
+      for (auto it = loop.sessions.begin(); it != loop.sessions.end();) {
+        auto session = it->lock();
+        if (!session || session->expire(now))
+          it = loop.sessions.erase(it);
+        else
+          ++it;
+      }
+      sweep(loop);
+    });
+  }
+
+  // Closes the listener, then ends the loops once no request is in flight.
   void drain() {
     shared.stopping = true;
     beast::error_code ec;
-    acceptor.close(ec);
+    acceptor->close(ec);
     wait_for_requests();
   }
   void wait_for_requests() {
-    if (shared.in_flight.load() == 0) return io.stop();
-    auto timer = std::make_shared<net::steady_timer>(io, std::chrono::milliseconds(5));
+    if (shared.in_flight.load() == 0) {
+      for (auto& loop : loops) loop->io.stop();
+      return;
+    }
+    auto timer = std::make_shared<net::steady_timer>(loops[0]->io, std::chrono::milliseconds(5));
     timer->async_wait([this, timer](beast::error_code) { wait_for_requests(); });
   }
 
@@ -202,11 +256,13 @@ struct Server::Impl {
   }
 
   ServerOptions options;
+  int threads;
   ModelManager models;
   RestApi api;
   Shared shared;
-  net::io_context io;
-  tcp::acceptor acceptor;
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::optional<tcp::acceptor> acceptor;
+  size_t next_loop = 0;
   std::mutex poll_mutex;
   std::condition_variable poll_wake;
   bool poll_stop = false;
@@ -214,29 +270,36 @@ struct Server::Impl {
 
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
-Server::~Server() = default;
+Server::~Server() {
+  // Sessions and timers go with their loops, before the models and the API they use.
+  impl_->acceptor.reset();
+  impl_->loops.clear();
+}
 
-int Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+int Server::port() const { return impl_->acceptor->local_endpoint().port(); }
 
 void Server::stop() {
-  net::post(impl_->io, [impl = impl_.get()] { impl->drain(); });
+  net::post(impl_->loops[0]->io, [impl = impl_.get()] { impl->drain(); });
 }
 
 void Server::run() {
   Impl& s = *impl_;
   std::optional<net::signal_set> signals;
   if (s.options.handle_signals) {
-    signals.emplace(s.io, SIGINT, SIGTERM);
+    signals.emplace(s.loops[0]->io, SIGINT, SIGTERM);
     signals->async_wait([&s](beast::error_code ec, int) {
       if (!ec) s.drain();
     });
   }
+  for (auto& loop : s.loops) {
+    loop->sweeper.emplace(loop->io);
+    s.sweep(*loop);
+  }
   s.accept();
   std::thread poller([&s] { s.poll_loop(); });
-  const int n = s.options.threads > 0 ? s.options.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::vector<std::thread> threads;
-  for (int i = 1; i < n; ++i) threads.emplace_back([&s] { s.io.run(); });
-  s.io.run();
+  for (size_t i = 1; i < s.loops.size(); ++i) threads.emplace_back([&s, i] { s.loops[i]->io.run(); });
+  s.loops[0]->io.run();
   for (auto& t : threads) t.join();
   {
     std::lock_guard lock(s.poll_mutex);

@@ -29,8 +29,8 @@ fs::file_time_type stamp_of(const fs::path& dir) {
 }
 }  // namespace
 
-ModelManager::ModelManager(std::vector<ModelSource> sources, BatchingOptions batching, std::ostream& log)
-    : batching_(batching), log_(log) {
+ModelManager::ModelManager(std::vector<ModelSource> sources, BatchingOptions batching, int replicas, std::ostream& log)
+    : batching_(batching), replicas_(batching.max_batch_size > 0 ? 1 : replicas), log_(log) {
   for (auto& s : sources) {
     if (s.version_policy != "latest" && s.version_policy != "all" && s.version_policy != "specific")
       throw ValueError("model '" + s.name + "': version policy must be latest, all or specific, received '" +
@@ -62,7 +62,7 @@ bool ModelManager::try_load(Served& model, int64_t version, const fs::path& dir)
     st = {"LOADING", "", stamp};
   }
   try {
-    auto servable = std::make_shared<Servable>(load_model(dir), version, batching_);
+    auto servable = std::make_shared<Servable>([&] { return load_model(dir); }, replicas_, version, batching_);
     std::lock_guard lock(mutex_);
     model.loaded[version] = std::move(servable);
     model.states[version] = {"AVAILABLE", "", stamp};

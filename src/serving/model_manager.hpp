@@ -21,7 +21,8 @@ namespace kiln::serving {
 
 class ModelManager {
  public:
-  ModelManager(std::vector<ModelSource> sources, BatchingOptions batching, std::ostream& log);
+  // Each version is loaded `replicas` times (Servable).
+  ModelManager(std::vector<ModelSource> sources, BatchingOptions batching, int replicas, std::ostream& log);
   // Scans every base path once (loading, swapping and unloading as above).
   void poll();
   // The version a request asks for (the highest loaded one when none is given). RequestError 404
@@ -49,6 +50,7 @@ class ModelManager {
   const Served& served(const std::string& name) const;
 
   BatchingOptions batching_;
+  int replicas_;
   std::ostream& log_;
   mutable std::mutex mutex_;  // guards models_' maps; loading happens outside it
   std::map<std::string, Served> models_;

@@ -6,9 +6,14 @@
 
 namespace kiln::serving {
 
-Servable::Servable(Model model, int64_t version, BatchingOptions batching)
-    : model_(std::move(model)), version_(version), signature_(std::make_shared<const Signature>(signature_of(model_))), batching_(batching) {
-  thread_ = std::thread([this] { loop(); });
+Servable::Servable(const std::function<Model()>& load, int replicas, int64_t version, BatchingOptions batching)
+    : version_(version), batching_(batching) {
+  for (int i = 0; i < std::max(1, replicas); ++i) {
+    replicas_.push_back(std::make_unique<Model>(load()));
+    free_.push_back(replicas_.back().get());
+  }
+  signature_ = std::make_shared<const Signature>(signature_of(*replicas_[0]));
+  if (batching_.max_batch_size > 0) thread_ = std::thread([this] { loop(); });
 }
 
 Servable::~Servable() {
@@ -17,15 +22,33 @@ Servable::~Servable() {
     stop_ = true;
   }
   wake_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void Servable::submit(RequestBody body, Done done) {
+  if (batching_.max_batch_size > 0) {
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back({std::move(body), std::move(done)});
+    }
+    wake_.notify_one();
+    return;
+  }
+  Model* model;
+  {
+    std::unique_lock lock(mutex_);
+    freed_.wait(lock, [&] { return !free_.empty(); });
+    model = free_.back();
+    free_.pop_back();
+  }
+  std::vector<Job> jobs;
+  jobs.push_back({std::move(body), std::move(done)});
+  run(*model, jobs);
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back({std::move(body), std::move(done)});
+    free_.push_back(model);
   }
-  wake_.notify_one();
+  freed_.notify_one();
 }
 
 void Servable::loop() {
@@ -49,11 +72,11 @@ void Servable::loop() {
       }
     }
     lock.unlock();
-    run(jobs);
+    run(*replicas_[0], jobs);
   }
 }
 
-void Servable::run(std::vector<Job>& jobs) {
+void Servable::run(Model& model, std::vector<Job>& jobs) {
   const size_t n_inputs = signature_->inputs.size();
   int64_t rows = 0;
   for (const auto& j : jobs) rows += j.body.rows;
@@ -72,7 +95,7 @@ void Servable::run(std::vector<Job>& jobs) {
   }
   std::vector<Tensor> outputs;
   try {
-    outputs = model_.predict_outputs(x, {.batch_size = rows});
+    outputs = model.predict_outputs(x, {.batch_size = rows});
   } catch (const std::exception& e) {
     for (auto& j : jobs) j.done({}, e.what());
     return;

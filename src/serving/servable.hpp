@@ -1,7 +1,9 @@
-// One loaded version of a model and the thread that runs it. Requests are queued; the thread
-// runs them one at a time, or, with batching on, gathers queued requests into one batch of up to
-// max_batch_size instances, waiting at most batch_timeout_micros for more (TF Serving's batching
-// parameters). Destroying a servable first answers every request already queued.
+// One loaded version of a model. Without batching, a request runs at once on the thread that
+// received it, on one of several replicas of the model (one per I/O thread, so none waits for
+// another and no request changes threads). With batching, requests are queued and the servable's
+// own thread gathers them into one batch of up to max_batch_size instances, waiting at most
+// batch_timeout_micros for more (TF Serving's batching parameters). Destroying a servable first
+// answers every request already queued.
 #pragma once
 
 #include <condition_variable>
@@ -22,7 +24,8 @@ class Servable {
   // outputs: one tensor per model output, [rows, ...]; or an error text (outputs empty).
   using Done = std::function<void(std::vector<Tensor> outputs, const std::string& error)>;
 
-  Servable(Model model, int64_t version, BatchingOptions batching);
+  // load() is called once per replica (replicas >= 1).
+  Servable(const std::function<Model()>& load, int replicas, int64_t version, BatchingOptions batching);
   ~Servable();
   Servable(const Servable&) = delete;
   Servable& operator=(const Servable&) = delete;
@@ -31,6 +34,7 @@ class Servable {
   const Signature& signature() const { return *signature_; }
   // Shared, for answers written after the request let the servable go.
   const std::shared_ptr<const Signature>& shared_signature() const { return signature_; }
+  // Runs the request (now, or queued for the next batch); done is called exactly once.
   void submit(RequestBody body, Done done);
 
  private:
@@ -39,14 +43,15 @@ class Servable {
     Done done;
   };
   void loop();
-  void run(std::vector<Job>& jobs);
+  void run(Model& model, std::vector<Job>& jobs);
 
-  Model model_;
+  std::vector<std::unique_ptr<Model>> replicas_;
+  std::vector<Model*> free_;  // replicas no request is using
   int64_t version_;
   std::shared_ptr<const Signature> signature_;
   BatchingOptions batching_;
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_, freed_;
   std::deque<Job> queue_;
   bool stop_ = false;
   std::thread thread_;

@@ -252,6 +252,25 @@ kill -TERM $serve_pid
 wait $serve_pid
 check "serve exits 0 on SIGTERM" test $? -eq 0
 check "serve logs each request" contains "$(cat "$WORK/serve.log")" '"POST /v1/models/model:predict" 200'
+# Several models from TF Serving's model config file.
+cat >"$WORK/models.config" <<EOF
+model_config_list {
+  config { name: 'mlp' base_path: '$WORK/model' model_platform: 'tensorflow' }
+  config { name: "cnn", base_path: "$WORK/cnn" }
+}
+EOF
+"$KILN" serve --model_config_file "$WORK/models.config" --rest_api_port 0 --quiet 2>"$WORK/serve2.log" &
+serve_pid=$!
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's|.*serving .cnn. on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve2.log")
+  [[ -n $port ]] && break
+  sleep 0.1
+done
+check "serve --model_config_file serves the first model" contains "$(curl -s "http://127.0.0.1:$port/v1/models/mlp")" AVAILABLE
+check "serve --model_config_file serves the second model" contains "$(curl -s "http://127.0.0.1:$port/v1/models/cnn/metadata")" '"conv2d_input"'
+kill -TERM $serve_pid
+wait $serve_pid
 err=$("$KILN" serve "$WORK/nothing" 2>&1)
 check "serve names a missing folder" contains "$err" "'$WORK/nothing' is not a folder"
 

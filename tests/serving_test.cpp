@@ -1,16 +1,23 @@
 // kiln serve end to end: a Server on a free loopback port, spoken to over HTTP with libcurl, as
 // a TF Serving client would. Every endpoint, both body formats, b64 PNGs, the error statuses and
 // their messages, version swaps, batching and a graceful stop.
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "helpers.hpp"
 #include "kiln/serving.hpp"
 #include "serving/base64.hpp"
+#include "serving/model_config.hpp"
 #include "serving/predict_body.hpp"
 
 namespace kiln {
@@ -269,6 +276,145 @@ TEST_F(Serving, AuthTokenGuardsEveryEndpointButTheHealthCheck) {
   EXPECT_EQ(http("GET", url_, "", "Authorization: Bearer wrong").status, 401);
   EXPECT_EQ(http("GET", url_, "", "Authorization: Bearer s3cret").status, 200);
   EXPECT_EQ(http("GET", "http://127.0.0.1:" + std::to_string(server_->port()) + "/healthz").status, 200);
+}
+
+// The value of the Prometheus sample `series` (name and labels as written), -1 when absent.
+double sample(const std::string& text, const std::string& series) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
+TEST_F(Serving, MetricsCountRequestsByModelVersionAndStatusInPrometheusFormat) {
+  save_version(dir_.path(), 1, 12);
+  serving::ServerOptions options;
+  options.batching = {.max_batch_size = 8, .batch_timeout_micros = 100};
+  start(options);
+  const std::string row = "[[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,0]]";
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(http("POST", url_ + ":predict", "{\"instances\": [" + row + "," + row + "]}").status, 200);
+  EXPECT_EQ(http("POST", url_ + ":predict", "{\"instances\": [1]}").status, 400);
+  auto r = http("GET", "http://127.0.0.1:" + std::to_string(server_->port()) + "/monitoring/prometheus/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(sample(r.body, R"(kiln_requests_total{model="clf",version="1",api="predict",code="200"})"), 3);
+  EXPECT_EQ(sample(r.body, R"(kiln_requests_total{model="clf",version="1",api="predict",code="400"})"), 1);
+  EXPECT_EQ(sample(r.body, R"(kiln_request_latency_seconds_count{model="clf",api="predict"})"), 4);
+  EXPECT_EQ(sample(r.body, R"(kiln_request_latency_seconds_bucket{model="clf",api="predict",le="+Inf"})"), 4);
+  EXPECT_GT(sample(r.body, R"(kiln_request_latency_seconds_sum{model="clf",api="predict"})"), 0);
+  EXPECT_EQ(sample(r.body, R"(kiln_batch_size_bucket{model="clf",version="1",le="1"})"), 0);
+  EXPECT_EQ(sample(r.body, R"(kiln_batch_size_bucket{model="clf",version="1",le="2"})"), 3);
+  EXPECT_EQ(sample(r.body, R"(kiln_batch_size_sum{model="clf",version="1"})"), 6);
+  EXPECT_EQ(sample(r.body, R"(kiln_queue_length{model="clf",version="1"})"), 0);
+  EXPECT_NE(r.body.find("# TYPE kiln_request_latency_seconds histogram"), std::string::npos);
+}
+
+// A raw TCP connection, for clients curl will not imitate.
+struct RawClient {
+  int fd = -1;
+  explicit RawClient(int port) {
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fd = -1;
+  }
+  ~RawClient() {
+    if (fd >= 0) close(fd);
+  }
+  bool send_text(const std::string& text) { return ::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()); }
+  // What the server sends until it closes the connection (or `seconds` pass).
+  std::string read_all(double seconds) {
+    std::string out;
+    char buf[4096];
+    pollfd p{fd, POLLIN, 0};
+    while (poll(&p, 1, static_cast<int>(seconds * 1000)) > 0) {
+      ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+};
+
+TEST_F(Serving, SlowIdleAndEndlessClientsAreCutOffAndOthersStillServed) {
+  save_version(dir_.path(), 1, 11);
+  serving::ServerOptions options;
+  options.read_timeout_seconds = 0.3;
+  options.max_body_bytes = 4096;
+  start(options);
+  const int port = server_->port();
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 500; ++i) idle.push_back(std::make_unique<RawClient>(port));
+  RawClient slow(port);
+  ASSERT_TRUE(slow.send_text("POST /v1/models/clf:predict HTTP/1.1\r\nHost: x\r\nContent-Le"));
+  EXPECT_EQ(http("GET", url_).status, 200);  // while 501 connections hang
+  const auto t0 = std::chrono::steady_clock::now();
+  slow.read_all(5);  // returns when the server closes it
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(waited, 2.0);
+
+  RawClient endless(port);
+  ASSERT_TRUE(endless.send_text("POST /v1/models/clf:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  const std::string chunk = "400\r\n" + std::string(1024, ' ') + "\r\n";
+  for (int i = 0; i < 8 && endless.send_text(chunk); ++i) {
+  }
+  EXPECT_NE(endless.read_all(2).find("413"), std::string::npos);
+
+  RawClient garbage(port);
+  ASSERT_TRUE(garbage.send_text("HELLO THERE\r\n\r\n"));
+  EXPECT_NE(garbage.read_all(2).find("400"), std::string::npos);
+  EXPECT_EQ(http("GET", url_).status, 200);
+}
+
+TEST(ServingConfig, TfServingsTextFormatAndItsJsonEquivalent) {
+  const auto models = serving::parse_model_config(R"(
+    # two models
+    model_config_list {
+      config { name: 'fashion' base_path: "/models/fashion" model_platform: 'tensorflow' }
+      config {
+        name: "digits", base_path: '/models/digits'
+        model_version_policy { specific { versions: 1 versions: 3 } }
+      }
+      config { name: 'both' base_path: '/m/both' model_version_policy: { latest { num_versions: 2 } } }
+      config { name: 'every' base_path: '/m/every' model_version_policy { all {} } }
+    })", "models.config");
+  ASSERT_EQ(models.size(), 4u);
+  EXPECT_EQ(models[0].name, "fashion");
+  EXPECT_EQ(models[0].base_path, "/models/fashion");
+  EXPECT_EQ(models[0].version_policy, "latest");
+  EXPECT_EQ(models[1].version_policy, "specific");
+  EXPECT_EQ(models[1].versions, (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(models[2].num_versions, 2);
+  EXPECT_EQ(models[3].version_policy, "all");
+  const auto json = serving::parse_model_config(
+      R"({"model_config_list": {"config": [{"name": "fashion", "base_path": "/m",
+          "model_version_policy": {"specific": {"versions": ["2"]}}}]}})", "models.json");
+  ASSERT_EQ(json.size(), 1u);
+  EXPECT_EQ(json[0].versions, (std::vector<int64_t>{2}));
+
+  auto error = [](const std::string& text) {
+    try {
+      serving::parse_model_config(text, "bad.config");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error("model_config_list { config { name: 'a' base_path: '/a' }"),
+            "bad.config:1: expected '}' to close a message, found the end of the file");
+  EXPECT_EQ(error("model_config_list {\n config { name 'a' } }"), "bad.config:2: expected ':' or '{' after 'name', found ''a' } }'");
+  EXPECT_NE(error("model_config_list { config { base_path: '/a' } }").find("expected one string 'name'"), std::string::npos);
+  EXPECT_NE(error("model_config_list { config { name: 'a' base_path: '/a' model_version_policy { newest {} } } }")
+                .find("unknown model_version_policy 'newest'"),
+            std::string::npos);
+  EXPECT_NE(error("model_config_list { config { name: 'a' base_path: '/a' model_platform: 'onnx' } }").find("not served by kiln"),
+            std::string::npos);
+  EXPECT_NE(error("model_config_list { config { name: 'a' base_path: '/a' model_version_policy { specific { versions: x1 } } } }")
+                .find("expected an integer"),
+            std::string::npos);
+  EXPECT_NE(error("{\"model_config_list\": ").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(error("").find("expected one model_config_list"), std::string::npos);
 }
 
 TEST(ServingCodec, FloatsAreWrittenInTheShortestFormThatReadsBack) {

@@ -17,7 +17,8 @@ namespace kiln::serving {
 struct ModelSource {
   std::string name;
   std::filesystem::path base_path;
-  std::string version_policy = "latest";  // "latest" (the highest that loads), "all" or "specific"
+  std::string version_policy = "latest";  // "latest" (the highest that load), "all" or "specific"
+  int64_t num_versions = 1;               // for "latest": how many of the highest
   std::vector<int64_t> versions;          // for "specific"
 };
 

@@ -94,7 +94,7 @@ void ModelManager::poll(Served& model) {
     }
     if (loaded || try_load(model, v, dir)) {
       wanted.push_back(v);
-      if (policy == "latest") break;
+      if (policy == "latest" && static_cast<int64_t>(wanted.size()) >= model.source.num_versions) break;
     }
   }
   std::vector<std::shared_ptr<Servable>> dropped;  // destroyed outside the lock
@@ -155,6 +155,22 @@ nlohmann::json ModelManager::status(const std::string& name, std::optional<int64
   if (version && list.empty())
     throw RequestError(404, "model '" + name + "' has no version " + std::to_string(*version));
   return {{"model_version_status", list}};
+}
+
+void ModelManager::write_metrics(std::string& out) const {
+  std::lock_guard lock(mutex_);
+  out += "# HELP kiln_batch_size Instances in each run of a model version (one request, or a batch of them).\n";
+  out += "# TYPE kiln_batch_size histogram\n";
+  for (const auto& [name, model] : models_)
+    for (const auto& [version, servable] : model.loaded)
+      servable->batch_sizes().write(out, "kiln_batch_size",
+                                    "model=\"" + label_value(name) + "\",version=\"" + std::to_string(version) + "\"", kBatchBounds);
+  out += "# HELP kiln_queue_length Requests waiting for a batch.\n";
+  out += "# TYPE kiln_queue_length gauge\n";
+  for (const auto& [name, model] : models_)
+    for (const auto& [version, servable] : model.loaded)
+      out += "kiln_queue_length{model=\"" + label_value(name) + "\",version=\"" + std::to_string(version) + "\"} " +
+             std::to_string(servable->queue_length()) + "\n";
 }
 
 std::vector<std::string> ModelManager::names() const {

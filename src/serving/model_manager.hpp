@@ -31,6 +31,8 @@ class ModelManager {
   // TF Serving's {"model_version_status": [...]} for a model (one version, or all it knows).
   nlohmann::json status(const std::string& name, std::optional<int64_t> version) const;
   std::vector<std::string> names() const;
+  // Appends each loaded version's batch sizes and queue length in Prometheus's text format.
+  void write_metrics(std::string& out) const;
 
  private:
   struct VersionState {

@@ -1,6 +1,7 @@
 #include "serving/rest_api.hpp"
 
 #include <charconv>
+#include <chrono>
 
 namespace kiln::serving {
 
@@ -46,31 +47,51 @@ HttpResponse error_response(int status, const std::string& message) {
 }
 
 void RestApi::handle(const HttpRequest& request, std::function<void(HttpResponse)> done) const {
+  auto labels = std::make_shared<Labels>();
+  const auto start = std::chrono::steady_clock::now();
+  const Respond respond = [this, done = std::move(done), labels, start](HttpResponse response) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics_.record(labels->model, labels->version, labels->api, response.status, seconds);
+    done(std::move(response));
+  };
   try {
-    std::string_view path = request.target.substr(0, request.target.find('?'));
-    if (path == "/healthz") {
-      done({200, R"({"status":"ok"})"});
-      return;
-    }
-    if (!options_.auth_token.empty() && request.authorization != "Bearer " + options_.auth_token)
-      throw RequestError(401, request.authorization.empty() ? "this server requires an \"Authorization: Bearer <token>\" header"
-                                                            : "the bearer token is not this server's");
-    if (path.starts_with(kModels)) {
-      model_request(request, path.substr(kModels.size()), done);
-      return;
-    }
-    throw RequestError(404, "no such path: " + std::string(request.method) + " " + std::string(path) +
-                                "; the API is under /v1/models/NAME");
+    route(request, *labels, respond);
   } catch (const RequestError& e) {
-    done(error_response(e.status, e.what()));
+    respond(error_response(e.status, e.what()));
   } catch (const std::exception& e) {
-    done(error_response(500, e.what()));
+    respond(error_response(500, e.what()));
   }
 }
 
+void RestApi::route(const HttpRequest& request, Labels& labels, const Respond& respond) const {
+  std::string_view path = request.target.substr(0, request.target.find('?'));
+  if (path == "/healthz") {
+    labels.api = "healthz";
+    respond({200, R"({"status":"ok"})"});
+    return;
+  }
+  if (!options_.auth_token.empty() && request.authorization != "Bearer " + options_.auth_token)
+    throw RequestError(401, request.authorization.empty() ? "this server requires an \"Authorization: Bearer <token>\" header"
+                                                          : "the bearer token is not this server's");
+  if (path == "/monitoring/prometheus/metrics") {
+    labels.api = "metrics";
+    std::string text;
+    metrics_.write(text);
+    models_.write_metrics(text);
+    respond({200, std::move(text), "text/plain; version=0.0.4"});
+    return;
+  }
+  if (path.starts_with(kModels)) {
+    model_request(request, path.substr(kModels.size()), labels, respond);
+    return;
+  }
+  throw RequestError(404, "no such path: " + std::string(request.method) + " " + std::string(path) +
+                              "; the API is under /v1/models/NAME");
+}
+
 // rest: "NAME", "NAME/metadata", "NAME/versions/N[/metadata]", "NAME[/versions/N]:predict|:classify".
-void RestApi::model_request(const HttpRequest& request, std::string_view rest,
-                            std::function<void(HttpResponse)>& done) const {
+void RestApi::model_request(const HttpRequest& request, std::string_view rest, Labels& labels,
+                            const Respond& respond) const {
   std::string_view verb;
   if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
     verb = rest.substr(colon + 1);
@@ -91,17 +112,22 @@ void RestApi::model_request(const HttpRequest& request, std::string_view rest,
   const std::string name(rest);
   if (name.empty() || name.find('/') != std::string::npos)
     throw RequestError(404, "no such path: " + std::string(request.target));
+  labels.model = name;
+  if (version) labels.version = std::to_string(*version);
   if (verb.empty()) {
+    labels.api = want_metadata ? "metadata" : "status";
     if (request.method != "GET")
       throw RequestError(405, std::string(request.method) + " is not allowed here; GET the status or metadata, POST to :predict or :classify");
-    done({200, want_metadata ? json_dump(metadata(name, *models_.find(name, version))) : json_dump(models_.status(name, version))});
+    respond({200, want_metadata ? json_dump(metadata(name, *models_.find(name, version))) : json_dump(models_.status(name, version))});
     return;
   }
   if (want_metadata) throw RequestError(404, "no such path: " + std::string(request.target));
   if (verb != "predict" && verb != "classify")
     throw RequestError(verb == "regress" ? 400 : 404, "unknown method ':" + std::string(verb) + "'; kiln serves :predict and :classify");
   if (request.method != "POST") throw RequestError(405, ":" + std::string(verb) + " takes POST, received " + std::string(request.method));
+  labels.api = std::string(verb);
   auto servable = models_.find(name, version);
+  labels.version = std::to_string(servable->version());
   const Api api = verb == "predict" ? Api::kPredict : Api::kClassify;
   RequestBody body = parse_request_body(request.body, servable->signature(), api, options_.max_instances);
   if (api == Api::kClassify && servable->signature().outputs.size() != 1)
@@ -112,12 +138,12 @@ void RestApi::model_request(const HttpRequest& request, std::string_view rest,
   // The answer holds the signature, not the servable: a servable must not outlive its last
   // request on its own thread.
   auto sig = servable->shared_signature();
-  servable->submit(std::move(body), [done, sig, api, columnar, top_k](std::vector<Tensor> outputs, const std::string& error) {
+  servable->submit(std::move(body), [respond, sig, api, columnar, top_k](std::vector<Tensor> outputs, const std::string& error) {
     if (!error.empty()) {
-      done(error_response(500, error));
+      respond(error_response(500, error));
       return;
     }
-    done({200, api == Api::kPredict ? write_predict_response(outputs, *sig, columnar)
+    respond({200, api == Api::kPredict ? write_predict_response(outputs, *sig, columnar)
                                     : write_classify_response(outputs[0], *sig, top_k)});
   });
 }

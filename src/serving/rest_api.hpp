@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "serving/metrics.hpp"
 #include "serving/model_manager.hpp"
 
 namespace kiln::serving {
@@ -29,13 +30,21 @@ struct RestOptions {
 class RestApi {
  public:
   RestApi(ModelManager& models, RestOptions options) : models_(models), options_(std::move(options)) {}
+  // Every answer is counted in the metrics (model, version, API, status, time to answer).
   void handle(const HttpRequest& request, std::function<void(HttpResponse)> done) const;
 
  private:
-  void model_request(const HttpRequest& request, std::string_view rest, std::function<void(HttpResponse)>& done) const;
+  // What a request reached, for the metrics.
+  struct Labels {
+    std::string model, version, api = "other";
+  };
+  using Respond = std::function<void(HttpResponse)>;
+  void route(const HttpRequest& request, Labels& labels, const Respond& respond) const;
+  void model_request(const HttpRequest& request, std::string_view rest, Labels& labels, const Respond& respond) const;
 
   ModelManager& models_;
   RestOptions options_;
+  mutable Metrics metrics_;
 };
 
 HttpResponse error_response(int status, const std::string& message);

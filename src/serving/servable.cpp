@@ -51,6 +51,11 @@ void Servable::submit(RequestBody body, Done done) {
   freed_.notify_one();
 }
 
+int64_t Servable::queue_length() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int64_t>(queue_.size());
+}
+
 void Servable::loop() {
   std::vector<Job> jobs;
   for (;;) {
@@ -93,6 +98,7 @@ void Servable::run(Model& model, std::vector<Job>& jobs) {
       x.emplace_back(std::move(batch));
     }
   }
+  batch_sizes_.add(static_cast<double>(rows), kBatchBounds);
   std::vector<Tensor> outputs;
   try {
     outputs = model.predict_outputs(x, {.batch_size = rows});

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "kiln/serving.hpp"
+#include "serving/metrics.hpp"
 #include "serving/predict_body.hpp"
 #include "serving/signature.hpp"
 
@@ -36,6 +37,9 @@ class Servable {
   const std::shared_ptr<const Signature>& shared_signature() const { return signature_; }
   // Runs the request (now, or queued for the next batch); done is called exactly once.
   void submit(RequestBody body, Done done);
+  // Requests waiting for a batch, and the instances each run has taken so far.
+  int64_t queue_length() const;
+  const Histogram<kBatchBounds.size()>& batch_sizes() const { return batch_sizes_; }
 
  private:
   struct Job {
@@ -50,7 +54,8 @@ class Servable {
   int64_t version_;
   std::shared_ptr<const Signature> signature_;
   BatchingOptions batching_;
-  std::mutex mutex_;
+  Histogram<kBatchBounds.size()> batch_sizes_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_, freed_;
   std::deque<Job> queue_;
   bool stop_ = false;

@@ -5,13 +5,14 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "kiln/serving.hpp"
+#include "serving/model_config.hpp"
 
 namespace kiln::cli {
 
 namespace {
 
 struct ServeArgs {
-  std::string model_dir, model_name, model_base_path, version_policy = "latest", auth_token_file;
+  std::string model_dir, model_name, model_base_path, model_config_file, version_policy = "latest", auth_token_file;
   std::vector<int64_t> versions;
   bool enable_batching = false, quiet = false;
   serving::ServerOptions options;
@@ -28,23 +29,30 @@ std::string read_token(const std::string& path) {
   return token;
 }
 
-void run(ServeArgs& a) {
-  auto& o = a.options;
-  if (!a.model_dir.empty() && !a.model_base_path.empty())
-    throw ValueError("give a model folder or --model_base_path, not both");
+// The one model given by a folder or --model_base_path, or those of --model_config_file.
+std::vector<serving::ModelSource> models_of(const ServeArgs& a) {
+  const int given = !a.model_dir.empty() + !a.model_base_path.empty() + !a.model_config_file.empty();
+  if (given != 1)
+    throw ValueError("give one of: a model folder, --model_base_path (with --model_name), --model_config_file");
+  if (!a.model_config_file.empty()) return serving::read_model_config(a.model_config_file);
   std::filesystem::path base = a.model_dir.empty() ? a.model_base_path : a.model_dir;
-  if (base.empty()) throw ValueError("no model to serve: give a model folder, or --model_name and --model_base_path");
   std::string name = a.model_name;
   if (name.empty()) name = (base.has_filename() ? base : base.parent_path()).filename().string();
   if (!std::filesystem::is_directory(base)) throw IoError("'" + base.string() + "' is not a folder");
-  o.models.push_back({name, base, a.version_policy, a.versions});
+  return {{.name = name, .base_path = base, .version_policy = a.version_policy, .versions = a.versions}};
+}
+
+void run(ServeArgs& a) {
+  auto& o = a.options;
+  o.models = models_of(a);
   if (!a.enable_batching) o.batching.max_batch_size = 0;
   o.read_timeout_seconds = static_cast<double>(a.rest_api_timeout_in_ms) / 1000.0;
   if (!a.auth_token_file.empty()) o.auth_token = read_token(a.auth_token_file);
   o.access_log = !a.quiet;
   serving::Server server(o);
-  std::cerr << "kiln serve: serving '" << name << "' on http://" << o.host << ":" << server.port()
-            << "/v1/models/" << name << std::endl;
+  for (const auto& m : o.models)
+    std::cerr << "kiln serve: serving '" << m.name << "' on http://" << o.host << ":" << server.port() << "/v1/models/"
+              << m.name << std::endl;
   server.run();
   std::cerr << "kiln serve: stopped" << std::endl;
 }
@@ -59,6 +67,8 @@ void add_serve(CLI::App& app) {
   cmd->add_option("MODEL", a->model_dir, "A model folder, or a folder of numbered version folders");
   cmd->add_option("--model_name", a->model_name, "The model's name in URLs (default: the folder's name)");
   cmd->add_option("--model_base_path", a->model_base_path, "A folder of numbered version folders (TF Serving's layout)");
+  cmd->add_option("--model_config_file", a->model_config_file,
+                  "Several models: TF Serving's model config file (text format, or the same in JSON)");
   cmd->add_option("--model_version_policy", a->version_policy, "latest: the highest version that loads; all; specific (--versions)")
       ->check(CLI::IsMember({"latest", "all", "specific"}))->capture_default_str();
   cmd->add_option("--versions", a->versions, "The versions served with --model_version_policy specific")->delimiter(',');

@@ -80,7 +80,7 @@ class Serving : public ::testing::Test {
     thread_ = std::thread([this] { server_->run(); });
   }
   void TearDown() override {
-    if (server_) server_->stop();
+    if (server_ && thread_.joinable()) server_->stop();
     if (thread_.joinable()) thread_.join();
   }
   // Waits until the served version is `version`.
@@ -265,6 +265,25 @@ TEST_F(Serving, ConcurrentRequestsAreBatchedAndEachGetsItsOwnAnswer) {
       return true;
     }));
   for (auto& c : clients) EXPECT_TRUE(c.get());
+}
+
+// stop() (what SIGTERM does) lets a request in flight finish: here one waiting 300 ms for a batch.
+TEST_F(Serving, StoppingFinishesTheRequestInFlight) {
+  save_version(dir_.path(), 1, 13);
+  serving::ServerOptions options;
+  options.batching = {.max_batch_size = 64, .batch_timeout_micros = 300000};
+  start(options);
+  auto pending = std::async(std::launch::async, [&] {
+    return http("POST", url_ + ":predict", "{\"instances\": [[[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,0]]]}");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server_->stop();
+  thread_.join();  // run() returns only after the answer went out
+  const Reply r = pending.get();
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("predictions"), std::string::npos);
+  EXPECT_EQ(http("GET", url_).status, 0);  // no longer listening
+  server_.reset();
 }
 
 TEST_F(Serving, AuthTokenGuardsEveryEndpointButTheHealthCheck) {

@@ -2,7 +2,9 @@
 read with numpy, run in PyTorch) behind Python's standard threaded HTTP server, answering TF
 Serving's row-format :predict as kiln serve does. Its best configuration here: one torch thread
 per request thread (more threads only contend for the GIL and the two cores), HTTP/1.1
-keep-alive (without it every request pays a new connection).
+keep-alive (without it every request pays a new connection), a listen backlog of 256 (Python's default of 5 drops connections, which then wait a second to retry),
+and TCP_NODELAY (it writes the
+headers and the body separately, and without it each response waits for a delayed ACK).
 
 Usage: python_server.py MODEL_DIR PORT
 """
@@ -51,6 +53,7 @@ def main():
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -65,6 +68,7 @@ def main():
         def log_message(self, *args):
             pass
 
+    ThreadingHTTPServer.request_queue_size = 256  # the listen backlog: Python's 5 drops 64 clients' connections
     ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 
 

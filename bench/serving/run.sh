@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # kiln serve under load beside the Python baseline, in one run: wrk on 127.0.0.1, 64 connections,
 # one 28x28 image per request (TF Serving's row format), each server in turn, several rounds;
-# prints requests/s and latency percentiles per server and round.
+# prints requests/s and latency percentiles per server and round. Also the same ModelManager and
+# RestApi behind cpp-httplib (bench_httplib_server, when built), and a hot swap under load: a new
+# version folder moved into place every 2 s while wrk runs.
 # Usage: bench/serving/run.sh MLP_DIR [CNN_DIR] [seconds] [rounds]
 # (needs build/kiln, Debian's wrk and python3-torch)
 set -euo pipefail
@@ -44,9 +46,34 @@ for round in $(seq "$rounds"); do
     serve "kiln cnn, batching off" "$cnn" "$work/image.lua"
     serve "kiln cnn, batching on" "$cnn" "$work/image.lua" --enable_batching
   fi
+  if [[ -x build/bench/bench_httplib_server ]]; then
+    build/bench/bench_httplib_server "$mlp" 8573 2>/dev/null &
+    hl=$!
+    wait_for http://127.0.0.1:8573/v1/models/m
+    load "cpp-httplib mlp, batching on" http://127.0.0.1:8573/v1/models/m:predict "$work/image.lua"
+    kill $hl; wait $hl 2>/dev/null || true
+  fi
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/serving/python_server.py "$mlp" 8572 2>/dev/null &
   py=$!
   sleep 2
   load "python (torch) mlp" http://127.0.0.1:8572/v1/models/m:predict "$work/image.lua"
   kill $py; wait $py 2>/dev/null || true
 done
+
+# Hot swap under load: versions 2, 3, ... appear (copied, then renamed into place) every 2 s.
+mkdir -p "$work/swap"
+cp -r "$mlp" "$work/swap/1"
+build/kiln serve --model_name m --model_base_path "$work/swap" --rest_api_port 8571 --quiet 2>"$work/swap.log" &
+pid=$!
+wait_for http://127.0.0.1:8571/v1/models/m
+(
+  for v in $(seq 2 $((seconds / 2 + 1))); do
+    sleep 2
+    cp -r "$mlp" "$work/swap/.incoming" && mv "$work/swap/.incoming" "$work/swap/$v"
+  done
+) &
+load "kiln mlp, hot swap every 2 s" http://127.0.0.1:8571/v1/models/m:predict "$work/image.lua"
+wait %2 2>/dev/null || true
+sleep 1.5
+echo "served after the swaps: version $(curl -s http://127.0.0.1:8571/v1/models/m/metadata | sed -n 's/.*"version":"\([0-9]*\)".*/\1/p'); $(grep -c "kiln serve: loaded" "$work/swap.log") loads, $(grep -c "kiln serve: unloaded" "$work/swap.log") unloads"
+kill -TERM $pid; wait $pid

@@ -66,6 +66,8 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     auto endpoint = socket_.remote_endpoint(ec);
     peer_ = ec ? "-" : endpoint.address().to_string();
+    socket_.set_option(tcp::no_delay(true), ec);  // an answer is one write: send it now
+    buffer_.reserve(16 * 1024);                      // a one-image request arrives in one read
   }
 
   void read() {

@@ -16,6 +16,7 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 /usr/bin/python3 bench/serving/make_request.py "$work/image.lua"
 /usr/bin/python3 bench/serving/make_request.py "$work/png.lua" b64
+sed -n 's/^wrk.body = \[==\[\(.*\)\]==\]$/\1/p' "$work/image.lua" >"$work/body.json"
 
 wait_for() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
 
@@ -76,4 +77,11 @@ load "kiln mlp, hot swap every 2 s" http://127.0.0.1:8571/v1/models/m:predict "$
 wait %2 2>/dev/null || true
 sleep 1.5
 echo "served after the swaps: version $(curl -s http://127.0.0.1:8571/v1/models/m/metadata | sed -n 's/.*"version":"\([0-9]*\)".*/\1/p'); $(grep -c "kiln serve: loaded" "$work/swap.log") loads, $(grep -c "kiln serve: unloaded" "$work/swap.log") unloads"
+kill -TERM $pid; wait $pid
+
+# 10,000 idle connections beside a request, then cut off by a 5 s read timeout.
+build/kiln serve "$mlp" --model_name m --rest_api_port 8571 --quiet --rest_api_timeout_in_ms 5000 2>/dev/null &
+pid=$!
+wait_for http://127.0.0.1:8571/v1/models/m
+/usr/bin/python3 bench/serving/idle_connections.py 8571 "$work/body.json" 10000 5
 kill -TERM $pid; wait $pid

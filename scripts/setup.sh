@@ -14,6 +14,7 @@ packages=(
   libgraphviz-dev                           # the layout of a model's graph (plot::model)
   libboost-dev libsimdjson-dev              # kiln serve: HTTP (Boost.Beast), request bodies
   libgtest-dev curl                         # tests
+  chromium chromium-driver                  # the browser test of kiln serve's page
   python3                                   # the CLI test writes its PNG fixtures with it
   dataset-fashion-mnist                     # the data, in /usr/share/datasets/fashion-mnist
 )

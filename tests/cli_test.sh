@@ -271,6 +271,14 @@ check "serve --model_config_file serves the first model" contains "$(curl -s "ht
 check "serve --model_config_file serves the second model" contains "$(curl -s "http://127.0.0.1:$port/v1/models/cnn/metadata")" '"conv2d_input"'
 kill -TERM $serve_pid
 wait $serve_pid
+# The page at / in headless Chromium (where Debian's chromium and chromium-driver are installed,
+# as the setup installs them): upload an image, read the top class off the page.
+if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+  browser=$(python3 "$(dirname "$0")/browser_test.py" "$KILN" "$WORK/model" "$WORK" 2>&1)
+  check "the page predicts an uploaded image as kiln predict does (${browser//$'\n'/; })" contains "$browser" "browser test passed"
+else
+  echo "skipped: the browser test (no chromium or chromedriver)"
+fi
 err=$("$KILN" serve "$WORK/nothing" 2>&1)
 check "serve names a missing folder" contains "$err" "'$WORK/nothing' is not a folder"
 

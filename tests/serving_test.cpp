@@ -267,6 +267,35 @@ TEST_F(Serving, ConcurrentRequestsAreBatchedAndEachGetsItsOwnAnswer) {
   for (auto& c : clients) EXPECT_TRUE(c.get());
 }
 
+// kiln's own endpoints for the page: the page itself, the model list, and test images of the
+// model's dataset (the real Fashion-MNIST, as Debian installs it).
+TEST_F(Serving, ThePageTheModelListAndDatasetSamples) {
+  Sequential model = save_version(dir_.path(), 1, 14);
+  start();
+  const std::string root = "http://127.0.0.1:" + std::to_string(server_->port());
+  auto page = http("GET", root + "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<title>kiln serve</title>"), std::string::npos);
+  auto list = http("GET", root + "/kiln/models").json();
+  EXPECT_EQ(list["models"][0]["name"], "clf");
+  EXPECT_EQ(list["models"][0]["version"], "1");
+  EXPECT_EQ(http("GET", url_ + "/metadata").json()["metadata"]["preprocessing"]["rescale"].get<double>(), 1.0 / 255);
+  auto none = http("GET", root + "/kiln/models/clf/samples");
+  EXPECT_EQ(none.status, 404);
+  EXPECT_NE(none.body.find("does not record the dataset"), std::string::npos) << none.body;
+
+  model.metadata["dataset"] = "fashion-mnist";
+  model.save(dir_ / "2");
+  ASSERT_TRUE(wait_for_version(2));
+  auto samples = http("GET", root + "/kiln/models/clf/samples?count=3&start=10");
+  ASSERT_EQ(samples.status, 200) << samples.body;
+  const auto images = samples.json()["images"];
+  ASSERT_EQ(images.size(), 3u);
+  EXPECT_EQ(images[0]["index"], 10);
+  EXPECT_EQ(images[0]["pixels"].size(), 784u);
+  EXPECT_EQ(http("GET", root + "/kiln/models/clf/samples?count=x").status, 400);
+}
+
 // stop() (what SIGTERM does) lets a request in flight finish: here one waiting 300 ms for a batch.
 TEST_F(Serving, StoppingFinishesTheRequestInFlight) {
   save_version(dir_.path(), 1, 13);

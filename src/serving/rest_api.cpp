@@ -3,6 +3,9 @@
 #include <charconv>
 #include <chrono>
 
+#include "serving/page.hpp"
+#include "serving/samples.hpp"
+
 namespace kiln::serving {
 
 namespace {
@@ -10,6 +13,27 @@ namespace {
 constexpr std::string_view kModels = "/v1/models/";
 
 std::string json_dump(const nlohmann::json& j) { return j.dump(); }
+
+// The integer query parameter `key` of a target ("...?count=8&start=3"), or `fallback`.
+int64_t query_int(std::string_view target, std::string_view key, int64_t fallback) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return fallback;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.size() > key.size() && pair.starts_with(key) && pair[key.size()] == '=') {
+      int64_t v = 0;
+      const auto value = pair.substr(key.size() + 1);
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+      if (ec != std::errc() || end != value.data() + value.size())
+        throw RequestError(400, "query parameter " + std::string(key) + " must be an integer, received '" + std::string(value) + "'");
+      return v;
+    }
+  }
+  return fallback;
+}
 
 int64_t parse_version(std::string_view text) {
   int64_t v = 0;
@@ -37,7 +61,8 @@ nlohmann::json metadata(const std::string& name, const Servable& s) {
            {{"signature_def",
              {{"signature_def",
                {{"serving_default", {{"inputs", inputs}, {"outputs", outputs}, {"method_name", "tensorflow/serving/predict"}}}}}}},
-            {"class_names", s.signature().class_names}}}};
+            {"class_names", s.signature().class_names},
+            {"preprocessing", {{"rescale", s.signature().rescale}}}}}};
 }
 
 }  // namespace
@@ -70,6 +95,11 @@ void RestApi::route(const HttpRequest& request, Labels& labels, const Respond& r
     respond({200, R"({"status":"ok"})"});
     return;
   }
+  if (path == "/" || path == "/index.html") {  // static: with a token set, its API calls get 401, which it shows
+    labels.api = "page";
+    respond({200, kPage, "text/html; charset=utf-8"});
+    return;
+  }
   if (!options_.auth_token.empty() && request.authorization != "Bearer " + options_.auth_token)
     throw RequestError(401, request.authorization.empty() ? "this server requires an \"Authorization: Bearer <token>\" header"
                                                           : "the bearer token is not this server's");
@@ -83,6 +113,30 @@ void RestApi::route(const HttpRequest& request, Labels& labels, const Respond& r
   }
   if (path.starts_with(kModels)) {
     model_request(request, path.substr(kModels.size()), labels, respond);
+    return;
+  }
+  if (path == "/kiln/models") {  // kiln's own: the models and their newest loaded versions, for the page
+    labels.api = "list";
+    auto list = nlohmann::json::array();
+    for (const auto& name : models_.names()) {
+      nlohmann::json entry = {{"name", name}};
+      try {
+        entry["version"] = std::to_string(models_.find(name, std::nullopt)->version());
+      } catch (const RequestError&) {
+        entry["version"] = nullptr;
+      }
+      list.push_back(entry);
+    }
+    respond({200, json_dump({{"models", list}})});
+    return;
+  }
+  if (path.starts_with("/kiln/models/") && path.ends_with("/samples")) {
+    labels.api = "samples";
+    std::string_view name = path.substr(13, path.size() - 13 - 8);
+    labels.model = std::string(name);
+    auto servable = models_.find(labels.model, std::nullopt);
+    respond({200, dataset_samples(servable->signature(), query_int(request.target, "start", 0),
+                                  query_int(request.target, "count", 8))});
     return;
   }
   throw RequestError(404, "no such path: " + std::string(request.method) + " " + std::string(path) +

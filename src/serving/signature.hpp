@@ -19,6 +19,7 @@ struct Signature {
   std::vector<TensorSpec> inputs, outputs;
   std::vector<std::string> class_names;
   double rescale = 1.0;  // uint8 pixels (b64 images) * rescale
+  std::string dataset;   // what the model was trained on ("fashion-mnist"), when recorded
 };
 
 Signature signature_of(const Model& model);

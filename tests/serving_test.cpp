@@ -25,7 +25,7 @@ namespace {
 
 struct Reply {
   long status = 0;
-  std::string body;
+  std::string body, headers;
   nlohmann::json json() const { return nlohmann::json::parse(body); }
 };
 
@@ -49,6 +49,8 @@ Reply http(const std::string& method, const std::string& url, const std::string&
   }
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
   if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
   curl_slist_free_all(headers);
@@ -78,6 +80,12 @@ class Serving : public ::testing::Test {
     server_ = std::make_unique<serving::Server>(options);
     url_ = "http://127.0.0.1:" + std::to_string(server_->port()) + "/v1/models/clf";
     thread_ = std::thread([this] { server_->run(); });
+  }
+  // The server's log, once it has stopped (access lines are written after each answer).
+  std::string log_after_stop() {
+    server_->stop();
+    thread_.join();
+    return log_.str();
   }
   void TearDown() override {
     if (server_ && thread_.joinable()) server_->stop();
@@ -213,7 +221,7 @@ TEST_F(Serving, BadRequestsGetTheirStatusAndAMessageNamingTheProblem) {
   expect(http("POST", url_ + ":regress", "{}"), 400, ":predict and :classify");
   // The server still serves, and logged each 4xx with its reason.
   EXPECT_EQ(http("POST", url_ + ":predict", "{\"instances\": [" + row + "]}").status, 200);
-  EXPECT_NE(log_.str().find("\"POST /v1/models/clf:predict\" 400"), std::string::npos);
+  EXPECT_NE(log_after_stop().find("\"POST /v1/models/clf:predict\" 400"), std::string::npos);
 }
 
 TEST_F(Serving, NewVersionsAreSwappedInBrokenOnesRefusedRemovedOnesUnloaded) {
@@ -294,6 +302,42 @@ TEST_F(Serving, ThePageTheModelListAndDatasetSamples) {
   EXPECT_EQ(images[0]["index"], 10);
   EXPECT_EQ(images[0]["pixels"].size(), 784u);
   EXPECT_EQ(http("GET", root + "/kiln/models/clf/samples?count=x").status, 400);
+}
+
+TEST_F(Serving, CorsLetsAPageOnAnotherOriginCallTheApi) {
+  save_version(dir_.path(), 1, 16);
+  serving::ServerOptions options;
+  options.cors_allow_origin = "https://example.org";
+  start(options);
+  auto r = http("GET", url_);
+  EXPECT_NE(r.headers.find("Access-Control-Allow-Origin: https://example.org"), std::string::npos) << r.headers;
+  auto preflight = http("OPTIONS", url_ + ":predict", "", "Origin: https://example.org");
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_NE(preflight.headers.find("Access-Control-Allow-Methods: GET, POST, OPTIONS"), std::string::npos) << preflight.headers;
+  EXPECT_NE(preflight.headers.find("Access-Control-Allow-Headers: Content-Type, Authorization"), std::string::npos);
+}
+
+// A request that waits for its batch past the timeout is answered 504 and not run.
+TEST_F(Serving, ARequestWaitingPastTheTimeoutGets504) {
+  save_version(dir_.path(), 1, 17);
+  serving::ServerOptions options;
+  options.batching = {.max_batch_size = 64, .batch_timeout_micros = 600000};
+  options.timeout_seconds = 0.2;
+  start(options);
+  auto r = http("POST", url_ + ":predict", "{\"instances\": [[[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,0]]]}");
+  EXPECT_EQ(r.status, 504);
+  EXPECT_NE(r.body.find("over the timeout"), std::string::npos) << r.body;
+}
+
+TEST_F(Serving, AHundredMegabyteBodyIsRefusedBeforeItIsRead) {
+  save_version(dir_.path(), 1, 15);
+  start();
+  auto r = http("POST", url_ + ":predict", std::string(100'000'000, ' '));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(r.body.find("over the limit of 33554432 bytes"), std::string::npos) << r.body;
+  EXPECT_EQ(http("POST", url_ + ":predict", "{\"instances\": [[[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,0]]]}").status, 200);
+  const std::string log = log_after_stop();
+  EXPECT_NE(log.find("\"POST /v1/models/clf:predict\" 413"), std::string::npos) << log;
 }
 
 // stop() (what SIGTERM does) lets a request in flight finish: here one waiting 300 ms for a batch.
@@ -388,7 +432,7 @@ struct RawClient {
 TEST_F(Serving, SlowIdleAndEndlessClientsAreCutOffAndOthersStillServed) {
   save_version(dir_.path(), 1, 11);
   serving::ServerOptions options;
-  options.read_timeout_seconds = 0.3;
+  options.timeout_seconds = 0.3;
   options.max_body_bytes = 4096;
   start(options);
   const int port = server_->port();

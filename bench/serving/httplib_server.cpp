@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   if (argc != 3) return 2;
   using namespace kiln::serving;
   ModelManager models({{.name = "m", .base_path = argv[1]}}, {.max_batch_size = 64, .batch_timeout_micros = 1000}, 1,
-                      std::cerr);
+                      30.0, std::cerr);
   models.poll();
   RestApi api(models, {});
   httplib::Server server;

@@ -36,7 +36,8 @@ struct ServerOptions {
   BatchingOptions batching;
   int64_t max_body_bytes = int64_t{32} << 20;  // larger bodies get 413
   int64_t max_instances = 10000;               // instances in one request; more get 413
-  double read_timeout_seconds = 30;            // to receive a whole request, or idle between requests
+  // To receive a whole request, to idle between requests, and to wait for a batch (504 after).
+  double timeout_seconds = 30;
   double poll_seconds = 1.0;                   // how often base paths are looked at (TF Serving's file_system_poll_wait_seconds)
   std::string cors_allow_origin;               // sent as Access-Control-Allow-Origin when set
   std::string auth_token;                      // when set, every endpoint but /healthz needs "Authorization: Bearer <token>"

@@ -81,7 +81,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Closes the connection when it has been reading one request (or idling) past the deadline.
   bool expire(Clock::time_point now) {
-    if (!reading_ || now - reading_since_ < std::chrono::duration<double>(shared_.options.read_timeout_seconds)) return false;
+    if (!reading_ || now - reading_since_ < std::chrono::duration<double>(shared_.options.timeout_seconds)) return false;
     close();
     return true;
   }
@@ -96,8 +96,12 @@ class Session : public std::enable_shared_from_this<Session> {
     shared_.in_flight.fetch_add(1);
     if (ec) {
       keep_alive_ = false;
-      method_ = "-";
-      target_ = "-";
+      // The request line, when it was read before the error (a body over the limit is refused at its
+      // Content-Length header).
+      method_ = std::string(parser_->get().method_string());
+      target_ = std::string(parser_->get().target());
+      if (method_.empty()) method_ = "-";
+      if (target_.empty()) target_ = "-";
       const bool too_big = ec == http::error::body_limit;
       return write(error_response(too_big ? 413 : 400,
                                   too_big ? "the request body is over the limit of " + std::to_string(shared_.options.max_body_bytes) +
@@ -179,7 +183,7 @@ struct Server::Impl {
   explicit Impl(ServerOptions opts)
       : options(std::move(opts)),
         threads(options.threads > 0 ? options.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
-        models(options.models, options.batching, threads, *options.log),
+        models(options.models, options.batching, threads, options.timeout_seconds, *options.log),
         api(models, {.max_instances = options.max_instances, .auth_token = options.auth_token}),
         shared{options, api} {
     if (options.models.empty()) throw ValueError("kiln serve: no model to serve");
@@ -214,7 +218,7 @@ struct Server::Impl {
 
   // Each loop looks over its connections a few times per read timeout.
   void sweep(Loop& loop) {
-    const auto every = std::chrono::duration<double>(std::clamp(options.read_timeout_seconds / 4, 0.01, 1.0));
+    const auto every = std::chrono::duration<double>(std::clamp(options.timeout_seconds / 4, 0.01, 1.0));
     loop.sweeper->expires_after(std::chrono::duration_cast<Clock::duration>(every));
     loop.sweeper->async_wait([this, &loop](beast::error_code ec) {
       if (ec) return;

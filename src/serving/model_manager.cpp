@@ -29,8 +29,12 @@ fs::file_time_type stamp_of(const fs::path& dir) {
 }
 }  // namespace
 
-ModelManager::ModelManager(std::vector<ModelSource> sources, BatchingOptions batching, int replicas, std::ostream& log)
-    : batching_(batching), replicas_(batching.max_batch_size > 0 ? 1 : replicas), log_(log) {
+ModelManager::ModelManager(std::vector<ModelSource> sources, BatchingOptions batching, int replicas,
+                           double timeout_seconds, std::ostream& log)
+    : batching_(batching),
+      replicas_(batching.max_batch_size > 0 ? 1 : replicas),
+      timeout_seconds_(timeout_seconds),
+      log_(log) {
   for (auto& s : sources) {
     if (s.version_policy != "latest" && s.version_policy != "all" && s.version_policy != "specific")
       throw ValueError("model '" + s.name + "': version policy must be latest, all or specific, received '" +
@@ -62,7 +66,7 @@ bool ModelManager::try_load(Served& model, int64_t version, const fs::path& dir)
     st = {"LOADING", "", stamp};
   }
   try {
-    auto servable = std::make_shared<Servable>([&] { return load_model(dir); }, replicas_, version, batching_);
+    auto servable = std::make_shared<Servable>([&] { return load_model(dir); }, replicas_, version, batching_, timeout_seconds_);
     std::lock_guard lock(mutex_);
     model.loaded[version] = std::move(servable);
     model.states[version] = {"AVAILABLE", "", stamp};

@@ -21,8 +21,9 @@ namespace kiln::serving {
 
 class ModelManager {
  public:
-  // Each version is loaded `replicas` times (Servable).
-  ModelManager(std::vector<ModelSource> sources, BatchingOptions batching, int replicas, std::ostream& log);
+  // Each version is loaded `replicas` times, and waits at most timeout_seconds for a batch (Servable).
+  ModelManager(std::vector<ModelSource> sources, BatchingOptions batching, int replicas, double timeout_seconds,
+               std::ostream& log);
   // Scans every base path once (loading, swapping and unloading as above).
   void poll();
   // The version a request asks for (the highest loaded one when none is given). RequestError 404
@@ -53,6 +54,7 @@ class ModelManager {
 
   BatchingOptions batching_;
   int replicas_;
+  double timeout_seconds_;
   std::ostream& log_;
   mutable std::mutex mutex_;  // guards models_' maps; loading happens outside it
   std::map<std::string, Served> models_;

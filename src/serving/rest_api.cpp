@@ -192,9 +192,10 @@ void RestApi::model_request(const HttpRequest& request, std::string_view rest, L
   // The answer holds the signature, not the servable: a servable must not outlive its last
   // request on its own thread.
   auto sig = servable->shared_signature();
-  servable->submit(std::move(body), [respond, sig, api, columnar, top_k](std::vector<Tensor> outputs, const std::string& error) {
-    if (!error.empty()) {
-      respond(error_response(500, error));
+  servable->submit(std::move(body), [respond, sig, api, columnar, top_k](std::vector<Tensor> outputs, int status,
+                                                                         const std::string& error) {
+    if (status != 200) {
+      respond(error_response(status, error));
       return;
     }
     respond({200, api == Api::kPredict ? write_predict_response(outputs, *sig, columnar)

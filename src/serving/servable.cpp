@@ -6,8 +6,11 @@
 
 namespace kiln::serving {
 
-Servable::Servable(const std::function<Model()>& load, int replicas, int64_t version, BatchingOptions batching)
-    : version_(version), batching_(batching) {
+Servable::Servable(const std::function<Model()>& load, int replicas, int64_t version, BatchingOptions batching,
+                   double timeout_seconds)
+    : version_(version),
+      batching_(batching),
+      timeout_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_seconds))) {
   for (int i = 0; i < std::max(1, replicas); ++i) {
     replicas_.push_back(std::make_unique<Model>(load()));
     free_.push_back(replicas_.back().get());
@@ -29,7 +32,7 @@ void Servable::submit(RequestBody body, Done done) {
   if (batching_.max_batch_size > 0) {
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back({std::move(body), std::move(done)});
+      queue_.push_back({std::move(body), std::move(done), std::chrono::steady_clock::now()});
     }
     wake_.notify_one();
     return;
@@ -77,7 +80,14 @@ void Servable::loop() {
       }
     }
     lock.unlock();
-    run(*replicas_[0], jobs);
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(jobs, [&](Job& j) {
+      if (now - j.queued <= timeout_) return false;
+      j.done({}, 504, "the request waited " + std::to_string(std::chrono::duration<double>(now - j.queued).count()) +
+                          " s for its batch, over the timeout (--rest_api_timeout_in_ms)");
+      return true;
+    });
+    if (!jobs.empty()) run(*replicas_[0], jobs);
   }
 }
 
@@ -103,11 +113,11 @@ void Servable::run(Model& model, std::vector<Job>& jobs) {
   try {
     outputs = model.predict_outputs(x, {.batch_size = rows});
   } catch (const std::exception& e) {
-    for (auto& j : jobs) j.done({}, e.what());
+    for (auto& j : jobs) j.done({}, 500, e.what());
     return;
   }
   if (jobs.size() == 1) {
-    jobs[0].done(std::move(outputs), "");
+    jobs[0].done(std::move(outputs), 200, "");
     return;
   }
   int64_t begin = 0;
@@ -115,7 +125,7 @@ void Servable::run(Model& model, std::vector<Job>& jobs) {
     std::vector<Tensor> mine;
     for (const auto& out : outputs) mine.push_back(out.slice(begin, begin + j.body.rows).clone());
     begin += j.body.rows;
-    j.done(std::move(mine), "");
+    j.done(std::move(mine), 200, "");
   }
 }
 

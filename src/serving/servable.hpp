@@ -6,6 +6,7 @@
 // answers every request already queued.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -22,11 +23,14 @@ namespace kiln::serving {
 
 class Servable {
  public:
-  // outputs: one tensor per model output, [rows, ...]; or an error text (outputs empty).
-  using Done = std::function<void(std::vector<Tensor> outputs, const std::string& error)>;
+  // outputs: one tensor per model output, [rows, ...]; or an HTTP status and an error text
+  // (outputs empty).
+  using Done = std::function<void(std::vector<Tensor> outputs, int status, const std::string& error)>;
 
-  // load() is called once per replica (replicas >= 1).
-  Servable(const std::function<Model()>& load, int replicas, int64_t version, BatchingOptions batching);
+  // load() is called once per replica (replicas >= 1). A request that waits longer than
+  // `timeout_seconds` for its batch is answered 504 without running.
+  Servable(const std::function<Model()>& load, int replicas, int64_t version, BatchingOptions batching,
+           double timeout_seconds);
   ~Servable();
   Servable(const Servable&) = delete;
   Servable& operator=(const Servable&) = delete;
@@ -45,6 +49,7 @@ class Servable {
   struct Job {
     RequestBody body;
     Done done;
+    std::chrono::steady_clock::time_point queued{};
   };
   void loop();
   void run(Model& model, std::vector<Job>& jobs);
@@ -54,6 +59,7 @@ class Servable {
   int64_t version_;
   std::shared_ptr<const Signature> signature_;
   BatchingOptions batching_;
+  std::chrono::steady_clock::duration timeout_;
   Histogram<kBatchBounds.size()> batch_sizes_;
   mutable std::mutex mutex_;
   std::condition_variable wake_, freed_;

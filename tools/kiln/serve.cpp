@@ -46,7 +46,7 @@ void run(ServeArgs& a) {
   auto& o = a.options;
   o.models = models_of(a);
   if (!a.enable_batching) o.batching.max_batch_size = 0;
-  o.read_timeout_seconds = static_cast<double>(a.rest_api_timeout_in_ms) / 1000.0;
+  o.timeout_seconds = static_cast<double>(a.rest_api_timeout_in_ms) / 1000.0;
   if (!a.auth_token_file.empty()) o.auth_token = read_token(a.auth_token_file);
   o.access_log = !a.quiet;
   serving::Server server(o);
@@ -81,7 +81,7 @@ void add_serve(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--max_body_bytes", o.max_body_bytes, "Larger request bodies get 413")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--max_instances", o.max_instances, "More instances in one request get 413")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--rest_api_timeout_in_ms", a->rest_api_timeout_in_ms, "Time to receive a request, and idle time between requests")
+  cmd->add_option("--rest_api_timeout_in_ms", a->rest_api_timeout_in_ms, "Time to receive a request, idle time between requests, and the longest wait for a batch")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--file_system_poll_wait_seconds", o.poll_seconds, "How often version folders are looked at")
       ->check(CLI::PositiveNumber)->capture_default_str();

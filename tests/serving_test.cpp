@@ -198,6 +198,9 @@ TEST_F(Serving, BadRequestsGetTheirStatusAndAMessageNamingTheProblem) {
   const std::string row = "[[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,0]]";
   expect(http("POST", url_ + ":predict", "{\"instances\": ["), 400, "not valid JSON");
   expect(http("POST", url_ + ":predict", "{\"instances\": [[[NaN]]]}"), 400, "NaN");
+  expect(http("POST", url_ + ":predict", "{\"instances\": [[[1e400]]]}"), 400, "out of range");
+  expect(http("POST", url_ + ":predict", "{\"instances\": [[[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,1e39]]]}"), 400,
+         "out of float32's range");
   expect(http("POST", url_ + ":predict", "{\"instances\": [" + row + ", [[0,0,0],[0,0,0],[0,0,0]]]}"), 400,
          "instances[1]: input");
   expect(http("POST", url_ + ":predict", "{\"instances\": [[[0,0,0,0],[0,0,0,\"x\"],[0,0,0,0],[0,0,0,0]]]}"), 400,
@@ -315,6 +318,17 @@ TEST_F(Serving, CorsLetsAPageOnAnotherOriginCallTheApi) {
   EXPECT_EQ(preflight.status, 204);
   EXPECT_NE(preflight.headers.find("Access-Control-Allow-Methods: GET, POST, OPTIONS"), std::string::npos) << preflight.headers;
   EXPECT_NE(preflight.headers.find("Access-Control-Allow-Headers: Content-Type, Authorization"), std::string::npos);
+}
+
+// Before any version folder loads, the model answers 503 with the reason; then it serves.
+TEST_F(Serving, NoVersionYetIs503UntilOneArrives) {
+  start();
+  auto r = http("POST", url_ + ":predict", "{\"instances\": [[[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,0]]]}");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("no version loaded"), std::string::npos) << r.body;
+  EXPECT_EQ(http("GET", url_ + "/metadata").status, 503);
+  save_version(dir_.path(), 4, 18);
+  EXPECT_TRUE(wait_for_version(4));
 }
 
 // A request that waits for its batch past the timeout is answered 504 and not run.

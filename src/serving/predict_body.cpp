@@ -220,9 +220,13 @@ void read_columns(dom::element inputs, Batch& batch, int64_t max_rows) {
 RequestBody parse_request_body(std::string_view text, const Signature& sig, Api api, int64_t max_rows) {
   thread_local dom::parser parser;
   dom::element doc;
-  if (auto err = parser.parse(text.data(), text.size()).get(doc))
+  if (auto err = parser.parse(text.data(), text.size()).get(doc)) {
+    if (err == simdjson::NUMBER_ERROR || err == simdjson::NUMBER_OUT_OF_RANGE)
+      bad("a number in the request body is out of range (an integer beyond 64 bits, or beyond double precision's "
+          "range such as 1e400) or malformed; float32 inputs take numbers within +-3.4e38");
     bad(std::string("the request body is not valid JSON (") + simdjson::error_message(err) +
         "); NaN and Infinity are not JSON numbers");
+  }
   if (doc.type() != dom::element_type::OBJECT) bad("the request body must be a JSON object, received " + describe(doc));
   dom::object o = doc.get_object().value_unsafe();
   dom::element signature;

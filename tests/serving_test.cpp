@@ -400,7 +400,10 @@ TEST_F(Serving, MetricsCountRequestsByModelVersionAndStatusInPrometheusFormat) {
   const std::string row = "[[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,0]]";
   for (int i = 0; i < 3; ++i) ASSERT_EQ(http("POST", url_ + ":predict", "{\"instances\": [" + row + "," + row + "]}").status, 200);
   EXPECT_EQ(http("POST", url_ + ":predict", "{\"instances\": [1]}").status, 400);
-  auto r = http("GET", "http://127.0.0.1:" + std::to_string(server_->port()) + "/monitoring/prometheus/metrics");
+  const std::string root = "http://127.0.0.1:" + std::to_string(server_->port());
+  EXPECT_EQ(http("GET", root + "/v1/models/made-up-name:predict").status, 404);
+  EXPECT_EQ(http("GET", url_ + "/versions/12345").status, 404);
+  auto r = http("GET", root + "/monitoring/prometheus/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(sample(r.body, R"(kiln_requests_total{model="clf",version="1",api="predict",code="200"})"), 3);
   EXPECT_EQ(sample(r.body, R"(kiln_requests_total{model="clf",version="1",api="predict",code="400"})"), 1);
@@ -412,6 +415,10 @@ TEST_F(Serving, MetricsCountRequestsByModelVersionAndStatusInPrometheusFormat) {
   EXPECT_EQ(sample(r.body, R"(kiln_batch_size_sum{model="clf",version="1"})"), 6);
   EXPECT_EQ(sample(r.body, R"(kiln_queue_length{model="clf",version="1"})"), 0);
   EXPECT_NE(r.body.find("# TYPE kiln_request_latency_seconds histogram"), std::string::npos);
+  // Names that do not exist are not labels: made-up paths cannot grow the metrics.
+  EXPECT_EQ(r.body.find("made-up-name"), std::string::npos);
+  EXPECT_EQ(r.body.find("12345"), std::string::npos);
+  EXPECT_EQ(sample(r.body, R"(kiln_requests_total{model="",version="",api="other",code="404"})"), 1);
 }
 
 // A raw TCP connection, for clients curl will not imitate.

@@ -32,6 +32,8 @@ class ModelManager {
   // TF Serving's {"model_version_status": [...]} for a model (one version, or all it knows).
   nlohmann::json status(const std::string& name, std::optional<int64_t> version) const;
   std::vector<std::string> names() const;
+  // RequestError 404 for a name this server does not serve.
+  void require(const std::string& name) const { served(name); }
   // Appends each loaded version's batch sizes and queue length in Prometheus's text format.
   void write_metrics(std::string& out) const;
 

@@ -133,8 +133,8 @@ void RestApi::route(const HttpRequest& request, Labels& labels, const Respond& r
   if (path.starts_with("/kiln/models/") && path.ends_with("/samples")) {
     labels.api = "samples";
     std::string_view name = path.substr(13, path.size() - 13 - 8);
+    auto servable = models_.find(std::string(name), std::nullopt);
     labels.model = std::string(name);
-    auto servable = models_.find(labels.model, std::nullopt);
     respond({200, dataset_samples(servable->signature(), query_int(request.target, "start", 0),
                                   query_int(request.target, "count", 8))});
     return;
@@ -166,13 +166,17 @@ void RestApi::model_request(const HttpRequest& request, std::string_view rest, L
   const std::string name(rest);
   if (name.empty() || name.find('/') != std::string::npos)
     throw RequestError(404, "no such path: " + std::string(request.target));
+  // Labels name only what exists, so that requests for made-up names cannot grow the metrics.
+  models_.require(name);
   labels.model = name;
-  if (version) labels.version = std::to_string(*version);
   if (verb.empty()) {
     labels.api = want_metadata ? "metadata" : "status";
     if (request.method != "GET")
       throw RequestError(405, std::string(request.method) + " is not allowed here; GET the status or metadata, POST to :predict or :classify");
-    respond({200, want_metadata ? json_dump(metadata(name, *models_.find(name, version))) : json_dump(models_.status(name, version))});
+    const std::string body =
+        want_metadata ? json_dump(metadata(name, *models_.find(name, version))) : json_dump(models_.status(name, version));
+    if (version) labels.version = std::to_string(*version);
+    respond({200, body});
     return;
   }
   if (want_metadata) throw RequestError(404, "no such path: " + std::string(request.target));

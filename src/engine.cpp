@@ -298,11 +298,7 @@ void Engine::refresh_trainable() {
     if (!layers_[l]->trainable) continue;
     for (const auto& p : layers_[l]->params()) {
       if (!p.trainable) continue;
-      int64_t offset = p.value.data() - weights_.data(), size = aligned(shape_size(p.shape));
-      if (!ranges_.empty() && ranges_.back().offset + ranges_.back().size == offset)
-        ranges_.back().size += size;
-      else
-        ranges_.push_back({offset, size});
+      ranges_.push_back({p.value.data() - weights_.data(), shape_size(p.shape)});
     }
   }
 }

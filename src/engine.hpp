@@ -115,7 +115,7 @@ class Engine {
   // From the trainable flags.
   std::vector<char> needs_grad_;   // per tensor
   std::vector<char> weight_grads_; // per layer
-  std::vector<WeightRange> ranges_;
+  std::vector<WeightRange> ranges_;  // one per trainable weight (a kernel, a bias)
   std::vector<char> seen_;         // per layer, scratch of one backward pass
   bool fusable_ = false;           // every trainable layer can take a fused step, and runs once
 

@@ -112,5 +112,20 @@ TEST(Golden, OptimizersMatchPyTorch) {
   check_optimizer("adam", adam);
 }
 
+TEST(Golden, ToolkitOptimizersMatchPyTorch) {
+  optimizers::Adam amsgrad({.learning_rate = 0.01, .epsilon = 1e-12, .amsgrad = true});
+  check_optimizer("adam_amsgrad", amsgrad);
+  optimizers::AdamW adamw({.learning_rate = 0.01, .epsilon = 1e-12, .weight_decay = 0.5});
+  check_optimizer("adamw", adamw);
+  optimizers::RMSprop rmsprop({.learning_rate = 0.01, .rho = 0.9, .epsilon = 1e-12});
+  check_optimizer("rmsprop", rmsprop);
+  optimizers::RMSprop centered({.learning_rate = 0.01, .rho = 0.9, .momentum = 0.5, .epsilon = 1e-12, .centered = true});
+  check_optimizer("rmsprop_centered_momentum", centered);
+  optimizers::Adagrad adagrad({.learning_rate = 0.1, .initial_accumulator_value = 0.1, .epsilon = 1e-12});
+  check_optimizer("adagrad", adagrad);
+  optimizers::Adamax adamax({.learning_rate = 0.01, .epsilon = 1e-12});
+  check_optimizer("adamax", adamax);
+}
+
 }  // namespace
 }  // namespace kiln

@@ -23,6 +23,11 @@ struct WeightRange {
 struct OptimizerCommon {
   // Decoupled decay: w -= w * weight_decay * learning_rate before each update (0: none).
   double weight_decay = 0.0;
+  // At most one of the three clips the gradients before the update, as Keras does: clipnorm
+  // scales each weight's gradient to an L2 norm of at most clipnorm, global_clipnorm scales
+  // all of them together to a joint norm of at most global_clipnorm, clipvalue clips each
+  // element to [-clipvalue, clipvalue]. Unset: no clipping.
+  std::optional<double> clipnorm, clipvalue, global_clipnorm;
   // A moving average of the trainable weights, avg = m * avg + (1 - m) * w after each step
   // (m = 0 on the first), written into the weights at the end of fit
   // (finalize_variable_values) and every ema_overwrite_frequency steps when that is not 0.
@@ -30,6 +35,18 @@ struct OptimizerCommon {
   double ema_momentum = 0.99;
   int64_t ema_overwrite_frequency = 0;
 };
+
+// The OptimizerCommon fields, in Keras's order, for each optimizer's options struct (after its
+// own arguments), so that designated initializers can name them:
+// Adam({.learning_rate = 1e-3, .weight_decay = 1e-4, .clipnorm = 1.0, .use_ema = true}).
+#define KILN_OPTIMIZER_COMMON_OPTIONS(default_weight_decay) \
+  double weight_decay = default_weight_decay;               \
+  std::optional<double> clipnorm;                           \
+  std::optional<double> clipvalue;                          \
+  std::optional<double> global_clipnorm;                    \
+  bool use_ema = false;                                     \
+  double ema_momentum = 0.99;                               \
+  int64_t ema_overwrite_frequency = 0;
 
 class Optimizer {
  public:
@@ -40,9 +57,11 @@ class Optimizer {
   // compiled).
   void build(int64_t n);
   // One step over the trainable ranges of the flat weights w, from their gradients g (frozen
-  // layers' and non-trainable weights lie outside the ranges and are not touched).
+  // layers' and non-trainable weights lie outside the ranges and are not touched). Each range
+  // is one weight (a kernel, a bias), which is what clipnorm clips on its own. g is read only:
+  // clipped gradients go to the optimizer's own buffer.
   void apply(float* w, const float* g, std::span<const WeightRange> ranges);
-  // One step over all n weights.
+  // One step over all n weights, as one weight.
   void apply(float* w, const float* g, int64_t n);
   // With use_ema, writes the moving average into the trainable ranges of w (fit calls it when
   // training ends, as Keras does); nothing otherwise, or before the first step.
@@ -69,35 +88,40 @@ class Optimizer {
  protected:
   // Allocates the optimizer's own state for n weights.
   virtual void build_state(int64_t n) = 0;
+  // Called once at the start of each step, after iterations() counts it (Nadam's running
+  // momentum product).
+  virtual void begin_step() {}
   // Updates n weights w from their gradients g; they start at `offset` in the flat array (where
   // per-weight state lives). Called once per range of a step, after iterations() counts it; the
   // step's rate is step_learning_rate().
   virtual void update(float* w, const float* g, int64_t offset, int64_t n) = 0;
   float step_learning_rate() const { return step_learning_rate_; }
   // The config keys every optimizer shares, as Keras writes them: name, learning_rate,
-  // weight_decay, use_ema, ema_momentum, ema_overwrite_frequency.
+  // weight_decay, clipnorm, global_clipnorm, clipvalue, use_ema, ema_momentum,
+  // ema_overwrite_frequency.
   nlohmann::json common_config() const;
 
  private:
   void update_average(float* w, std::span<const WeightRange> ranges);
+  // g, or the optimizer's copy of it clipped as the common arguments say.
+  const float* clip(const float* g, std::span<const WeightRange> ranges);
 
   LearningRate learning_rate_;
   OptimizerCommon common_;
   int64_t iterations_ = 0;
   float step_learning_rate_ = 0.0f;
   Tensor average_;  // the moving average of every weight (use_ema)
+  Tensor clipped_;  // the clipped gradients (clipnorm, clipvalue, global_clipnorm)
 };
 
 namespace optimizers {
 
+// Keras SGD: v = momentum * v - lr * g; w += v (nesterov: w += momentum * v - lr * g).
 struct SGDOptions {
   LearningRate learning_rate = 0.01;
   double momentum = 0.0;
   bool nesterov = false;
-  double weight_decay = 0.0;  // the OptimizerCommon fields
-  bool use_ema = false;
-  double ema_momentum = 0.99;
-  int64_t ema_overwrite_frequency = 0;
+  KILN_OPTIMIZER_COMMON_OPTIONS(0.0)
 };
 
 class SGD : public Optimizer {
@@ -116,15 +140,16 @@ class SGD : public Optimizer {
   Tensor velocity_;
 };
 
+// Keras Adam at step t: m += (g - m)(1 - beta_1); v += (g^2 - v)(1 - beta_2); with amsgrad
+// v_hat = max(v_hat, v) stands for v; w -= lr sqrt(1 - beta_2^t) / (1 - beta_1^t) * m /
+// (sqrt(v) + epsilon).
 struct AdamOptions {
   LearningRate learning_rate = 0.001;
   double beta_1 = 0.9;
   double beta_2 = 0.999;
   double epsilon = 1e-7;
-  double weight_decay = 0.0;  // the OptimizerCommon fields
-  bool use_ema = false;
-  double ema_momentum = 0.99;
-  int64_t ema_overwrite_frequency = 0;
+  bool amsgrad = false;
+  KILN_OPTIMIZER_COMMON_OPTIONS(0.0)
 };
 
 class Adam : public Optimizer {
@@ -134,15 +159,162 @@ class Adam : public Optimizer {
   nlohmann::json config() const override;
 
  protected:
+  // For AdamW, which is Adam under another name with weight decay required.
+  Adam(AdamOptions options, const char* name);
   void build_state(int64_t n) override;
   void update(float* w, const float* g, int64_t offset, int64_t n) override;
 
  private:
   AdamOptions options_;
-  Tensor m_, v_;
+  Tensor m_, v_, v_hat_;
 };
 
-// An optimizer from its Keras name ("sgd", "adam") or config ({"class_name": "SGD", "config": {...}}).
+// Keras AdamW: Adam with decoupled weight decay (w -= w * weight_decay * lr before the step),
+// 0.004 by default and required.
+struct AdamWOptions {
+  LearningRate learning_rate = 0.001;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+  bool amsgrad = false;
+  KILN_OPTIMIZER_COMMON_OPTIONS(0.004)
+};
+
+class AdamW : public Adam {
+ public:
+  AdamW(AdamWOptions options = {});
+  std::string class_name() const override { return "AdamW"; }
+};
+
+// Keras RMSprop: v = rho v + (1 - rho) g^2; centered: a = rho a + (1 - rho) g and v - a^2
+// stands for v; step = lr g / sqrt(v + epsilon); with momentum, s = momentum s + step and
+// w -= s, otherwise w -= step.
+struct RMSpropOptions {
+  LearningRate learning_rate = 0.001;
+  double rho = 0.9;
+  double momentum = 0.0;
+  double epsilon = 1e-7;
+  bool centered = false;
+  KILN_OPTIMIZER_COMMON_OPTIONS(0.0)
+};
+
+class RMSprop : public Optimizer {
+ public:
+  RMSprop(RMSpropOptions options = {});
+  std::string class_name() const override { return "RMSprop"; }
+  nlohmann::json config() const override;
+
+ protected:
+  void build_state(int64_t n) override;
+  void update(float* w, const float* g, int64_t offset, int64_t n) override;
+
+ private:
+  RMSpropOptions options_;
+  Tensor velocity_, momentum_, average_gradient_;
+};
+
+// Keras Adagrad: a += g^2 (a starts at initial_accumulator_value); w -= lr g / sqrt(a + epsilon).
+struct AdagradOptions {
+  LearningRate learning_rate = 0.001;
+  double initial_accumulator_value = 0.1;
+  double epsilon = 1e-7;
+  KILN_OPTIMIZER_COMMON_OPTIONS(0.0)
+};
+
+class Adagrad : public Optimizer {
+ public:
+  Adagrad(AdagradOptions options = {});
+  std::string class_name() const override { return "Adagrad"; }
+  nlohmann::json config() const override;
+
+ protected:
+  void build_state(int64_t n) override;
+  void update(float* w, const float* g, int64_t offset, int64_t n) override;
+
+ private:
+  AdagradOptions options_;
+  Tensor accumulator_;
+};
+
+// Keras Adamax at step t: m += (g - m)(1 - beta_1); u = max(beta_2 u, |g|);
+// w -= lr m / ((1 - beta_1^t)(u + epsilon)).
+struct AdamaxOptions {
+  LearningRate learning_rate = 0.001;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+  KILN_OPTIMIZER_COMMON_OPTIONS(0.0)
+};
+
+class Adamax : public Optimizer {
+ public:
+  Adamax(AdamaxOptions options = {});
+  std::string class_name() const override { return "Adamax"; }
+  nlohmann::json config() const override;
+
+ protected:
+  void build_state(int64_t n) override;
+  void update(float* w, const float* g, int64_t offset, int64_t n) override;
+
+ private:
+  AdamaxOptions options_;
+  Tensor m_, u_;
+};
+
+// Keras Nadam at step t: mu_t = beta_1 (1 - 0.5 * 0.96^t), P_t = mu_1 ... mu_t;
+// m += (g - m)(1 - beta_1); v += (g^2 - v)(1 - beta_2);
+// w -= lr (mu_{t+1} m / (1 - P_t mu_{t+1}) + (1 - mu_t) g / (1 - P_t)) /
+//      (sqrt(v / (1 - beta_2^t)) + epsilon).
+struct NadamOptions {
+  LearningRate learning_rate = 0.001;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+  KILN_OPTIMIZER_COMMON_OPTIONS(0.0)
+};
+
+class Nadam : public Optimizer {
+ public:
+  Nadam(NadamOptions options = {});
+  std::string class_name() const override { return "Nadam"; }
+  nlohmann::json config() const override;
+
+ protected:
+  void build_state(int64_t n) override;
+  void begin_step() override;
+  void update(float* w, const float* g, int64_t offset, int64_t n) override;
+
+ private:
+  NadamOptions options_;
+  Tensor m_, v_;
+  double u_product_ = 1.0;  // P_t
+};
+
+// Keras Lion: w -= lr sign(beta_1 m + (1 - beta_1) g); then m = beta_2 m + (1 - beta_2) g.
+struct LionOptions {
+  LearningRate learning_rate = 0.001;
+  double beta_1 = 0.9;
+  double beta_2 = 0.99;
+  KILN_OPTIMIZER_COMMON_OPTIONS(0.0)
+};
+
+class Lion : public Optimizer {
+ public:
+  Lion(LionOptions options = {});
+  std::string class_name() const override { return "Lion"; }
+  nlohmann::json config() const override;
+
+ protected:
+  void build_state(int64_t n) override;
+  void update(float* w, const float* g, int64_t offset, int64_t n) override;
+
+ private:
+  LionOptions options_;
+  Tensor m_;
+};
+
+// An optimizer from its Keras name ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adamax",
+// "nadam", "lion"; any case) or config ({"class_name": "SGD", "config": {...}}).
 std::shared_ptr<Optimizer> get(const nlohmann::json& name_or_config);
 
 }  // namespace optimizers

@@ -234,6 +234,25 @@ def main():
         "conv2d": conv2d_cases(),
         "pooling2d": pooling_cases(),
         "batch_normalization": batch_normalization(),
+        # The toolkit's optimizers, generated after the fixtures above. Where PyTorch adds epsilon
+        # outside a square root and Keras inside (RMSprop, Adagrad) or to u rather than |g|
+        # (Adamax), epsilon is made negligible so that both rules give the same steps. Nadam has
+        # no fixture: Debian's PyTorch (1.13) divides the momentum term by 1 - P_t mu_t mu_{t+1}
+        # where Keras (and the Nadam paper) divide by 1 - P_t mu_{t+1}, so the C++ test works
+        # Keras's formula out instead.
+        "adam_amsgrad": optimizer_steps(lambda p: torch.optim.Adam(p, lr=0.01, eps=1e-12, amsgrad=True), steps=8)
+        | {"learning_rate": 0.01, "epsilon": 1e-12, "amsgrad": True},
+        "adamw": optimizer_steps(lambda p: torch.optim.AdamW(p, lr=0.01, eps=1e-12, weight_decay=0.5))
+        | {"learning_rate": 0.01, "epsilon": 1e-12, "weight_decay": 0.5},
+        "rmsprop": optimizer_steps(lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-12))
+        | {"learning_rate": 0.01, "rho": 0.9, "epsilon": 1e-12},
+        "rmsprop_centered_momentum": optimizer_steps(
+            lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-12, momentum=0.5, centered=True))
+        | {"learning_rate": 0.01, "rho": 0.9, "epsilon": 1e-12, "momentum": 0.5, "centered": True},
+        "adagrad": optimizer_steps(lambda p: torch.optim.Adagrad(p, lr=0.1, initial_accumulator_value=0.1, eps=1e-12))
+        | {"learning_rate": 0.1, "initial_accumulator_value": 0.1, "epsilon": 1e-12},
+        "adamax": optimizer_steps(lambda p: torch.optim.Adamax(p, lr=0.01, eps=1e-12))
+        | {"learning_rate": 0.01, "epsilon": 1e-12},
     }
     for name, data in fixtures.items():
         with open(os.path.join(HERE, name + ".json"), "w") as f:

@@ -128,7 +128,7 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
   callbacks.insert(callbacks.end(), options.callbacks.begin(), options.callbacks.end());
   for (auto* cb : callbacks) {
     cb->set_model(&model_);
-    cb->set_params({options.epochs, steps, options.verbose});
+    cb->set_params({options.epochs, steps, options.verbose, options.out});
   }
 
   History history;
@@ -159,6 +159,9 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
       logs.set("loss", as_float32(loss_sum / seen));
       for (auto& m : metrics) logs.set(m->name(), m->result());
       for (auto* cb : callbacks) cb->on_train_batch_end(step, logs);
+      // As Keras's fit: a batch hook that stops training ends the epoch here; validation and
+      // on_epoch_end still run.
+      if (model_.stop_training) break;
     }
     if (val) {
       Logs val_logs = run_test(val->x, val->y, bs, nullptr, callbacks);
@@ -256,7 +259,7 @@ Logs Trainer::evaluate(std::span<const Inputs> x, const Labels& y, const Evaluat
   int64_t steps = (x[0].rows() + options.batch_size - 1) / options.batch_size;
   for (auto* cb : options.callbacks) {
     cb->set_model(&model_);
-    cb->set_params({1, steps, options.verbose});
+    cb->set_params({1, steps, options.verbose, options.out});
   }
   Progbar bar(steps, options.verbose, *options.out,
               options.out == &std::cout && stdout_is_terminal());

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -37,16 +38,19 @@ struct History {
 
 // Hooks called where Keras calls them: fit calls the train and epoch hooks, and the test hooks
 // around its validation pass; evaluate calls the test hooks; predict the predict hooks. Each
-// run first gives the callback its model (set_model) and its parameters (set_params); a callback
-// can end fit after the current epoch with model()->stop_training = true.
+// run first gives the callback its model (set_model) and its parameters (set_params). A callback
+// ends fit with model()->stop_training = true, as in Keras: set in a batch hook, the epoch stops
+// after that batch (validation and on_epoch_end still run); set in on_epoch_end, no epoch follows.
 class Callback {
  public:
   virtual ~Callback() = default;
-  // Parameters of the run: epochs, steps per epoch, verbosity.
+  // Parameters of the run: epochs, steps per epoch, verbosity, and the stream the run prints its
+  // progress to (FitOptions::out), where callbacks print their messages too.
   struct Params {
     int epochs = 1;
     int64_t steps = 0;
     int verbose = 1;
+    std::ostream* out = &std::cout;
   };
   virtual void set_params(const Params& params) { params_ = params; }
   virtual void set_model(Model* model) { model_ = model; }
@@ -107,10 +111,12 @@ class ProgbarLogger : public Callback {
 };
 
 // Streams epoch results to a CSV file as Keras's CSVLogger does: "epoch" then the log keys in
-// sorted order, one row per epoch, flushed as it goes.
+// sorted order, one row per epoch, flushed as it goes. With append, rows go after what the file
+// already holds, and the header is written only when the file is absent or empty (Keras's
+// append=True); without, each fit starts the file afresh.
 class CSVLogger : public Callback {
  public:
-  explicit CSVLogger(std::string filename, char separator = ',');
+  explicit CSVLogger(std::string filename, char separator = ',', bool append = false);
   void on_train_begin(const Logs& logs) override;
   void on_epoch_end(int epoch, const Logs& logs) override;
   void on_train_end(const Logs& logs) override;
@@ -118,6 +124,8 @@ class CSVLogger : public Callback {
  private:
   std::string filename_;
   char separator_;
+  bool append_;
+  bool write_header_ = true;
   std::ofstream file_;
   std::vector<std::string> keys_;
 };

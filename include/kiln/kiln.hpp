@@ -30,3 +30,4 @@
 #include "kiln/schedules.hpp"
 #include "kiln/tensor.hpp"
 #include "kiln/trainer.hpp"
+#include "kiln/training_callbacks.hpp"

@@ -68,6 +68,13 @@ class Model {
   void summary(std::ostream& out = std::cout) const;
   // Writes DIR/config.json and DIR/model.safetensors as one unit (see docs/formats.md).
   void save(const std::filesystem::path& dir) const;
+  // Keras's save_weights / load_weights: every weight in one safetensors file, named
+  // "<layer>/<weight>" as in a saved model's model.safetensors, written atomically (a temporary
+  // beside it, then a rename). load_weights reads such a file, or a saved model's
+  // model.safetensors, into a model of the same architecture; IoError naming the weight when one
+  // is missing, misshaped or belongs to no layer.
+  void save_weights(const std::filesystem::path& path) const;
+  void load_weights(const std::filesystem::path& path);
 
   const std::string& name() const { return name_; }
   // "Sequential" or "Functional": how config.json and summary() describe the model.

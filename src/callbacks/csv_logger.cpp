@@ -1,3 +1,5 @@
+// CSVLogger: one row per epoch in a CSV file (Keras's layout), optionally appended to an
+// existing log.
 #include <algorithm>
 
 #include "kiln/callbacks.hpp"
@@ -5,12 +7,22 @@
 
 namespace kiln {
 
-CSVLogger::CSVLogger(std::string filename, char separator)
-    : filename_(std::move(filename)), separator_(separator) {}
+CSVLogger::CSVLogger(std::string filename, char separator, bool append)
+    : filename_(std::move(filename)), separator_(separator), append_(append) {}
 
 void CSVLogger::on_train_begin(const Logs&) {
-  file_.open(filename_, std::ios::out | std::ios::trunc);
-  if (!file_) throw IoError("CSVLogger: cannot open '" + filename_ + "' for writing");
+  if (file_.is_open()) file_.close();
+  write_header_ = true;
+  if (append_) {
+    // As Keras: the header goes in only when the file is absent or empty.
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(filename_, ec);
+    write_header_ = ec || size == 0;
+  }
+  file_.open(filename_, std::ios::out | (append_ ? std::ios::app : std::ios::trunc));
+  if (!file_)
+    throw IoError("CSVLogger: cannot open '" + filename_ + "' for " +
+                  (append_ ? "appending" : "writing"));
   keys_.clear();
 }
 
@@ -18,12 +30,15 @@ void CSVLogger::on_epoch_end(int epoch, const Logs& logs) {
   if (keys_.empty()) {
     for (const auto& item : logs.items()) keys_.push_back(item.first);
     std::sort(keys_.begin(), keys_.end());
-    file_ << "epoch";
-    for (const auto& k : keys_) file_ << separator_ << k;
-    file_ << '\n';
+    if (write_header_) {
+      file_ << "epoch";
+      for (const auto& k : keys_) file_ << separator_ << k;
+      file_ << '\n';
+    }
   }
   file_ << epoch;
-  for (const auto& k : keys_) file_ << separator_ << (logs.contains(k) ? format_number(logs.at(k)) : "");
+  for (const auto& k : keys_)
+    file_ << separator_ << (logs.contains(k) ? format_number(logs.at(k)) : "");
   file_ << '\n' << std::flush;
   if (!file_) throw IoError("CSVLogger: writing '" + filename_ + "' failed");
 }

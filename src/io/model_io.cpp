@@ -2,6 +2,7 @@
 // models alike.
 #include "io/json_fields.hpp"
 #include "io/model_config.hpp"
+#include "io/named_weights.hpp"
 #include "kiln/io.hpp"
 
 namespace kiln {
@@ -85,10 +86,7 @@ Model model_from_config(const nlohmann::json& config, const std::string& source)
 
 void Model::save(const std::filesystem::path& dir) const {
   require_built("save");
-  std::map<std::string, Tensor> tensors;
-  for (const auto& layer : layer_list_)
-    for (const auto& p : layer->params()) tensors.emplace(layer->name() + "/" + p.name, p.value);
-  io::write_folder_atomic(dir, {{"model.safetensors", io::safetensors_bytes(tensors, {{"format", "kiln"}})},
+  io::write_folder_atomic(dir, {{"model.safetensors", io::safetensors_bytes(io::named_weights(*this), {{"format", "kiln"}})},
                                 {"config.json", io::model_config(*this).dump(2) + "\n"}});
 }
 
@@ -102,27 +100,7 @@ Model load_model(const std::filesystem::path& dir) {
   }
   Model model = io::model_from_config(config, config_path.string());
   auto weights_path = dir / "model.safetensors";
-  auto tensors = io::read_safetensors(weights_path);
-  size_t used = 0;
-  for (const auto& layer : model.layers())
-    for (auto& p : layer->params()) {
-      std::string key = layer->name() + "/" + p.name;
-      auto it = tensors.find(key);
-      if (it == tensors.end())
-        throw IoError(weights_path.string() + ": missing weight '" + key + "' of shape " + shape_str(p.shape));
-      if (it->second.shape() != p.shape)
-        throw IoError(weights_path.string() + ": weight '" + key + "' has shape " +
-                      shape_str(it->second.shape()) + ", the model expects " + shape_str(p.shape));
-      std::copy_n(it->second.data(), it->second.size(), p.value.data());
-      ++used;
-    }
-  for (const auto& [name, t] : tensors)
-    if (used < tensors.size() && !name.starts_with("optimizer/")) {
-      bool known = false;
-      for (const auto& layer : model.layers())
-        for (const auto& p : layer->params()) known |= name == layer->name() + "/" + p.name;
-      if (!known) throw IoError(weights_path.string() + ": weight '" + name + "' belongs to no layer of the model");
-    }
+  io::assign_named_weights(model, io::read_safetensors(weights_path), weights_path.string());
   return model;
 }
 

@@ -36,8 +36,7 @@ int main(int argc, char** argv) {
   auto [train, test] = datasets::fashion_mnist::load_data();
   auto [x_train, y_train, x_valid, y_valid] = bench::tutorial_split(train);
   utils::set_random_seed(42);
-  cli::Recipe recipe = cli::make_recipe("cnn", {28, 28}, 10);
-  Model& model = recipe.model;
+  Model model = cli::recipe_model("cnn", {28, 28}, 10);
   model.preprocessing.rescale = 1.0 / 255.0;
   model.compile({.optimizer = "adam", .metrics = {"accuracy"}});
   std::vector<double> seconds;

@@ -88,8 +88,36 @@ check "the schedule spans the run's steps (1000 images / 32)" contains "$config"
 check "train --weight-decay saves the optimizer's weight_decay" contains "$config" '"weight_decay": 0.001'
 check "train --use-ema saves the optimizer's use_ema" contains "$config" '"use_ema": true'
 check "train --ema-momentum saves the optimizer's ema_momentum" contains "$config" '"ema_momentum": 0.9'
-err=$("$KILN" train --lr-schedule step 2>&1)
-check "train names the schedules it knows" contains "$err" "--lr-schedule: step not in {constant,cosine,linear}"
+err=$("$KILN" train --schedule hourly 2>&1)
+check "train names the schedules it knows" contains "$err" "--schedule: hourly not in {constant,cosine,linear,exponential,inverse_time,step,cosine_restarts}"
+
+# Every optimizer by name, with its Keras arguments; recipe.json repeats a run to the bit.
+out=$("$KILN" train --epochs 1 --validation-size 59000 --verbose 0 --seed 3 --optimizer rmsprop --optimizer-arg rho=0.95 \
+      --optimizer-arg centered=true --clipnorm 1 --schedule cosine --warmup-epochs 0 --output "$WORK/rmsprop" 2>&1)
+config=$(cat "$WORK/rmsprop/config.json")
+check "train --optimizer rmsprop saves RMSprop" contains "$config" '"class_name": "RMSprop"'
+check "train --optimizer-arg sets a Keras argument" contains "$config" '"rho": 0.95'
+check "train --clipnorm saves the optimizer's clipnorm" contains "$config" '"clipnorm": 1.0'
+check "train writes recipe.json" contains "$(cat "$WORK/rmsprop/recipe.json")" '"schedule": "cosine"'
+"$KILN" train --recipe "$WORK/rmsprop/recipe.json" --verbose 0 --output "$WORK/rmsprop_again" >/dev/null 2>&1
+check "train --recipe repeats the run to the bit" cmp "$WORK/rmsprop/model.safetensors" "$WORK/rmsprop_again/model.safetensors"
+out=$("$KILN" train --recipe "$WORK/rmsprop/recipe.json" --optimizer-arg rho=0.5 --verbose 0 --output "$WORK/rmsprop_rho" 2>&1)
+check "a flag overrides the recipe's value" contains "$(cat "$WORK/rmsprop_rho/recipe.json")" '"rho": 0.5'
+check "a flag keeps the recipe's other values" contains "$(cat "$WORK/rmsprop_rho/recipe.json")" '"centered": true'
+for optimizer in sgd adam adamw adagrad adamax nadam lion; do
+  out=$("$KILN" train --epochs 1 --validation-size 55000 --verbose 0 --optimizer $optimizer --output "$WORK/opt_$optimizer" 2>&1)
+  acc=$(sed -n 's/.*test accuracy: \([0-9.]*\).*/\1/p' <<<"$out")
+  check "train --optimizer $optimizer learns from 5000 images (got '$acc')" awk -v a="$acc" 'BEGIN { exit !(a > 0.5) }'
+done
+err=$("$KILN" train --optimizer adam --momentum 0.9 2>&1)
+check "an argument the optimizer does not take is an error naming it" contains "$err" "unknown field 'momentum' (0.9); it takes amsgrad, beta_1"
+err=$("$KILN" train --optimizer-arg rho 2>&1)
+check "--optimizer-arg explains its form" contains "$err" "--optimizer-arg takes KEY=VALUE"
+err=$("$KILN" train --schedule step --warmup-epochs 2 2>&1)
+check "warm-up is for the cosine schedule" contains "$err" "--warmup-epochs applies to --schedule cosine"
+echo '{"epochs": 1, "optimiser": "adam"}' >"$WORK/typo_recipe.json"
+err=$("$KILN" train --recipe "$WORK/typo_recipe.json" 2>&1)
+check "a recipe's unknown field is an error naming it" contains "$err" "unknown field 'optimiser'"
 echo '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {"units": 3}}]}}' >"$WORK/bad.json"
 err=$("$KILN" train --model "$WORK/bad.json" --epochs 1 2>&1)
 check "train explains an architecture without input shape" contains "$err" "no input shape"

@@ -9,19 +9,20 @@
 
 namespace kiln::cli {
 
-struct Recipe {
-  Model model;
+struct RecipeSettings {
   std::string optimizer;
   int epochs;
   int64_t batch_size;
-  std::string lr_schedule;  // "constant", "cosine" (CosineDecay to 0 over all steps) or "linear"
-  bool use_ema = false;     // the optimizer's use_ema (momentum 0.99)
+  std::string schedule;  // as --schedule names it
+  bool use_ema = false;  // the optimizer's use_ema (momentum 0.99)
 };
 
 // The names --model accepts besides a file.
 inline const char* kRecipeNames = "mlp, cnn, cnn-bn";
 bool is_recipe(const std::string& name);
-// `input` is the per-sample image shape (H, W); `classes` the number of classes.
-Recipe make_recipe(const std::string& name, const Shape& input, int64_t classes);
+// A built-in architecture's settings; the mlp's for any other name (an architecture file).
+RecipeSettings recipe_settings(const std::string& name);
+// A built-in architecture for the per-sample image shape `input` (H, W) and `classes` classes.
+Model recipe_model(const std::string& name, const Shape& input, int64_t classes);
 
 }  // namespace kiln::cli

@@ -1,0 +1,215 @@
+#include "train_recipe.hpp"
+
+#include <algorithm>
+
+#include "io/json_fields.hpp"
+#include "recipes.hpp"
+
+namespace kiln::cli {
+
+namespace {
+
+const char* const kFileKeys[] = {"dataset",   "validation_size", "seed",     "model",         "architecture",
+                                 "precision", "epochs",          "batch_size", "optimizer",   "schedule",
+                                 "warmup_epochs", "loss",        "metrics"};
+
+nlohmann::json read_recipe_file(const std::string& path) {
+  nlohmann::json file;
+  try {
+    file = nlohmann::json::parse(io::read_file(path));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(path + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!file.is_object()) throw ConfigError(path + ": a recipe is a JSON object, received " + file.dump().substr(0, 80));
+  for (const auto& [key, value] : file.items())
+    if (std::ranges::find_if(kFileKeys, [&](const char* k) { return key == k; }) == std::end(kFileKeys)) {
+      std::string known;
+      for (const char* k : kFileKeys) known += (known.empty() ? "" : ", ") + std::string(k);
+      throw ConfigError(path + ": unknown field '" + key + "'; a recipe has " + known);
+    }
+  return file;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// KEY=VALUE, VALUE as JSON where it parses (0.9, true, "x") and as a string otherwise.
+std::pair<std::string, nlohmann::json> key_value(const std::string& arg) {
+  const auto eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ValueError("--optimizer-arg takes KEY=VALUE (a Keras argument, e.g. rho=0.95), received '" + arg + "'");
+  auto value = nlohmann::json::parse(arg.substr(eq + 1), nullptr, false);
+  if (value.is_discarded()) value = arg.substr(eq + 1);
+  return {arg.substr(0, eq), value};
+}
+
+// The optimizer: the file's (when the flags keep its class), the flags' arguments on top, then
+// every argument written out by building it.
+nlohmann::json resolve_optimizer(const TrainArgs& a, const nlohmann::json& file, const std::string& where,
+                                 const RecipeSettings& defaults) {
+  std::string name = defaults.optimizer;
+  nlohmann::json cfg = nlohmann::json::object();
+  if (file.contains("optimizer")) {
+    const auto& spec = file["optimizer"];
+    name = io::get_as<std::string>(spec, "class_name", where + " optimizer", "an optimizer name such as \"Adam\"");
+    if (spec.contains("config")) cfg = spec["config"];
+  }
+  if (a.optimizer && lower(*a.optimizer) != lower(name)) {
+    name = *a.optimizer;
+    cfg = nlohmann::json::object();
+  }
+  if (!file.contains("optimizer") && !cfg.contains("use_ema")) cfg["use_ema"] = defaults.use_ema;
+  auto set = [&](const char* key, const auto& value) {
+    if (value) cfg[key] = *value;
+  };
+  set("learning_rate", a.learning_rate);
+  set("momentum", a.momentum);
+  set("nesterov", a.nesterov);
+  set("weight_decay", a.weight_decay);
+  set("clipnorm", a.clipnorm);
+  set("clipvalue", a.clipvalue);
+  set("global_clipnorm", a.global_clipnorm);
+  set("use_ema", a.use_ema);
+  set("ema_momentum", a.ema_momentum);
+  for (const auto& arg : a.optimizer_args) {
+    auto [key, value] = key_value(arg);
+    cfg[key] = value;
+  }
+  const auto optimizer = optimizers::get(nlohmann::json{{"class_name", name}, {"config", cfg}});
+  return {{"class_name", optimizer->class_name()}, {"config", optimizer->config()}};
+}
+
+// The schedule --schedule names (null for "constant").
+std::shared_ptr<const LearningRateSchedule> make_schedule(const TrainRecipe& r, double rate, int64_t steps_per_epoch) {
+  const auto epoch = static_cast<double>(steps_per_epoch), total = epoch * r.epochs;
+  if (r.warmup_epochs > 0 && r.schedule != "cosine")
+    throw ValueError("--warmup-epochs applies to --schedule cosine (Keras's CosineDecay warm-up), received --schedule " +
+                     r.schedule);
+  if (r.schedule == "constant") return nullptr;
+  if (r.schedule == "cosine") {
+    if (r.warmup_epochs == 0) return std::make_shared<schedules::CosineDecay>(schedules::CosineDecayOptions{rate, total});
+    if (r.warmup_epochs >= r.epochs)
+      throw ValueError("--warmup-epochs must be fewer than the epochs (" + std::to_string(r.epochs) + "), received " +
+                       std::to_string(r.warmup_epochs));
+    const double warmup = epoch * r.warmup_epochs;
+    return std::make_shared<schedules::CosineDecay>(schedules::CosineDecayOptions{
+        .initial_learning_rate = 0.0, .decay_steps = total - warmup, .warmup_target = rate, .warmup_steps = warmup});
+  }
+  if (r.schedule == "linear")
+    return std::make_shared<schedules::PolynomialDecay>(
+        schedules::PolynomialDecayOptions{.initial_learning_rate = rate, .decay_steps = total, .end_learning_rate = 0.0});
+  if (r.schedule == "exponential")  // to 1% of the rate at the end of the run
+    return std::make_shared<schedules::ExponentialDecay>(
+        schedules::ExponentialDecayOptions{.initial_learning_rate = rate, .decay_steps = total, .decay_rate = 0.01});
+  if (r.schedule == "inverse_time")  // rate / (1 + epoch)
+    return std::make_shared<schedules::InverseTimeDecay>(
+        schedules::InverseTimeDecayOptions{.initial_learning_rate = rate, .decay_steps = epoch, .decay_rate = 1.0});
+  if (r.schedule == "step")  // a tenth after half the run, a hundredth after three quarters
+    return std::make_shared<schedules::PiecewiseConstantDecay>(schedules::PiecewiseConstantDecayOptions{
+        .boundaries = {std::floor(total / 2), std::floor(total * 3 / 4)}, .values = {rate, rate / 10, rate / 100}});
+  if (r.schedule == "cosine_restarts")  // periods of 1, 2 and 4 sevenths of the run
+    return std::make_shared<schedules::CosineDecayRestarts>(schedules::CosineDecayRestartsOptions{
+        .initial_learning_rate = rate, .first_decay_steps = std::max(1.0, std::floor(total / 7))});
+  throw ValueError("unknown schedule '" + r.schedule + "'; expected one of " + kScheduleNames);
+}
+
+}  // namespace
+
+TrainRecipe resolve_recipe(const TrainArgs& a) {
+  const nlohmann::json file = a.recipe_file ? read_recipe_file(*a.recipe_file) : nlohmann::json::object();
+  const std::string where = a.recipe_file.value_or("recipe");
+  TrainRecipe r;
+  auto pick = [&](const auto& flag, const char* key, auto fallback, const char* expected) {
+    using T = decltype(fallback);
+    return flag ? static_cast<T>(*flag) : io::get_or<T>(file, key, where, expected, fallback);
+  };
+  r.dataset = pick(a.dataset, "dataset", r.dataset, "a dataset name");
+  r.validation_size = pick(a.validation_size, "validation_size", r.validation_size, "an integer");
+  r.seed = pick(a.seed, "seed", r.seed, "an integer");
+  if (a.model) {
+    r.model = *a.model;
+  } else {
+    r.model = io::get_or<std::string>(file, "model", where, "a model name or file", r.model);
+    if (file.contains("architecture")) r.architecture = file["architecture"];
+  }
+  const RecipeSettings defaults = recipe_settings(r.model);
+  if (a.precision || file.contains("precision"))
+    r.precision = pick(a.precision, "precision", std::string("fp32"), "\"fp32\" or \"bf16\"");
+  r.epochs = pick(a.epochs, "epochs", defaults.epochs, "an integer");
+  r.batch_size = pick(a.batch_size, "batch_size", defaults.batch_size, "an integer");
+  r.schedule = pick(a.schedule, "schedule", defaults.schedule, "a schedule name");
+  r.warmup_epochs = pick(a.warmup_epochs, "warmup_epochs", 0, "an integer");
+  if (file.contains("loss")) r.loss = file["loss"];
+  if (file.contains("metrics")) r.metrics = io::string_list(file, "metrics", where);
+  r.optimizer = resolve_optimizer(a, file, where, defaults);
+  if (r.epochs < 0 || r.batch_size <= 0 || r.warmup_epochs < 0 || r.validation_size < 0)
+    throw ValueError(where + ": epochs, warmup_epochs and validation_size must be >= 0 and batch_size positive, received " +
+                     std::to_string(r.epochs) + ", " + std::to_string(r.warmup_epochs) + ", " +
+                     std::to_string(r.validation_size) + " and " + std::to_string(r.batch_size));
+  make_schedule(r, 0.1, 1);  // checks the name and the warm-up before any work
+  return r;
+}
+
+namespace {
+Model model_of(const TrainRecipe& r, const Shape& input, int64_t classes) {
+  if (!r.architecture.is_null()) return io::model_from_config(r.architecture, r.model + " (the recipe's architecture)");
+  if (is_recipe(r.model)) return recipe_model(r.model, input, classes);
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(io::read_file(r.model));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(r.model + ": not valid JSON (" + e.what() + ")");
+  }
+  return io::model_from_config(config, r.model);
+}
+}  // namespace
+
+Model build_model(TrainRecipe& r, const Shape& input, int64_t classes, const std::string& dataset) {
+  Model model = model_of(r, input, classes);
+  if (!input_fits(model.input_shape(), input))
+    throw ShapeError(r.model + ": the model takes inputs shaped " + shape_str(model.input_shape()) + ", " + dataset +
+                     " images are " + shape_str(input));
+  if (shape_size(model.output_shape()) != classes)
+    throw ShapeError(r.model + ": the model has " + std::to_string(shape_size(model.output_shape())) + " outputs, " +
+                     dataset + " has " + std::to_string(classes) + " classes");
+  if (r.precision)
+    for (const auto& layer : model.layers()) layer->set_dtype_policy(*r.precision == "bf16" ? "mixed_bfloat16" : "float32");
+  nlohmann::json architecture = io::model_config(model);
+  architecture.erase("compile_config");
+  r.architecture = architecture;
+  return model;
+}
+
+OptimizerRef build_optimizer(const TrainRecipe& r, int64_t steps_per_epoch) {
+  nlohmann::json spec = r.optimizer;
+  auto& rate = spec["config"]["learning_rate"];
+  if (r.schedule != "constant" && r.epochs > 0) {
+    if (!rate.is_number())
+      throw ValueError("--schedule " + r.schedule + " schedules a constant learning_rate; the optimizer already has " +
+                       rate.dump().substr(0, 80));
+    rate = schedules::serialize(*make_schedule(r, rate.get<double>(), steps_per_epoch));
+  }
+  return OptimizerRef(optimizers::get(spec));
+}
+
+nlohmann::ordered_json TrainRecipe::to_json() const {
+  nlohmann::ordered_json j;
+  j["dataset"] = dataset;
+  j["validation_size"] = validation_size;
+  j["seed"] = seed;
+  j["model"] = model;
+  if (precision) j["precision"] = *precision;
+  j["epochs"] = epochs;
+  j["batch_size"] = batch_size;
+  j["optimizer"] = optimizer;
+  j["schedule"] = schedule;
+  j["warmup_epochs"] = warmup_epochs;
+  j["loss"] = loss;
+  j["metrics"] = metrics;
+  j["architecture"] = architecture;
+  return j;
+}
+
+}  // namespace kiln::cli

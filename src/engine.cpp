@@ -6,6 +6,7 @@
 
 #include "kernels/cpu/gemm.hpp"
 #include "kiln/initializers.hpp"
+#include "kiln/regularizers.hpp"
 
 namespace kiln::detail {
 
@@ -28,6 +29,13 @@ void check_fits(int64_t floats, const std::string& what) {
   if (pages > 0 && page > 0 && bytes > memory)
     throw ValueError(what + " need " + std::to_string(bytes / (1 << 30)) + " GiB, more than this machine's " +
                      std::to_string(memory / (1 << 30)) + " GiB of memory");
+}
+
+// Whether a weight of the layer that the optimizer trains has a regularizer.
+bool regularized(const Layer& layer) {
+  for (const auto& p : layer.params())
+    if (p.trainable && p.regularizer) return true;
+  return false;
 }
 
 Shape batched(int64_t batch, const Shape& per_sample) {
@@ -285,7 +293,8 @@ void Engine::refresh_trainable() {
     bool needs = weight_grads_[l];
     for (int t : nodes_[i].inputs) needs = needs || needs_grad_[t];
     needs_grad_[out] = needs;
-    if (weight_grads_[l] && (!layers_[l]->can_fuse_step() || calls_[l] > 1)) fusable_ = false;
+    if (weight_grads_[l] && (!layers_[l]->can_fuse_step() || calls_[l] > 1 || regularized(*layers_[l])))
+      fusable_ = false;
   }
   if (!input_grads_.empty())
     for (int i = 0; i < n; ++i)
@@ -327,19 +336,20 @@ void Engine::forward(std::span<const Tensor* const> x, bool training) {
   }
 }
 
-void Engine::backward(const Loss& loss, const int32_t* labels, const FusedStep* fused) {
+void Engine::backward(const Loss& loss, const Targets& targets, const FusedStep* fused) {
   refresh_trainable();
   const int n = static_cast<int>(nodes_.size()), out = outputs_[0], producer = producer_[out];
-  bool fuse_softmax = loss.can_fuse_softmax() && producer >= 0 && consumers_[out].empty() &&
-                      nodes_[producer].layer->output_activation() == "softmax";
-  loss.backward(values_[out], labels, static_cast<float>(view_batch_), grads_of_[out], fuse_softmax);
+  const char* activation = loss.fused_activation();
+  bool fuse_activation = activation && producer >= 0 && consumers_[out].empty() &&
+                         nodes_[producer].layer->output_activation() == activation;
+  loss.backward(values_[out], targets, static_cast<float>(view_batch_), grads_of_[out], fuse_activation);
   std::fill(seen_.begin(), seen_.end(), 0);
   const RandomStream step_stream = RandomStream(seed_).fork(step_);
   for (int i = n; i-- > 0;) {
     int t = num_inputs_ + i, l = layer_of_[i];
     if (!needs_grad_[t] || grad_passes_through_[i]) continue;
     Context ctx{.training = true,
-                .grad_is_preactivation = fuse_softmax && i == producer,
+                .grad_is_preactivation = fuse_activation && i == producer,
                 .accumulate = seen_[l] || !grads_clear_,
                 .weight_grads = static_cast<bool>(weight_grads_[l]),
                 .fused_step = fused,
@@ -349,7 +359,23 @@ void Engine::backward(const Loss& loss, const int32_t* labels, const FusedStep* 
     seen_[l] = 1;
     nodes_[i].layer->backward(ctx, node_inputs_[i], values_[t], grads_of_[t], input_grads_[i]);
   }
-  if (!fused) grads_clear_ = false;
+  if (fused) return;  // a layer with a regularizer is never fused
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    if (!weight_grads_[l]) continue;
+    for (auto& p : layers_[l]->params())
+      if (p.trainable && p.regularizer) p.regularizer->add_gradient(p.grad.data(), p.value.data(), p.value.size());
+  }
+  grads_clear_ = false;
+}
+
+double Engine::regularization_loss() const {
+  double total = 0;
+  for (const auto& layer : layers_) {
+    if (!layer->trainable) continue;
+    for (const auto& p : layer->params())
+      if (p.trainable && p.regularizer) total += p.regularizer->value(p.value.data(), p.value.size());
+  }
+  return total;
 }
 
 void Engine::apply_gradients(Optimizer& optimizer) {
@@ -358,15 +384,15 @@ void Engine::apply_gradients(Optimizer& optimizer) {
   grads_clear_ = true;
 }
 
-void Engine::train_step(const Loss& loss, Optimizer& optimizer, const int32_t* labels) {
+void Engine::train_step(const Loss& loss, Optimizer& optimizer, const Targets& targets) {
   refresh_trainable();
   std::optional<FusedStep> step = optimizer.fused_step();
   if (step && grads_clear_ && fusable_) {
-    backward(loss, labels, &*step);
+    backward(loss, targets, &*step);
     optimizer.count_fused_step();
     return;
   }
-  backward(loss, labels, nullptr);
+  backward(loss, targets, nullptr);
   apply_gradients(optimizer);
 }
 

@@ -56,11 +56,14 @@ class Engine {
   // Runs the nodes on one batch per model input (all with the same number of rows).
   void forward(std::span<const Tensor* const> x, bool training);
   const std::vector<const Tensor*>& output_values() const { return output_values_; }
-  // From the first output's loss gradient back to every trainable weight: gradients add up until
-  // apply_gradients, or (fused) the step is applied where each gradient is produced.
-  void backward(const Loss& loss, const int32_t* labels, const FusedStep* fused);
+  // From the first output's loss gradient back to every trainable weight, with the gradients of
+  // their regularizers: gradients add up until apply_gradients, or (fused) the step is applied
+  // where each gradient is produced.
+  void backward(const Loss& loss, const Targets& targets, const FusedStep* fused);
   void apply_gradients(Optimizer& optimizer);
-  void train_step(const Loss& loss, Optimizer& optimizer, const int32_t* labels);
+  void train_step(const Loss& loss, Optimizer& optimizer, const Targets& targets);
+  // The sum of the regularizers' penalties on the trainable weights (Keras's model.losses).
+  double regularization_loss() const;
   // The optimizer's end of training on the trainable weights (Optimizer::finalize_variable_values).
   void finalize(const Optimizer& optimizer);
   void swap_average(Optimizer& optimizer);
@@ -71,6 +74,8 @@ class Engine {
     seed_ = seed;
     step_ = 0;
   }
+  uint64_t step() const { return step_; }
+  void set_step(uint64_t step) { step_ = step; }
 
  private:
   struct Buffers;  // where a plan puts each tensor, its gradient and each node's workspace

@@ -172,14 +172,19 @@ void Model::compile(CompileOptions options) {
   loss_ = options.loss.get();
   optimizer_ = options.optimizer.get();
   for (const auto& m : options.metrics) metrics::get(m);  // throws on unknown names
+  for (const auto& m : options.weighted_metrics) metrics::get(m);
   metric_names_ = options.metrics;
+  weighted_metric_names_ = options.weighted_metrics;
   if (engine_) optimizer_->build(engine_->weights().size());
 }
 
-std::vector<std::unique_ptr<Metric>> Model::make_metrics() const {
-  std::vector<std::unique_ptr<Metric>> out;
-  for (const auto& m : metric_names_) out.push_back(metrics::get(m));
-  return out;
+metrics::MetricList Model::make_metrics(bool sparse_targets) const {
+  return metrics::MetricList(metric_names_, weighted_metric_names_, {.sparse = sparse_targets, .output = output_shape()});
+}
+
+double Model::regularization_loss() const {
+  require_built("regularization_loss");
+  return engine_->regularization_loss();
 }
 
 std::vector<Tensor> Model::get_weights() const {
@@ -277,9 +282,9 @@ const std::vector<const Tensor*>& Model::output_tensors() const {
   return engine_->output_values();
 }
 
-void Model::backward(const int32_t* labels) {
+void Model::backward(const Targets& targets) {
   if (!compiled()) throw ValueError(class_name() + " '" + name_ + "' must be compiled before training");
-  engine_->backward(*loss_, labels, nullptr);
+  engine_->backward(*loss_, targets, nullptr);
 }
 
 void Model::apply_gradients() {
@@ -287,9 +292,9 @@ void Model::apply_gradients() {
   engine_->apply_gradients(*optimizer_);
 }
 
-void Model::train_step(const int32_t* labels) {
+void Model::train_step(const Targets& targets) {
   if (!compiled()) throw ValueError(class_name() + " '" + name_ + "' must be compiled before training");
-  engine_->train_step(*loss_, *optimizer_, labels);
+  engine_->train_step(*loss_, *optimizer_, targets);
 }
 
 void Model::finalize_variable_values() {
@@ -305,6 +310,16 @@ void Model::swap_ema_weights() {
 void Model::set_seed(uint64_t seed) {
   require_built("running");
   engine_->set_seed(seed);
+}
+
+uint64_t Model::random_step() const {
+  require_built("running");
+  return engine_->step();
+}
+
+void Model::set_random_step(uint64_t step) {
+  require_built("running");
+  engine_->set_step(step);
 }
 
 Sequential::Sequential(std::vector<LayerRef> layers, std::string name) : Model(std::move(name), true) {

@@ -7,18 +7,11 @@
 #include "kiln/model.hpp"
 #include "kiln/random.hpp"
 #include "engine.hpp"
+#include "targets.hpp"
 
 namespace kiln {
 
 namespace {
-
-template <typename T>
-std::vector<int32_t> to_int(const BasicTensor<T>& y) {
-  if (y.rank() != 1)
-    throw ShapeError("labels must be one integer per sample (shape [N]), received shape " +
-                     shape_str(y.shape()));
-  return std::vector<int32_t>(y.data(), y.data() + y.size());
-}
 
 // The inputs fit the model's: one per model input, each of the model's shape, all with the same
 // number of samples.
@@ -50,12 +43,7 @@ void check_data(const Model& model, std::span<const Inputs> x, const Labels& y, 
   if (x[0].rows() != y.size())
     throw ShapeError(std::string(what) + ": x has " + std::to_string(x[0].rows()) + " samples (shape " +
                      shape_str(x[0].shape()) + ") but y has " + std::to_string(y.size()) + " labels");
-  int64_t classes = shape_size(model.output_shape());
-  for (int64_t i = 0; i < y.size(); ++i)
-    if (y[i] < 0 || y[i] >= classes)
-      throw ValueError(std::string(what) + ": label " + std::to_string(y[i]) + " at index " +
-                       std::to_string(i) + " is out of range for a model with " +
-                       std::to_string(classes) + " outputs");
+  detail::check_targets(model, y, what);
 }
 
 // Keeps float32 semantics for logged means, as Keras's metric state is float32.
@@ -69,9 +57,6 @@ std::vector<Inputs> slices(std::span<const Inputs> x, int64_t begin, int64_t end
 
 }  // namespace
 
-Labels::Labels(const ByteTensor& y) : values_(to_int(y)) {}
-Labels::Labels(const LabelTensor& y) : values_(to_int(y)) {}
-
 History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const FitOptions& options) {
   if (!model_.compiled()) throw ValueError("fit: compile the model before calling fit");
   if (options.epochs < 0 || options.batch_size < 1)
@@ -79,10 +64,15 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
                      std::to_string(options.epochs) +
                      ", batch_size=" + std::to_string(options.batch_size));
   check_data(model_, x_all, y_all, "fit");
+  detail::check_sample_weight(options.sample_weight, x_all[0].rows(), "fit");
+  if (!options.class_weight.empty() && !options.sample_weight.empty())
+    throw ValueError("fit: class_weight and sample_weight cannot be used at the same time (as in Keras)");
 
-  // Hold out the last validation_split of the data, as Keras does, unless data is given.
+  // Hold out the last validation_split of the data and of sample_weight, as Keras does, unless
+  // data is given.
   std::vector<Inputs> x(x_all.begin(), x_all.end());
-  std::vector<int32_t> y(y_all.data(), y_all.data() + y_all.size());
+  Labels y = y_all;
+  std::vector<float> weights = options.sample_weight;
   std::optional<ValidationData> val = options.validation_data;
   if (!val && options.validation_split > 0) {
     if (options.validation_split >= 1)
@@ -91,17 +81,23 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
     const int64_t rows = x_all[0].rows();
     int64_t keep = static_cast<int64_t>(rows * (1.0 - options.validation_split));
     x = slices(x_all, 0, keep);
-    val = ValidationData{slices(x_all, keep, rows), std::vector<int32_t>(y.begin() + keep, y.end())};
-    y.resize(keep);
+    val = ValidationData{slices(x_all, keep, rows), y_all.slice(keep, rows),
+                         weights.empty() ? std::vector<float>() : std::vector<float>(weights.begin() + keep, weights.end())};
+    y = y_all.slice(0, keep);
+    if (!weights.empty()) weights.resize(keep);
   }
-  if (val) check_data(model_, val->x, val->y, "fit validation_data");
+  if (val) {
+    check_data(model_, val->x, val->y, "fit validation_data");
+    detail::check_sample_weight(val->sample_weight, val->x[0].rows(), "fit validation_data");
+  }
+  // class_weight weighs the training samples only: Keras applies it after the split.
+  if (!options.class_weight.empty()) weights = detail::class_weight_to_sample_weights(options.class_weight, y);
 
   const int64_t n = x[0].rows(), bs = options.batch_size;
   const double scale = model_.preprocessing.rescale;
   const int64_t steps = (n + bs - 1) / bs;
-  const uint64_t seed = options.seed ? *options.seed : utils::global_rng().next();
-  Rng rng(seed);
-  model_.set_seed(seed);
+  FitState state{.seed = options.seed ? *options.seed : utils::global_rng().next()};
+  model_.set_seed(state.seed);
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
 
@@ -119,9 +115,9 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
     full_ptrs.push_back(&full[k]);
     last_ptrs.push_back(&last[k]);
   }
-  std::vector<int32_t> yb(static_cast<size_t>(std::min(bs, n)));
+  detail::TargetBatch targets(y, weights, std::min(bs, n));
   model_.plan(std::min(bs, n), true);
-  auto metrics = model_.make_metrics();
+  auto metrics = model_.make_metrics(y.sparse());
 
   ProgbarLogger progbar(*options.out);
   std::vector<Callback*> callbacks{&progbar};
@@ -129,13 +125,19 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
   for (auto* cb : callbacks) {
     cb->set_model(&model_);
     cb->set_params({options.epochs, steps, options.verbose, options.out});
+    cb->set_fit_state(&state);
   }
 
-  History history;
   Logs logs;
   model_.stop_training = false;
   for (auto* cb : callbacks) cb->on_train_begin(logs);
-  for (int epoch = 0; epoch < options.epochs && !model_.stop_training; ++epoch) {
+  // A callback may have set the state to an earlier run's (BackupAndRestore): continue it, with
+  // its epochs' shuffles replayed so that the order is the one it would have had.
+  Rng rng(state.seed);
+  model_.set_seed(state.seed);
+  model_.set_random_step(state.random_step);
+  for (int epoch = 0; epoch < state.epoch && options.shuffle; ++epoch) rng.shuffle(std::span<int64_t>(order));
+  for (int epoch = state.epoch; epoch < options.epochs && !model_.stop_training; ++epoch) {
     logs = Logs();
     for (auto* cb : callbacks) cb->on_epoch_begin(epoch, logs);
     if (options.shuffle) rng.shuffle(std::span<int64_t>(order));
@@ -150,12 +152,13 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
         x[k].gather(order.data() + begin, b, (b == bs ? full[k] : last[k]).data(), scale);
         if (step + 1 < steps) x[k].prefetch(order.data() + begin + bs, std::min(bs, n - begin - bs));
       }
-      for (int64_t i = 0; i < b; ++i) yb[i] = y[order[begin + i]];
+      const Targets& yb = targets.gather(order.data() + begin, b);
       const Tensor& out = model_.forward(batch, true);
-      loss_sum += model_.loss()->forward(out, yb.data());
+      // b times the batch's loss as Keras reports it: the weighted mean loss plus the penalties.
+      loss_sum += model_.loss()->forward(out, yb) + static_cast<double>(b) * model_.regularization_loss();
       seen += b;
-      for (auto& m : metrics) m->update(out, yb.data());
-      model_.train_step(yb.data());
+      metrics.update(out, yb);
+      model_.train_step(yb);
       logs.set("loss", as_float32(loss_sum / seen));
       for (auto& m : metrics) logs.set(m->name(), m->result());
       for (auto* cb : callbacks) cb->on_train_batch_end(step, logs);
@@ -164,16 +167,19 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
       if (model_.stop_training) break;
     }
     if (val) {
-      Logs val_logs = run_test(val->x, val->y, bs, nullptr, callbacks);
+      Logs val_logs = run_test(val->x, val->y, val->sample_weight, bs, nullptr, callbacks);
       for (const auto& [k, v] : val_logs.items()) logs.set("val_" + k, v);
     }
+    state.history.epoch.push_back(epoch);
+    for (const auto& [k, v] : logs.items()) state.history.history[k].push_back(v);
+    state.epoch = epoch + 1;
+    state.random_step = model_.random_step();
     for (auto* cb : callbacks) cb->on_epoch_end(epoch, logs);
-    history.epoch.push_back(epoch);
-    for (const auto& [k, v] : logs.items()) history.history[k].push_back(v);
   }
   if (options.epochs > 0) model_.finalize_variable_values();
   for (auto* cb : callbacks) cb->on_train_end(logs);
-  return history;
+  for (auto* cb : callbacks) cb->set_fit_state(nullptr);
+  return std::move(state.history);
 }
 
 template <typename Fn>
@@ -227,19 +233,22 @@ void Trainer::infer_in_slices(std::span<const Tensor* const> batch, int64_t n, F
   }
 }
 
-Logs Trainer::run_test(std::span<const Inputs> x, const Labels& y, int64_t batch_size, Progbar* bar,
-                       const std::vector<Callback*>& callbacks) {
-  auto metrics = model_.make_metrics();
+Logs Trainer::run_test(std::span<const Inputs> x, const Labels& y, std::span<const float> sample_weight,
+                       int64_t batch_size, Progbar* bar, const std::vector<Callback*>& callbacks) {
+  auto metrics = model_.make_metrics(y.sparse());
+  // Keras's test loss adds the regularizers' penalties too.
+  const double regularization = model_.regularization_loss();
   double loss_sum = 0.0;
   Logs logs;
   for (auto* cb : callbacks) cb->on_test_begin(logs);
   for_each_batch(x, batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
     const int64_t step = begin / batch_size;
     for (auto* cb : callbacks) cb->on_test_batch_begin(step, logs);
-    infer_in_slices(batch, b, [&](int64_t first, int64_t) {
+    infer_in_slices(batch, b, [&](int64_t first, int64_t rows) {
       const Tensor& out = *model_.output_tensors()[0];
-      loss_sum += model_.loss()->forward(out, y.data() + begin + first);
-      for (auto& m : metrics) m->update(out, y.data() + begin + first);
+      const Targets targets = y.at(begin + first, sample_weight);
+      loss_sum += model_.loss()->forward(out, targets) + static_cast<double>(rows) * regularization;
+      metrics.update(out, targets);
     });
     logs.set("loss", as_float32(loss_sum / static_cast<double>(begin + b)));
     for (auto& m : metrics) logs.set(m->name(), m->result());
@@ -256,6 +265,7 @@ Logs Trainer::evaluate(std::span<const Inputs> x, const Labels& y, const Evaluat
     throw ValueError("evaluate: batch_size must be at least 1, received " +
                      std::to_string(options.batch_size));
   check_data(model_, x, y, "evaluate");
+  detail::check_sample_weight(options.sample_weight, x[0].rows(), "evaluate");
   int64_t steps = (x[0].rows() + options.batch_size - 1) / options.batch_size;
   for (auto* cb : options.callbacks) {
     cb->set_model(&model_);
@@ -263,7 +273,8 @@ Logs Trainer::evaluate(std::span<const Inputs> x, const Labels& y, const Evaluat
   }
   Progbar bar(steps, options.verbose, *options.out,
               options.out == &std::cout && stdout_is_terminal());
-  return run_test(x, y, options.batch_size, options.verbose ? &bar : nullptr, options.callbacks);
+  return run_test(x, y, options.sample_weight, options.batch_size, options.verbose ? &bar : nullptr,
+                  options.callbacks);
 }
 
 std::vector<Tensor> Trainer::predict(std::span<const Inputs> x, const PredictOptions& options) {

@@ -104,5 +104,25 @@ TEST(Allocations, AConvolutionalNetworkWithEveryTrainingOnlyLayerAllocatesNothin
   }
 }
 
+// The same with float targets, sample weights, regularizers and every kind of metric.
+TEST(Allocations, WeightedRegularizedTrainingOnFloatTargetsAllocatesNothingPerStep) {
+  utils::set_random_seed(8);
+  Sequential model({layers::Flatten({8, 8}), layers::Dense({.units = 32, .activation = "relu", .kernel_regularizer = "l2"}),
+                    layers::Dense({.units = 4, .activation = "softmax", .bias_regularizer = "l1"})});
+  model.compile({.loss = losses::CategoricalCrossentropy({.label_smoothing = 0.1}),
+                 .metrics = {"accuracy", "top_k_categorical_accuracy", "mse"},
+                 .weighted_metrics = {"accuracy"}});
+  Tensor x({32 * 110, 8, 8}), y({32 * 110, 4});
+  std::vector<float> weights(32 * 110);
+  for (int64_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 255) / 255.0f;
+  for (int64_t i = 0; i < y.dim(0); ++i) {
+    y[i * 4 + i % 4] = 1.0f;
+    weights[i] = static_cast<float>(1 + i % 3);
+  }
+  CountAllocations counter(9, 109);
+  model.fit(x, y, {.sample_weight = weights, .verbose = 0, .seed = 1, .callbacks = {&counter}});
+  EXPECT_EQ(counter.during(), 0) << "heap allocations in 100 training steps";
+}
+
 }  // namespace
 }  // namespace kiln

@@ -115,6 +115,16 @@ err=$("$KILN" train --optimizer-arg rho 2>&1)
 check "--optimizer-arg explains its form" contains "$err" "--optimizer-arg takes KEY=VALUE"
 err=$("$KILN" train --schedule step --warmup-epochs 2 2>&1)
 check "warm-up is for the cosine schedule" contains "$err" "--warmup-epochs applies to --schedule cosine"
+out=$("$KILN" train --epochs 3 --validation-size 55000 --verbose 2 --early-stopping 1 --checkpoint-best \
+      --output "$WORK/callbacks" 2>&1)
+check "train --checkpoint-best keeps the best epoch's model" test -s "$WORK/callbacks/best/model.safetensors"
+check "train --checkpoint-best says so" contains "$out" "val_accuracy improved from"
+check "the recipe lists the callbacks" contains "$(cat "$WORK/callbacks/recipe.json")" '"class_name": "EarlyStopping"'
+"$KILN" evaluate "$WORK/callbacks/best" --json >/dev/null 2>&1
+check "the best epoch's model evaluates" test $? -eq 0
+echo '{"callbacks": [{"class_name": "EarlyStopping", "config": {"patiance": 2}}]}' >"$WORK/typo_callback.json"
+err=$("$KILN" train --recipe "$WORK/typo_callback.json" --epochs 1 --validation-size 59000 2>&1)
+check "a callback's unknown field is an error naming it" contains "$err" "unknown field 'patiance'"
 echo '{"epochs": 1, "optimiser": "adam"}' >"$WORK/typo_recipe.json"
 err=$("$KILN" train --recipe "$WORK/typo_recipe.json" 2>&1)
 check "a recipe's unknown field is an error naming it" contains "$err" "unknown field 'optimiser'"

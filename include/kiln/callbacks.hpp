@@ -36,6 +36,18 @@ struct History {
   std::map<std::string, std::vector<double>> history;
 };
 
+// Where a fit stands, for a callback that checkpoints a run and continues it (BackupAndRestore).
+// fit fills it in before on_train_begin and keeps it current after each epoch; a callback's
+// on_train_begin may set it to an earlier run's values, and fit then continues that run exactly:
+// it starts at `epoch` with the same shuffling (from `seed`), the engine's random streams at
+// `random_step`, and `history` holding the epochs already run.
+struct FitState {
+  int epoch = 0;             // the next epoch to run
+  uint64_t seed = 0;         // shuffling and the layers' random streams
+  uint64_t random_step = 0;  // training steps taken (the random streams' position)
+  History history;           // the epochs run so far
+};
+
 // Hooks called where Keras calls them: fit calls the train and epoch hooks, and the test hooks
 // around its validation pass; evaluate calls the test hooks; predict the predict hooks. Each
 // run first gives the callback its model (set_model) and its parameters (set_params). A callback
@@ -55,6 +67,9 @@ class Callback {
   virtual void set_params(const Params& params) { params_ = params; }
   virtual void set_model(Model* model) { model_ = model; }
   Model* model() const { return model_; }
+  // fit's state (see FitState), for the length of a fit; null in evaluate and predict.
+  void set_fit_state(FitState* state) { fit_state_ = state; }
+  FitState* fit_state() const { return fit_state_; }
   virtual void on_train_begin(const Logs&) {}
   virtual void on_train_end(const Logs&) {}
   virtual void on_epoch_begin(int /*epoch*/, const Logs&) {}
@@ -73,6 +88,7 @@ class Callback {
  protected:
   Params params_;
   Model* model_ = nullptr;
+  FitState* fit_state_ = nullptr;
 };
 
 // Keras's progress bar: "1719/1719 [====...] - 2s 1ms/step - loss: 0.4012 - accuracy: 0.8594".
@@ -113,7 +129,8 @@ class ProgbarLogger : public Callback {
 // Streams epoch results to a CSV file as Keras's CSVLogger does: "epoch" then the log keys in
 // sorted order, one row per epoch, flushed as it goes. With append, rows go after what the file
 // already holds, and the header is written only when the file is absent or empty (Keras's
-// append=True); without, each fit starts the file afresh.
+// append=True); without, each fit starts the file afresh, with the epochs a fit continued from a
+// backup restored (FitState::history) as its first rows.
 class CSVLogger : public Callback {
  public:
   explicit CSVLogger(std::string filename, char separator = ',', bool append = false);

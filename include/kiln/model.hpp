@@ -20,10 +20,13 @@
 
 namespace kiln {
 
+// Keras's compile arguments. `metrics` see the targets unweighted; `weighted_metrics` are
+// weighted by fit's sample_weight or class_weight (and evaluate's sample_weight), as in Keras.
 struct CompileOptions {
   LossRef loss = "sparse_categorical_crossentropy";
   OptimizerRef optimizer = "sgd";
   std::vector<std::string> metrics;
+  std::vector<std::string> weighted_metrics;
 };
 
 // How raw uint8 pixels become model inputs (for the CLI and the server): x * rescale.
@@ -95,7 +98,12 @@ class Model {
   const std::shared_ptr<Loss>& loss() const { return loss_; }
   const std::shared_ptr<Optimizer>& optimizer() const { return optimizer_; }
   const std::vector<std::string>& metric_names() const { return metric_names_; }
-  std::vector<std::unique_ptr<Metric>> make_metrics() const;
+  const std::vector<std::string>& weighted_metric_names() const { return weighted_metric_names_; }
+  // The compiled metrics, resolved for targets that are integer labels (sparse) or float values.
+  metrics::MetricList make_metrics(bool sparse_targets) const;
+  // The regularizers' penalties on the trainable weights, summed (what Keras adds to the loss
+  // from model.losses); 0 without regularizers.
+  double regularization_loss() const;
 
   // Copies of every weight, in layer order (Keras's get_weights), and the reverse.
   std::vector<Tensor> get_weights() const;
@@ -117,17 +125,18 @@ class Model {
 
   // The engine, for the Trainer and for tests: plan activation memory for batches of up to
   // `batch` samples, run forward on one batch per input and return the first output, run
-  // backward from labels (weight gradients add up over backward passes until the next optimizer
-  // step), apply one optimizer step. train_step is backward then the step, in one pass where the
-  // optimizer offers a fused step (plain SGD) and no gradients are pending.
+  // backward from the batch's targets (weight gradients, with the regularizers', add up over
+  // backward passes until the next optimizer step), apply one optimizer step. train_step is
+  // backward then the step, in one pass where the optimizer offers a fused step (plain SGD), no
+  // gradients are pending and no trained weight has a regularizer.
   void plan(int64_t batch, bool training);
   const Tensor& forward(std::span<const Tensor* const> x, bool training);
   const Tensor& forward(const Tensor& x, bool training);
   // The model's outputs after the last forward.
   const std::vector<const Tensor*>& output_tensors() const;
-  void backward(const int32_t* labels);
+  void backward(const Targets& targets);
   void apply_gradients();
-  void train_step(const int32_t* labels);
+  void train_step(const Targets& targets);
   // Ends training as fit does: an optimizer with use_ema writes its moving averages into the
   // trainable weights (Keras's optimizer.finalize_variable_values).
   void finalize_variable_values();
@@ -138,6 +147,10 @@ class Model {
   // Seeds the random streams layers draw from in training (dropout, augmentation); fit sets it
   // from its own seed.
   void set_seed(uint64_t seed);
+  // Training steps taken since set_seed (the layers' random streams are drawn by step), and its
+  // restoration when a checkpointed run continues.
+  uint64_t random_step() const;
+  void set_random_step(uint64_t step);
   // Flat views of every weight (trainable, then not, layer by layer) and of their gradients.
   Tensor& weights();
   const Tensor& weights() const;
@@ -170,7 +183,7 @@ class Model {
   std::unique_ptr<detail::Engine> engine_;
   std::shared_ptr<Loss> loss_;
   std::shared_ptr<Optimizer> optimizer_;
-  std::vector<std::string> metric_names_;
+  std::vector<std::string> metric_names_, weighted_metric_names_;
 };
 
 class Sequential : public Model {

@@ -1,6 +1,8 @@
 // Optimizers update the model's flat parameter arena in place and own their state arena.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -85,12 +87,27 @@ class Optimizer {
   // Counts a step that layers applied themselves (see fused_step).
   void count_fused_step() { ++iterations_; }
 
+  // What a checkpoint keeps to continue training exactly: every state tensor by name (each of
+  // the n values build allocated: "m", "v", "velocity", "average", ...) and the counters
+  // ({"iterations": 120}, and Nadam's momentum product).
+  std::map<std::string, Tensor> state();
+  nlohmann::json counters() const;
+  // Restores them into an optimizer of the same class and settings built for the same n; a
+  // ValueError names a missing, extra or misshaped tensor or counter.
+  void load_state(const std::map<std::string, Tensor>& state, const nlohmann::json& counters);
+
  protected:
   // Allocates the optimizer's own state for n weights.
   virtual void build_state(int64_t n) = 0;
   // Called once at the start of each step, after iterations() counts it (Nadam's running
   // momentum product).
   virtual void begin_step() {}
+  // Calls fn on each state tensor build_state allocated, by name.
+  using SlotFn = std::function<void(const std::string& name, Tensor& slot)>;
+  virtual void for_each_slot(const SlotFn& fn) = 0;
+  // Counters beyond iterations (Nadam's), and their restoration.
+  virtual void save_counters(nlohmann::json& /*counters*/) const {}
+  virtual void load_counters(const nlohmann::json& /*counters*/) {}
   // Updates n weights w from their gradients g; they start at `offset` in the flat array (where
   // per-weight state lives). Called once per range of a step, after iterations() counts it; the
   // step's rate is step_learning_rate().
@@ -133,6 +150,7 @@ class SGD : public Optimizer {
 
  protected:
   void build_state(int64_t n) override;
+  void for_each_slot(const SlotFn& fn) override;
   void update(float* w, const float* g, int64_t offset, int64_t n) override;
 
  private:
@@ -162,6 +180,7 @@ class Adam : public Optimizer {
   // For AdamW, which is Adam under another name with weight decay required.
   Adam(AdamOptions options, const char* name);
   void build_state(int64_t n) override;
+  void for_each_slot(const SlotFn& fn) override;
   void update(float* w, const float* g, int64_t offset, int64_t n) override;
 
  private:
@@ -206,6 +225,7 @@ class RMSprop : public Optimizer {
 
  protected:
   void build_state(int64_t n) override;
+  void for_each_slot(const SlotFn& fn) override;
   void update(float* w, const float* g, int64_t offset, int64_t n) override;
 
  private:
@@ -229,6 +249,7 @@ class Adagrad : public Optimizer {
 
  protected:
   void build_state(int64_t n) override;
+  void for_each_slot(const SlotFn& fn) override;
   void update(float* w, const float* g, int64_t offset, int64_t n) override;
 
  private:
@@ -254,6 +275,7 @@ class Adamax : public Optimizer {
 
  protected:
   void build_state(int64_t n) override;
+  void for_each_slot(const SlotFn& fn) override;
   void update(float* w, const float* g, int64_t offset, int64_t n) override;
 
  private:
@@ -281,7 +303,10 @@ class Nadam : public Optimizer {
 
  protected:
   void build_state(int64_t n) override;
+  void for_each_slot(const SlotFn& fn) override;
   void begin_step() override;
+  void save_counters(nlohmann::json& counters) const override;
+  void load_counters(const nlohmann::json& counters) override;
   void update(float* w, const float* g, int64_t offset, int64_t n) override;
 
  private:
@@ -306,6 +331,7 @@ class Lion : public Optimizer {
 
  protected:
   void build_state(int64_t n) override;
+  void for_each_slot(const SlotFn& fn) override;
   void update(float* w, const float* g, int64_t offset, int64_t n) override;
 
  private:

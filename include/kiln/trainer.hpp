@@ -3,30 +3,45 @@
 #pragma once
 
 #include <iostream>
+#include <map>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "kiln/callbacks.hpp"
+#include "kiln/losses.hpp"
 #include "kiln/tensor.hpp"
 
 namespace kiln {
 
 class Model;
 
-// Integer class labels, from uint8 (as datasets load them) or int32 tensors.
+// The targets of a dataset, one per sample: integer class labels, from uint8 (as datasets load
+// them) or int32 tensors or a vector; or float targets (N, ...) shaped as the model's output
+// (one-hot rows, 0/1 for a sigmoid output, regression values), which fit and evaluate check
+// against the loss and the output's shape.
 class Labels {
  public:
   Labels() = default;
   Labels(const ByteTensor& y);
   Labels(const LabelTensor& y);
   Labels(std::vector<int32_t> y) : values_(std::move(y)) {}
-  int64_t size() const { return static_cast<int64_t>(values_.size()); }
+  Labels(Tensor y);
+  int64_t size() const { return sparse() ? static_cast<int64_t>(values_.size()) : floats_.dim(0); }
+  // Whether these are integer class labels (else float targets).
+  bool sparse() const { return floats_.rank() == 0; }
   const int32_t* data() const { return values_.data(); }
   int32_t operator[](int64_t i) const { return values_[i]; }
+  const Tensor& floats() const { return floats_; }
+  // Samples [begin, end) (float targets shared, labels copied).
+  Labels slice(int64_t begin, int64_t end) const;
+  // The targets from sample `begin` on as a loss reads them, with weights[begin...] when
+  // weights (one per sample) are given.
+  Targets at(int64_t begin, std::span<const float> weights = {}) const;
 
  private:
   std::vector<int32_t> values_;
+  Tensor floats_;
 };
 
 // Model inputs: a float tensor, used as it is, or raw uint8 images, which become floats batch by
@@ -63,10 +78,13 @@ class Inputs {
 };
 
 struct ValidationData {
-  ValidationData(Inputs x, Labels y) : x{std::move(x)}, y(std::move(y)) {}
-  ValidationData(std::vector<Inputs> x, Labels y) : x(std::move(x)), y(std::move(y)) {}
+  ValidationData(Inputs x, Labels y, std::vector<float> sample_weight = {})
+      : x{std::move(x)}, y(std::move(y)), sample_weight(std::move(sample_weight)) {}
+  ValidationData(std::vector<Inputs> x, Labels y, std::vector<float> sample_weight = {})
+      : x(std::move(x)), y(std::move(y)), sample_weight(std::move(sample_weight)) {}
   std::vector<Inputs> x;  // one per model input
   Labels y;
+  std::vector<float> sample_weight;  // one per sample, or empty
 };
 
 struct FitOptions {
@@ -75,6 +93,12 @@ struct FitOptions {
   std::optional<ValidationData> validation_data;
   double validation_split = 0.0;  // last fraction of x held out, when no validation_data
   bool shuffle = true;
+  // Weights of the loss (and of the weighted_metrics), as in Keras: class_weight maps a class
+  // index to the weight of its samples (1 for classes it lacks); sample_weight holds one weight
+  // per sample of x (the last validation_split of it weighs the validation samples). At most one
+  // of the two.
+  std::map<int, double> class_weight;
+  std::vector<float> sample_weight;
   int verbose = 1;                     // 0 silent, 1 progress bar, 2 one line per epoch
   std::optional<uint64_t> seed;        // shuffling; unset: drawn from utils::global_rng()
   std::vector<Callback*> callbacks;    // not owned
@@ -84,6 +108,7 @@ struct FitOptions {
 struct EvaluateOptions {
   int64_t batch_size = 32;
   int verbose = 1;
+  std::vector<float> sample_weight;  // one per sample, or empty
   std::vector<Callback*> callbacks;  // not owned; their test hooks are called
   std::ostream* out = &std::cout;
 };
@@ -104,8 +129,8 @@ class Trainer {
   std::vector<Tensor> predict(std::span<const Inputs> x, const PredictOptions& options);
 
  private:
-  Logs run_test(std::span<const Inputs> x, const Labels& y, int64_t batch_size, Progbar* bar,
-                const std::vector<Callback*>& callbacks);
+  Logs run_test(std::span<const Inputs> x, const Labels& y, std::span<const float> sample_weight,
+                int64_t batch_size, Progbar* bar, const std::vector<Callback*>& callbacks);
   // Calls fn(batch, begin, n) for consecutive batches of x, one float tensor per input: slices
   // of x where it holds floats, converted copies in reused buffers where it holds bytes.
   template <typename Fn>

@@ -1,5 +1,5 @@
 // CSVLogger: one row per epoch in a CSV file (Keras's layout), optionally appended to an
-// existing log.
+// existing log; a fit continued from a backup writes its restored epochs first.
 #include <algorithm>
 
 #include "kiln/callbacks.hpp"
@@ -24,6 +24,16 @@ void CSVLogger::on_train_begin(const Logs&) {
     throw IoError("CSVLogger: cannot open '" + filename_ + "' for " +
                   (append_ ? "appending" : "writing"));
   keys_.clear();
+  // A fit continued from a backup (FitState) starts with the epochs it restored, so that a new
+  // file holds the whole run; an appended one already has them.
+  if (append_ || !fit_state()) return;
+  const History& done = fit_state()->history;
+  for (size_t i = 0; i < done.epoch.size(); ++i) {
+    Logs logs;
+    for (const auto& [key, values] : done.history)
+      if (i < values.size()) logs.set(key, values[i]);
+    on_epoch_end(done.epoch[i], logs);
+  }
 }
 
 void CSVLogger::on_epoch_end(int epoch, const Logs& logs) {

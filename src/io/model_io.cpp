@@ -20,6 +20,9 @@ void read_compile_config(const nlohmann::json& config, Model& model, const std::
   CompileOptions options{.loss = losses::get(field(cc, "loss", where)),
                          .optimizer = optimizers::get(field(cc, "optimizer", where))};
   options.metrics = string_list(cc, "metrics", where);
+  // Keras writes null for no weighted metrics.
+  if (cc.contains("weighted_metrics") && !cc["weighted_metrics"].is_null())
+    options.weighted_metrics = string_list(cc, "weighted_metrics", where);
   model.compile(options);
 }
 
@@ -48,11 +51,14 @@ nlohmann::ordered_json model_config(const Model& model) {
       {"backend", "kiln"},
   };
   if (model.compiled()) {
+    // Keras writes null for no weighted metrics.
+    const nlohmann::ordered_json weighted = model.weighted_metric_names();
     nlohmann::ordered_json opt = {{"class_name", model.optimizer()->class_name()},
                                   {"config", model.optimizer()->config()}};
     config["compile_config"] = {{"loss", model.loss()->config()},
                                 {"optimizer", opt},
-                                {"metrics", model.metric_names()}};
+                                {"metrics", model.metric_names()},
+                                {"weighted_metrics", weighted.empty() ? nlohmann::ordered_json() : weighted}};
   }
   config["class_names"] = model.class_names;
   config["preprocessing"] = {{"rescale", model.preprocessing.rescale}};

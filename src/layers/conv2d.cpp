@@ -36,7 +36,11 @@ Shape Conv2D::build(std::span<const Shape> input_shapes) {
                                                                  options_.padding == "same", me)});
   const Size2& k = options_.kernel_size;
   params_.push_back({"kernel", {k.h, k.w, input[2], options_.filters}, {options_.kernel_initializer}});
-  if (options_.use_bias) params_.push_back({"bias", {options_.filters}, {options_.bias_initializer}});
+  params_.back().regularizer = options_.kernel_regularizer.get();
+  if (options_.use_bias) {
+    params_.push_back({"bias", {options_.filters}, {options_.bias_initializer}});
+    params_.back().regularizer = options_.bias_regularizer.get();
+  }
   return {window_->window.OH, window_->window.OW, options_.filters};
 }
 
@@ -136,8 +140,8 @@ nlohmann::json Conv2D::config() const {
           {"use_bias", options_.use_bias},
           {"kernel_initializer", to_config(options_.kernel_initializer)},
           {"bias_initializer", to_config(options_.bias_initializer)},
-          {"kernel_regularizer", nullptr},
-          {"bias_regularizer", nullptr},
+          {"kernel_regularizer", regularizers::to_config(options_.kernel_regularizer)},
+          {"bias_regularizer", regularizers::to_config(options_.bias_regularizer)},
           {"activity_regularizer", nullptr},
           {"kernel_constraint", nullptr},
           {"bias_constraint", nullptr}};

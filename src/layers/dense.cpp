@@ -25,7 +25,11 @@ Shape Dense::build(std::span<const Shape> input_shapes) {
     throw ShapeError("Dense '" + name() + "' expects a flat input per sample (add Flatten first), " +
                      "received per-sample shape " + shape_str(input_shape));
   params_.push_back({"kernel", {input_shape[0], options_.units}, {options_.kernel_initializer}});
-  if (options_.use_bias) params_.push_back({"bias", {options_.units}, {options_.bias_initializer}});
+  params_.back().regularizer = options_.kernel_regularizer.get();
+  if (options_.use_bias) {
+    params_.push_back({"bias", {options_.units}, {options_.bias_initializer}});
+    params_.back().regularizer = options_.bias_regularizer.get();
+  }
   return {options_.units};
 }
 
@@ -78,8 +82,8 @@ nlohmann::json Dense::config() const {
           {"use_bias", options_.use_bias},
           {"kernel_initializer", to_config(options_.kernel_initializer)},
           {"bias_initializer", to_config(options_.bias_initializer)},
-          {"kernel_regularizer", nullptr},
-          {"bias_regularizer", nullptr},
+          {"kernel_regularizer", regularizers::to_config(options_.kernel_regularizer)},
+          {"bias_regularizer", regularizers::to_config(options_.bias_regularizer)},
           {"activity_regularizer", nullptr},
           {"kernel_constraint", nullptr},
           {"bias_constraint", nullptr}};

@@ -22,7 +22,18 @@ Shape declared_shape(const nlohmann::json& config, const std::string& where) {
   return {};
 }
 
-// The fields Dense and Conv2D share: activation, use_bias, the two initializers, input shape.
+// A kernel_regularizer / bias_regularizer field (absent or null: none); errors name the field.
+RegularizerRef regularizer_field(const nlohmann::json& c, const char* key, const std::string& where) {
+  if (!c.contains(key)) return {};
+  try {
+    return regularizers::get(c[key]);
+  } catch (const Error& e) {
+    throw ConfigError(where + ": field '" + key + "': " + e.what());
+  }
+}
+
+// The fields Dense and Conv2D share: activation, use_bias, the two initializers and
+// regularizers, input shape.
 template <typename Options>
 void read_kernel_fields(const nlohmann::json& c, const std::string& where, Options& o) {
   o.activation = io::get_or<std::string>(c, "activation", where, "a string", "linear");
@@ -31,6 +42,8 @@ void read_kernel_fields(const nlohmann::json& c, const std::string& where, Optio
     o.kernel_initializer = initializers::from_config(c["kernel_initializer"]);
   if (c.contains("bias_initializer"))
     o.bias_initializer = initializers::from_config(c["bias_initializer"]);
+  o.kernel_regularizer = regularizer_field(c, "kernel_regularizer", where);
+  o.bias_regularizer = regularizer_field(c, "bias_regularizer", where);
   o.input_shape = declared_shape(c, where);
 }
 

@@ -23,6 +23,12 @@ void Adam::build_state(int64_t n) {
   v_hat_ = options_.amsgrad ? Tensor({n}) : Tensor();
 }
 
+void Adam::for_each_slot(const SlotFn& fn) {
+  fn("m", m_);
+  fn("v", v_);
+  if (!v_hat_.empty()) fn("v_hat", v_hat_);
+}
+
 void Adam::update(float* w, const float* g, int64_t offset, int64_t n) {
   const auto b1 = static_cast<float>(options_.beta_1), b2 = static_cast<float>(options_.beta_2);
   const auto eps = static_cast<float>(options_.epsilon);
@@ -72,6 +78,11 @@ void Adamax::build_state(int64_t n) {
   u_ = Tensor({n});
 }
 
+void Adamax::for_each_slot(const SlotFn& fn) {
+  fn("m", m_);
+  fn("u", u_);
+}
+
 void Adamax::update(float* w, const float* g, int64_t offset, int64_t n) {
   cpu::adamax_update(w, g, m_.data() + offset, u_.data() + offset, n, step_learning_rate(),
                      static_cast<float>(options_.beta_1), static_cast<float>(options_.beta_2),
@@ -96,6 +107,19 @@ void Nadam::build_state(int64_t n) {
   m_ = Tensor({n});
   v_ = Tensor({n});
   u_product_ = 1.0;
+}
+
+void Nadam::for_each_slot(const SlotFn& fn) {
+  fn("m", m_);
+  fn("v", v_);
+}
+
+void Nadam::save_counters(nlohmann::json& counters) const { counters["u_product"] = u_product_; }
+
+void Nadam::load_counters(const nlohmann::json& counters) {
+  if (!counters.contains("u_product") || !counters["u_product"].is_number())
+    throw ValueError("Nadam's state needs the counter u_product, received " + counters.dump());
+  u_product_ = counters["u_product"].get<double>();
 }
 
 namespace {

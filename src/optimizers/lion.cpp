@@ -15,6 +15,8 @@ Lion::Lion(LionOptions options) : Optimizer(options.learning_rate, detail::commo
 
 void Lion::build_state(int64_t n) { m_ = Tensor({n}); }
 
+void Lion::for_each_slot(const SlotFn& fn) { fn("m", m_); }
+
 void Lion::update(float* w, const float* g, int64_t offset, int64_t n) {
   cpu::lion_update(w, g, m_.data() + offset, n, step_learning_rate(), static_cast<float>(options_.beta_1),
                    static_cast<float>(options_.beta_2));

@@ -122,6 +122,45 @@ void Optimizer::apply(float* w, const float* g, int64_t n) {
   apply(w, g, {&all, 1});
 }
 
+std::map<std::string, Tensor> Optimizer::state() {
+  std::map<std::string, Tensor> out;
+  for_each_slot([&](const std::string& name, Tensor& slot) { out.emplace(name, slot.clone()); });
+  if (!average_.empty()) out.emplace("average", average_.clone());
+  return out;
+}
+
+nlohmann::json Optimizer::counters() const {
+  nlohmann::json counters = {{"iterations", iterations_}};
+  save_counters(counters);
+  return counters;
+}
+
+void Optimizer::load_state(const std::map<std::string, Tensor>& state, const nlohmann::json& counters) {
+  std::map<std::string, Tensor*> slots;
+  for_each_slot([&](const std::string& name, Tensor& slot) { slots.emplace(name, &slot); });
+  if (!average_.empty()) slots.emplace("average", &average_);
+  auto names = [](const auto& map) {
+    std::string out;
+    for (const auto& [name, value] : map) out += (out.empty() ? "" : ", ") + name;
+    return out.empty() ? std::string("none") : out;
+  };
+  if (state.size() != slots.size())
+    throw ValueError(class_name() + "'s state has tensors " + names(slots) + ", the checkpoint has " + names(state));
+  for (const auto& [name, slot] : slots) {
+    const auto found = state.find(name);
+    if (found == state.end())
+      throw ValueError(class_name() + "'s state needs '" + name + "', the checkpoint has " + names(state));
+    if (found->second.shape() != slot->shape())
+      throw ValueError(class_name() + "'s state '" + name + "' has shape " + shape_str(slot->shape()) +
+                       ", the checkpoint's " + shape_str(found->second.shape()));
+    std::copy_n(found->second.data(), slot->size(), slot->data());
+  }
+  if (!counters.contains("iterations") || !counters["iterations"].is_number_integer())
+    throw ValueError(class_name() + "'s state needs the counter iterations, received " + counters.dump());
+  load_counters(counters);
+  iterations_ = counters["iterations"].get<int64_t>();
+}
+
 void Optimizer::set_learning_rate(double value) {
   if (learning_rate_.schedule())
     throw ValueError(class_name() + "'s learning rate comes from a " + learning_rate_.schedule()->class_name() +

@@ -21,6 +21,12 @@ void RMSprop::build_state(int64_t n) {
   average_gradient_ = options_.centered ? Tensor({n}) : Tensor();
 }
 
+void RMSprop::for_each_slot(const SlotFn& fn) {
+  fn("velocity", velocity_);
+  if (!momentum_.empty()) fn("momentum", momentum_);
+  if (!average_gradient_.empty()) fn("average_gradient", average_gradient_);
+}
+
 void RMSprop::update(float* w, const float* g, int64_t offset, int64_t n) {
   float* s = momentum_.empty() ? nullptr : momentum_.data() + offset;
   float* avg = average_gradient_.empty() ? nullptr : average_gradient_.data() + offset;
@@ -49,6 +55,8 @@ void Adagrad::build_state(int64_t n) {
   accumulator_ = Tensor({n});
   std::fill_n(accumulator_.data(), n, static_cast<float>(options_.initial_accumulator_value));
 }
+
+void Adagrad::for_each_slot(const SlotFn& fn) { fn("accumulator", accumulator_); }
 
 void Adagrad::update(float* w, const float* g, int64_t offset, int64_t n) {
   cpu::adagrad_update(w, g, accumulator_.data() + offset, n, step_learning_rate(), static_cast<float>(options_.epsilon));

@@ -13,6 +13,10 @@ SGD::SGD(SGDOptions options) : Optimizer(options.learning_rate, detail::common_o
 
 void SGD::build_state(int64_t n) { velocity_ = options_.momentum > 0 ? Tensor({n}) : Tensor(); }
 
+void SGD::for_each_slot(const SlotFn& fn) {
+  if (!velocity_.empty()) fn("velocity", velocity_);
+}
+
 void SGD::update(float* w, const float* g, int64_t offset, int64_t n) {
   cpu::sgd_update(w, g, velocity_.empty() ? nullptr : velocity_.data() + offset, n, step_learning_rate(),
                   static_cast<float>(options_.momentum), options_.nesterov);

@@ -190,11 +190,12 @@ void LearningCurvesPlotter::on_train_begin(const Logs&) {
   warned_ = false;
 }
 
+// Within fit, the fit's own history, which holds the epochs of a run continued from a backup too.
 void LearningCurvesPlotter::on_epoch_end(int epoch, const Logs& logs) {
   history_.epoch.push_back(epoch);
   for (const auto& [k, v] : logs.items()) history_.history[k].push_back(v);
   try {
-    learning_curves(history_, path_, options_);
+    learning_curves(fit_state() ? fit_state()->history : history_, path_, options_);
   } catch (const Error& e) {
     if (!warned_) std::cerr << "kiln: warning: the learning curves were not redrawn: " << e.what() << '\n';
     warned_ = true;

@@ -216,6 +216,120 @@ def optimizer_steps(make, steps=5, n=7):
     return {"w0": start, "grads": [flat(g) for g in grads], "after": after}
 
 
+EPS = 1e-7  # Keras's epsilon: probabilities are clipped to [EPS, 1 - EPS] before a log
+
+
+def loss_cases():
+    """Every loss's mean value and its gradient with respect to the model's output, as Keras
+    defines them (sum_over_batch_size: the weighted sum over the batch divided by its size).
+
+    Where PyTorch's own loss is Keras's (cross_entropy on logits with label smoothing, BCE with
+    logits, MSE, L1, Huber) it is used; where Keras differs (it normalizes and clips
+    probabilities), Keras's formula is written out in PyTorch and differentiated by autograd.
+    A "fuse" case takes the output of a softmax (sigmoid) layer and its gradient is with respect
+    to that layer's input, as kiln fuses the two.
+    """
+    F = torch.nn.functional
+    B, C = 4, 3
+    cases = []
+
+    def smooth_cat(t, s):
+        return t * (1 - s) + s / t.shape[1]
+
+    def keras_cce_probs(p, t, s):
+        q = torch.clamp(p / p.sum(1, keepdim=True), EPS, 1 - EPS)
+        return -(smooth_cat(t, s) * torch.log(q)).sum(1)
+
+    def keras_bce_probs(p, t, s):
+        t = t * (1 - s) + 0.5 * s
+        q = torch.clamp(p, EPS, 1 - EPS)
+        return -(t * torch.log(q) + (1 - t) * torch.log(1 - q)).mean(1)
+
+    def add(name, loss, out, per_sample, fuse_input=None, labels=None, targets=None, weights=None):
+        w = torch.ones(out.shape[0]) if weights is None else weights
+        value = (per_sample * w).sum() / out.shape[0]
+        wrt = out if fuse_input is None else fuse_input
+        (grad,) = torch.autograd.grad(value, wrt)
+        case = {"name": name, "loss": loss, "fuse": fuse_input is not None, "B": out.shape[0],
+                "C": out.shape[1], "out": flat(out), "loss_value": float(value), "grad": flat(grad)}
+        if labels is not None:
+            case["labels"] = labels.tolist()
+        if targets is not None:
+            case["targets"] = flat(targets)
+        if weights is not None:
+            case["weights"] = flat(weights)
+        cases.append(case)
+
+    def cfg(class_name, **config):
+        return {"class_name": class_name, "config": config}
+
+    labels = torch.tensor([0, 2, 1, 2])
+    onehot = F.one_hot(labels, C).float()
+    soft = torch.softmax(torch.randn(B, C), 1)  # probability rows as targets
+    weights = torch.tensor([1.0, 0.5, 2.0, 0.0])
+
+    # Categorical cross-entropy on probabilities (unnormalized rows too), on logits, fused.
+    for s in (0.0, 0.1):
+        p = (torch.rand(B, C) * 0.9 + 0.05).requires_grad_()
+        add("cce_probs_unnormalized_ls%g" % s, cfg("CategoricalCrossentropy", label_smoothing=s), p,
+            keras_cce_probs(p, onehot, s), targets=onehot)
+        z = torch.randn(B, C, requires_grad=True)
+        add("cce_logits_soft_ls%g" % s, cfg("CategoricalCrossentropy", from_logits=True, label_smoothing=s), z,
+            F.cross_entropy(z, soft, label_smoothing=s, reduction="none"), targets=soft)
+        z = torch.randn(B, C, requires_grad=True)
+        p = torch.softmax(z, 1)
+        add("cce_fused_ls%g" % s, cfg("CategoricalCrossentropy", label_smoothing=s), p,
+            F.cross_entropy(z, onehot, label_smoothing=s, reduction="none"), fuse_input=z, targets=onehot)
+    # Integer labels standing for one-hot rows, with label smoothing (kiln's extension).
+    z = torch.randn(B, C, requires_grad=True)
+    add("cce_logits_labels_ls0.2", cfg("CategoricalCrossentropy", from_logits=True, label_smoothing=0.2), z,
+        F.cross_entropy(z, labels, label_smoothing=0.2, reduction="none"), labels=labels)
+    p = torch.softmax(torch.randn(B, C), 1).requires_grad_()
+    add("cce_probs_labels_ls0.1_weighted", cfg("CategoricalCrossentropy", label_smoothing=0.1), p,
+        keras_cce_probs(p, onehot, 0.1), labels=labels, weights=weights)
+    # Sparse categorical cross-entropy with sample weights.
+    z = torch.randn(B, C, requires_grad=True)
+    add("scce_logits_weighted", cfg("SparseCategoricalCrossentropy", from_logits=True), z,
+        F.cross_entropy(z, labels, reduction="none"), labels=labels, weights=weights)
+    z = torch.randn(B, C, requires_grad=True)
+    add("scce_fused_weighted", cfg("SparseCategoricalCrossentropy"), torch.softmax(z, 1),
+        F.cross_entropy(z, labels, reduction="none"), fuse_input=z, labels=labels, weights=weights)
+
+    # Binary cross-entropy: one unit, several independent ones, on probabilities, logits, fused.
+    bits1 = torch.tensor([[1.0], [0.0], [1.0], [0.0]])
+    bits3 = (torch.rand(B, 3) > 0.5).float()
+    for s in (0.0, 0.1):
+        for bits in (bits1, bits3):
+            n = bits.shape[1]
+            p = (torch.rand(B, n) * 0.9 + 0.05).requires_grad_()
+            add("bce_probs_%d_ls%g" % (n, s), cfg("BinaryCrossentropy", label_smoothing=s), p,
+                keras_bce_probs(p, bits, s), targets=bits)
+            z = (torch.randn(B, n) * 2).requires_grad_()
+            add("bce_logits_%d_ls%g" % (n, s), cfg("BinaryCrossentropy", from_logits=True, label_smoothing=s), z,
+                F.binary_cross_entropy_with_logits(z, bits * (1 - s) + 0.5 * s, reduction="none").mean(1),
+                targets=bits)
+            z = (torch.randn(B, n) * 2).requires_grad_()
+            add("bce_fused_%d_ls%g" % (n, s), cfg("BinaryCrossentropy", label_smoothing=s), torch.sigmoid(z),
+                F.binary_cross_entropy_with_logits(z, bits * (1 - s) + 0.5 * s, reduction="none").mean(1),
+                fuse_input=z, targets=bits)
+    # 0/1 integer labels for a single sigmoid unit, weighted.
+    p = (torch.rand(B, 1) * 0.9 + 0.05).requires_grad_()
+    add("bce_probs_labels_weighted", cfg("BinaryCrossentropy"), p, keras_bce_probs(p, bits1, 0.0),
+        labels=bits1[:, 0].long(), weights=weights)
+
+    # Regression: errors spread over [-2, 2] so that Huber sees both sides of delta.
+    t = torch.randn(B, C)
+    o = (t + torch.linspace(-2, 2, B * C).reshape(B, C)).requires_grad_()
+    add("mse", cfg("MeanSquaredError"), o, F.mse_loss(o, t, reduction="none").mean(1), targets=t)
+    add("mae", cfg("MeanAbsoluteError"), o, F.l1_loss(o, t, reduction="none").mean(1), targets=t)
+    add("mse_weighted", cfg("MeanSquaredError"), o, F.mse_loss(o, t, reduction="none").mean(1), targets=t,
+        weights=weights)
+    for delta in (1.0, 0.5):
+        add("huber_delta%g" % delta, cfg("Huber", delta=delta), o,
+            F.huber_loss(o, t, delta=delta, reduction="none").mean(1), targets=t)
+    return {"cases": cases}
+
+
 def main():
     fixtures = {
         "dense_mlp": dense_mlp(),
@@ -253,6 +367,8 @@ def main():
         | {"learning_rate": 0.1, "initial_accumulator_value": 0.1, "epsilon": 1e-12},
         "adamax": optimizer_steps(lambda p: torch.optim.Adamax(p, lr=0.01, eps=1e-12))
         | {"learning_rate": 0.01, "epsilon": 1e-12},
+        # The losses, generated after every fixture above.
+        "losses": loss_cases(),
     }
     for name, data in fixtures.items():
         with open(os.path.join(HERE, name + ".json"), "w") as f:

@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "recipes.hpp"
+#include "train_callbacks.hpp"
 #include "train_recipe.hpp"
 
 namespace kiln::cli {
@@ -55,8 +56,13 @@ void run(const TrainArgs& a) {
   CSVLogger csv((out / "history.csv").string());
   // Redrawn after every epoch, so an image viewer shows the run as it goes.
   plot::LearningCurvesPlotter curves(out / "curves.png", {.title = "Learning curves: " + data.name});
-  FitOptions fit{.epochs = epochs, .batch_size = batch_size, .verbose = a.verbose, .seed = recipe.seed,
-                 .callbacks = {&csv, &curves}};
+  FitOptions fit{.epochs = epochs, .batch_size = batch_size, .verbose = a.verbose, .seed = recipe.seed};
+  // The backup goes first, so that the others begin with the state it restores.
+  std::optional<BackupAndRestore> backup;
+  if (a.backup_dir) fit.callbacks.push_back(&backup.emplace(*a.backup_dir));
+  fit.callbacks.insert(fit.callbacks.end(), {&csv, &curves});
+  const auto listed = make_callbacks(recipe.callbacks, out, "recipe");
+  for (const auto& callback : listed) fit.callbacks.push_back(callback.get());
   // With a moving average, validation measures the averaged weights that training ends with.
   SwapEMAWeights swap_ema;
   if (model.optimizer()->common().use_ema) fit.callbacks.push_back(&swap_ema);
@@ -121,6 +127,17 @@ void add_train(CLI::App& app) {
                 "default: on for cnn, off otherwise)");
   cmd->add_option("--ema-momentum", a->ema_momentum, "The moving average's momentum (with --use-ema; default 0.99)")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--early-stopping", a->early_stopping,
+                  "Stop when val_loss has not improved for this many epochs, ending on the best epoch's weights "
+                  "(Keras's EarlyStopping with restore_best_weights)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--checkpoint-best", a->checkpoint_best,
+                "Keep the model of the epoch with the best val_accuracy in OUTPUT/best (Keras's ModelCheckpoint "
+                "with save_best_only)");
+  cmd->add_option("--backup", a->backup_dir,
+                  "Back up the whole training state to this folder after every epoch; run the same command again "
+                  "after a crash or a kill and it continues from the last complete epoch (Keras's BackupAndRestore; "
+                  "the backup is removed when training ends)");
   cmd->add_option("--validation-size", a->validation_size, "Training images held out for validation (the first ones; "
                   "default 5000)")
       ->check(CLI::NonNegativeNumber);

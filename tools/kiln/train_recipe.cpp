@@ -4,6 +4,7 @@
 
 #include "io/json_fields.hpp"
 #include "recipes.hpp"
+#include "train_callbacks.hpp"
 
 namespace kiln::cli {
 
@@ -11,7 +12,7 @@ namespace {
 
 const char* const kFileKeys[] = {"dataset",   "validation_size", "seed",     "model",         "architecture",
                                  "precision", "epochs",          "batch_size", "optimizer",   "schedule",
-                                 "warmup_epochs", "loss",        "metrics"};
+                                 "warmup_epochs", "loss",        "metrics",    "callbacks"};
 
 nlohmann::json read_recipe_file(const std::string& path) {
   nlohmann::json file;
@@ -144,6 +145,17 @@ TrainRecipe resolve_recipe(const TrainArgs& a) {
   if (file.contains("loss")) r.loss = file["loss"];
   if (file.contains("metrics")) r.metrics = io::string_list(file, "metrics", where);
   r.optimizer = resolve_optimizer(a, file, where, defaults);
+  if (file.contains("callbacks")) r.callbacks = file["callbacks"];
+  if (!r.callbacks.is_array()) throw ConfigError(where + ": field 'callbacks' must be a list, received " + r.callbacks.dump());
+  // A flag's callback takes the place of one of its class the file lists.
+  auto add = [&](const nlohmann::json& callback) {
+    auto& list = r.callbacks;
+    for (auto it = list.begin(); it != list.end();)
+      it = it->is_object() && it->value("class_name", "") == callback["class_name"] ? list.erase(it) : it + 1;
+    list.push_back(callback);
+  };
+  if (a.early_stopping) add(early_stopping_config(*a.early_stopping));
+  if (a.checkpoint_best) add(checkpoint_best_config());
   if (r.epochs < 0 || r.batch_size <= 0 || r.warmup_epochs < 0 || r.validation_size < 0)
     throw ValueError(where + ": epochs, warmup_epochs and validation_size must be >= 0 and batch_size positive, received " +
                      std::to_string(r.epochs) + ", " + std::to_string(r.warmup_epochs) + ", " +
@@ -208,6 +220,7 @@ nlohmann::ordered_json TrainRecipe::to_json() const {
   j["warmup_epochs"] = warmup_epochs;
   j["loss"] = loss;
   j["metrics"] = metrics;
+  j["callbacks"] = callbacks;
   j["architecture"] = architecture;
   return j;
 }

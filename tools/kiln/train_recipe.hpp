@@ -18,6 +18,9 @@ struct TrainArgs {
   std::optional<int64_t> batch_size, validation_size;
   std::optional<double> learning_rate, momentum, weight_decay, clipnorm, clipvalue, global_clipnorm, ema_momentum;
   std::optional<bool> nesterov, use_ema;
+  std::optional<int> early_stopping;      // patience
+  bool checkpoint_best = false;
+  std::optional<std::string> backup_dir;  // where the run keeps its BackupAndRestore backup
   std::vector<std::string> optimizer_args;  // KEY=VALUE, VALUE read as JSON where it parses
   std::optional<uint64_t> seed;
   std::string output;
@@ -41,6 +44,7 @@ struct TrainRecipe {
   int warmup_epochs = 0;                      // with "cosine": a straight rise from 0 first
   nlohmann::json loss = "sparse_categorical_crossentropy";
   std::vector<std::string> metrics = {"accuracy"};
+  nlohmann::json callbacks = nlohmann::json::array();  // Keras's serialized form (train_callbacks.hpp)
 
   nlohmann::ordered_json to_json() const;
 };

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kiln/layers/layer.hpp"
+#include "kiln/regularizers.hpp"
 
 namespace kiln::layers {
 
@@ -28,6 +29,8 @@ struct Conv2DOptions {
   bool use_bias = true;
   std::string kernel_initializer = "glorot_uniform";
   std::string bias_initializer = "zeros";
+  RegularizerRef kernel_regularizer;  // none by default; "l2", regularizers::L2(1e-4), ...
+  RegularizerRef bias_regularizer;
   Shape input_shape;  // optional, (H, W, C)
   std::string dtype;  // the dtype policy to create the layer with; empty: the global policy
 };

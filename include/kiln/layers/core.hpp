@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kiln/layers/layer.hpp"
+#include "kiln/regularizers.hpp"
 
 namespace kiln::layers {
 
@@ -18,6 +19,8 @@ struct DenseOptions {
   bool use_bias = true;
   std::string kernel_initializer = "glorot_uniform";
   std::string bias_initializer = "zeros";
+  RegularizerRef kernel_regularizer;  // none by default; "l2", regularizers::L2(1e-4), ...
+  RegularizerRef bias_regularizer;
   Shape input_shape;  // optional, as Keras's input_shape=
   std::string dtype;  // the dtype policy to create the layer with; empty: the global policy
 };

@@ -19,6 +19,7 @@
 namespace kiln {
 
 class SymbolicTensor;
+class Regularizer;
 namespace detail {
 class Engine;
 }
@@ -29,9 +30,10 @@ struct Initializer {
 };
 
 // A weight a layer owns: its name ("kernel"), shape, initializer, whether gradients train it,
-// and (once a model has planned its arenas) views of its value and gradient. A non-trainable
-// weight is one the layer keeps up itself (batch normalization's moving mean); the optimizer
-// never touches it, and it is saved beside the trainable ones.
+// (once a model has planned its arenas) views of its value and gradient, and the penalty on it
+// (a kernel_regularizer), if any. A non-trainable weight is one the layer keeps up itself (batch
+// normalization's moving mean); the optimizer never touches it, and it is saved beside the
+// trainable ones.
 struct Param {
   std::string name;
   Shape shape;
@@ -39,6 +41,7 @@ struct Param {
   bool trainable = true;
   Tensor value;
   Tensor grad;
+  std::shared_ptr<const Regularizer> regularizer;
 };
 
 // Floats a layer needs beyond its inputs and output, for a batch: `scratch` during one forward

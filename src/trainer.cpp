@@ -233,8 +233,65 @@ void Trainer::infer_in_slices(std::span<const Tensor* const> batch, int64_t n, F
   }
 }
 
+namespace {
+
+// An image batch (N, H, W[, C]) mirrored along W into `out`, which has its shape.
+void flip_width(const Tensor& in, Tensor& out) {
+  const int64_t n = in.dim(0), h = in.dim(1), w = in.dim(2), c = in.size() / (n * h * w);
+  for (int64_t row = 0; row < n * h; ++row) {
+    const float* src = in.data() + row * w * c;
+    float* dst = out.data() + row * w * c;
+    for (int64_t x = 0; x < w; ++x) std::copy_n(src + (w - 1 - x) * c, c, dst + x * c);
+  }
+}
+
+void check_tta(const std::string& tta, std::span<const Tensor* const> batch, const char* what) {
+  if (tta.empty()) return;
+  if (tta != "flip")
+    throw ValueError(std::string(what) + ": tta must be \"\" (none) or \"flip\", received \"" + tta + "\"");
+  for (const Tensor* t : batch)
+    if (t->rank() < 3)
+      throw ValueError(std::string(what) + ": tta \"flip\" mirrors images along their width, so it needs inputs "
+                       "shaped (N, H, W[, C]); received shape " + shape_str(t->shape()));
+}
+
+}  // namespace
+
+template <typename Fn>
+void Trainer::infer(std::span<const Tensor* const> batch, int64_t n, const std::string& tta, Fn&& fn) {
+  if (tta.empty()) {
+    infer_in_slices(batch, n, [&](int64_t first, int64_t rows) { fn(first, rows, model_.output_tensors()); });
+    return;
+  }
+  const size_t outputs = model_.outputs().size();
+  std::vector<Tensor> mean(outputs), flipped;
+  std::vector<const Tensor*> mean_views, flipped_views;
+  for (size_t o = 0; o < outputs; ++o) {
+    Shape shape = model_.outputs()[o].shape();
+    shape.insert(shape.begin(), n);
+    mean[o] = Tensor(shape);
+    mean_views.push_back(&mean[o]);
+  }
+  for (const Tensor* t : batch) {
+    flipped.emplace_back(t->shape());
+    flip_width(*t, flipped.back());
+  }
+  for (const auto& t : flipped) flipped_views.push_back(&t);
+  for (const auto& views : {std::span<const Tensor* const>(batch), std::span<const Tensor* const>(flipped_views)})
+    infer_in_slices(views, n, [&](int64_t first, int64_t rows) {
+      for (size_t o = 0; o < outputs; ++o) {
+        const int64_t row = mean[o].row_size();
+        const float* got = model_.output_tensors()[o]->data();
+        float* sum = mean[o].data() + first * row;
+        for (int64_t i = 0; i < rows * row; ++i) sum[i] += 0.5f * got[i];
+      }
+    });
+  fn(0, n, mean_views);
+}
+
 Logs Trainer::run_test(std::span<const Inputs> x, const Labels& y, std::span<const float> sample_weight,
-                       int64_t batch_size, Progbar* bar, const std::vector<Callback*>& callbacks) {
+                       int64_t batch_size, Progbar* bar, const std::vector<Callback*>& callbacks,
+                       const std::string& tta) {
   auto metrics = model_.make_metrics(y.sparse());
   // Keras's test loss adds the regularizers' penalties too.
   const double regularization = model_.regularization_loss();
@@ -244,8 +301,9 @@ Logs Trainer::run_test(std::span<const Inputs> x, const Labels& y, std::span<con
   for_each_batch(x, batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
     const int64_t step = begin / batch_size;
     for (auto* cb : callbacks) cb->on_test_batch_begin(step, logs);
-    infer_in_slices(batch, b, [&](int64_t first, int64_t rows) {
-      const Tensor& out = *model_.output_tensors()[0];
+    if (begin == 0) check_tta(tta, batch, "evaluate");
+    infer(batch, b, tta, [&](int64_t first, int64_t rows, std::span<const Tensor* const> outputs) {
+      const Tensor& out = *outputs[0];
       const Targets targets = y.at(begin + first, sample_weight);
       loss_sum += model_.loss()->forward(out, targets) + static_cast<double>(rows) * regularization;
       metrics.update(out, targets);
@@ -274,7 +332,7 @@ Logs Trainer::evaluate(std::span<const Inputs> x, const Labels& y, const Evaluat
   Progbar bar(steps, options.verbose, *options.out,
               options.out == &std::cout && stdout_is_terminal());
   return run_test(x, y, options.sample_weight, options.batch_size, options.verbose ? &bar : nullptr,
-                  options.callbacks);
+                  options.callbacks, options.tta);
 }
 
 std::vector<Tensor> Trainer::predict(std::span<const Inputs> x, const PredictOptions& options) {
@@ -298,8 +356,8 @@ std::vector<Tensor> Trainer::predict(std::span<const Inputs> x, const PredictOpt
   for_each_batch(x, options.batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
     const int64_t step = begin / options.batch_size;
     for (auto* cb : options.callbacks) cb->on_predict_batch_begin(step, logs);
-    infer_in_slices(batch, b, [&](int64_t first, int64_t rows) {
-      const auto& outputs = model_.output_tensors();
+    if (begin == 0) check_tta(options.tta, batch, "predict");
+    infer(batch, b, options.tta, [&](int64_t first, int64_t rows, std::span<const Tensor* const> outputs) {
       for (size_t o = 0; o < results.size(); ++o) {
         int64_t row = results[o].row_size();
         std::memcpy(results[o].data() + (begin + first) * row, outputs[o]->data(), sizeof(float) * rows * row);

@@ -37,6 +37,11 @@ json=$("$KILN" evaluate "$WORK/model" --json)
 check "evaluate --json prints loss and accuracy" matches "$json" '^\{"loss":[0-9.e-]+,"accuracy":[0-9.e-]+\}$'
 eval_acc=$(printf '%.4f' "$(sed -n 's/.*"accuracy":\([0-9.e-]*\).*/\1/p' <<<"$json")")
 check "evaluate reproduces train's test accuracy ($eval_acc vs $train_acc)" test "$eval_acc" = "$train_acc"
+tta=$("$KILN" evaluate "$WORK/model" --tta flip --json 2>&1)
+check "evaluate --tta flip prints an accuracy" contains "$tta" '"accuracy"'
+check "evaluate --tta flip differs from the plain forward pass" test "$tta" != "$("$KILN" evaluate "$WORK/model" --json 2>&1)"
+err=$("$KILN" evaluate "$WORK/model" --tta rotate 2>&1)
+check "evaluate names the augmentations it knows" contains "$err" "--tta: rotate not in {flip}"
 human=$("$KILN" evaluate "$WORK/model" --split train 2>&1)
 check "evaluate prints a Keras progress line" matches "$human" '1875/1875 \[=+\] - [0-9]+s .*- loss: [0-9.]+ - accuracy: [0-9.]+'
 
@@ -122,6 +127,10 @@ check "train --checkpoint-best says so" contains "$out" "val_accuracy improved f
 check "the recipe lists the callbacks" contains "$(cat "$WORK/callbacks/recipe.json")" '"class_name": "EarlyStopping"'
 "$KILN" evaluate "$WORK/callbacks/best" --json >/dev/null 2>&1
 check "the best epoch's model evaluates" test $? -eq 0
+out=$("$KILN" train --epochs 1 --validation-size 55000 --verbose 0 --label-smoothing 0.1 --output "$WORK/smooth" 2>&1)
+check "train --label-smoothing saves Keras's CategoricalCrossentropy" contains "$(cat "$WORK/smooth/config.json")" '"label_smoothing": 0.1'
+acc=$(sed -n 's/.*test accuracy: \([0-9.]*\).*/\1/p' <<<"$out")
+check "train --label-smoothing learns (got '$acc')" awk -v a="$acc" 'BEGIN { exit !(a > 0.6) }'
 echo '{"callbacks": [{"class_name": "EarlyStopping", "config": {"patiance": 2}}]}' >"$WORK/typo_callback.json"
 err=$("$KILN" train --recipe "$WORK/typo_callback.json" --epochs 1 --validation-size 59000 2>&1)
 check "a callback's unknown field is an error naming it" contains "$err" "unknown field 'patiance'"

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "kiln/callbacks.hpp"
@@ -105,9 +106,13 @@ struct FitOptions {
   std::ostream* out = &std::cout;      // where progress goes
 };
 
+// Test-time augmentation in evaluate and predict: "" (none, the default: the model's own forward
+// pass, as every other tool computes it) or "flip" (each image's outputs averaged with its
+// mirror image's, flipped along the width axis of inputs shaped (N, H, W[, C])).
 struct EvaluateOptions {
   int64_t batch_size = 32;
   int verbose = 1;
+  std::string tta;
   std::vector<float> sample_weight;  // one per sample, or empty
   std::vector<Callback*> callbacks;  // not owned; their test hooks are called
   std::ostream* out = &std::cout;
@@ -115,6 +120,7 @@ struct EvaluateOptions {
 
 struct PredictOptions {
   int64_t batch_size = 32;
+  std::string tta;  // as EvaluateOptions::tta
   std::vector<Callback*> callbacks;  // not owned; their predict hooks are called
 };
 
@@ -130,7 +136,8 @@ class Trainer {
 
  private:
   Logs run_test(std::span<const Inputs> x, const Labels& y, std::span<const float> sample_weight,
-                int64_t batch_size, Progbar* bar, const std::vector<Callback*>& callbacks);
+                int64_t batch_size, Progbar* bar, const std::vector<Callback*>& callbacks,
+                const std::string& tta = "");
   // Calls fn(batch, begin, n) for consecutive batches of x, one float tensor per input: slices
   // of x where it holds floats, converted copies in reused buffers where it holds bytes.
   template <typename Fn>
@@ -141,6 +148,11 @@ class Trainer {
   // values are those of one pass over the whole batch.
   template <typename Fn>
   void infer_in_slices(std::span<const Tensor* const> batch, int64_t n, Fn&& fn);
+  // Inference on a batch with test-time augmentation `tta` (EvaluateOptions::tta): calls
+  // fn(first, rows, outputs) with the model's outputs for those rows of the batch (averaged over
+  // the batch and its mirror image for "flip").
+  template <typename Fn>
+  void infer(std::span<const Tensor* const> batch, int64_t n, const std::string& tta, Fn&& fn);
   Model& model_;
   std::vector<Tensor> slices_;  // infer_in_slices' views, reused batch after batch
   std::vector<const Tensor*> slice_views_;

@@ -11,7 +11,7 @@ namespace kiln::cli {
 namespace {
 
 struct EvaluateArgs {
-  std::string dir, dataset, split = "test", report_dir;
+  std::string dir, dataset, split = "test", report_dir, tta;
   int64_t batch_size = 32, mistakes = 25;
   bool json = false, report = false;
 };
@@ -36,7 +36,7 @@ void report(const EvaluateArgs& a, Model& model, const datasets::Dataset& data, 
   if (!std::filesystem::is_directory(dir))
     throw IoError("--report-dir '" + dir.string() + "' is not an existing folder");
   const auto& names = model.class_names.empty() ? data.class_names : model.class_names;
-  Tensor probs = model.predict(split.images, {.batch_size = a.batch_size});
+  Tensor probs = model.predict(split.images, {.batch_size = a.batch_size, .tta = a.tta});
   std::vector<int32_t> predicted = argmax_rows(probs);
   std::vector<int32_t> truth(split.labels.data(), split.labels.data() + split.labels.size());
   ConfusionMatrix cm = confusion_matrix(truth, predicted, static_cast<int64_t>(names.size()));
@@ -82,7 +82,8 @@ void run(const EvaluateArgs& a) {
     throw ConfigError(a.dir + "/config.json has no compile_config, so there is no loss to evaluate");
   datasets::Dataset data = datasets::load(dataset_for(model, a.dataset));
   const datasets::Split& split = split_of(data, a.split);
-  Logs logs = model.evaluate(split.images, split.labels, {.batch_size = a.batch_size, .verbose = a.json ? 0 : 1});
+  Logs logs = model.evaluate(split.images, split.labels,
+                             {.batch_size = a.batch_size, .verbose = a.json ? 0 : 1, .tta = a.tta});
   nlohmann::ordered_json out;
   for (const auto& [k, v] : logs.items()) out[k] = v;
   if (a.report) report(a, model, data, split, out);
@@ -98,6 +99,10 @@ void add_evaluate(CLI::App& app) {
   cmd->add_option("--dataset", a->dataset, "Dataset (default: the one the model was trained on)");
   cmd->add_option("--split", a->split, "Which split")->check(CLI::IsMember({"test", "train"}))->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "Samples per batch")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--tta", a->tta,
+                  "Test-time augmentation: flip averages each image's outputs with its mirror image's (default: none, "
+                  "the model's own forward pass)")
+      ->check(CLI::IsMember({"flip"}));
   cmd->add_flag("--json", a->json, "Print one JSON object: {\"loss\": ..., \"accuracy\": ...}");
   cmd->add_flag("--report", a->report,
                 "Also per-class precision, recall and F1, and pictures: confusion.png and mistakes.png");

@@ -9,7 +9,7 @@ namespace kiln::cli {
 namespace {
 
 struct PredictArgs {
-  std::string dir, dataset, split = "test", indices;
+  std::string dir, dataset, split = "test", indices, tta;
   std::vector<std::string> images;
   bool json = false;
 };
@@ -78,7 +78,7 @@ void run(const PredictArgs& a) {
       ByteTensor img = io::read_png_gray(a.images[i], image);
       std::copy_n(img.data(), img.size(), pixels.data() + i * img.size());
     }
-    Tensor probs = model.predict(pixels);
+    Tensor probs = model.predict(pixels, {.tta = a.tta});
     for (size_t i = 0; i < a.images.size(); ++i)
       print(model, probs, static_cast<int64_t>(i), {{"file", a.images[i]}}, a.images[i], a.json);
     return;
@@ -92,7 +92,7 @@ void run(const PredictArgs& a) {
   int64_t row = split.images.row_size();
   for (size_t i = 0; i < idx.size(); ++i)
     std::copy_n(split.images.data() + idx[i] * row, row, pixels.data() + i * row);
-  Tensor probs = model.predict(pixels);
+  Tensor probs = model.predict(pixels, {.tta = a.tta});
   for (size_t i = 0; i < idx.size(); ++i)
     print(model, probs, static_cast<int64_t>(i), {{"index", idx[i]}},
           a.split + "[" + std::to_string(idx[i]) + "]", a.json);
@@ -109,6 +109,8 @@ void add_predict(CLI::App& app) {
   cmd->add_option("--split", a->split, "Dataset split for --indices")->check(CLI::IsMember({"test", "train"}))
       ->capture_default_str();
   cmd->add_option("--indices", a->indices, "Dataset images: start:stop, N, or a comma list");
+  cmd->add_option("--tta", a->tta, "Test-time augmentation: flip averages each image's outputs with its mirror image's")
+      ->check(CLI::IsMember({"flip"}));
   cmd->add_flag("--json", a->json, "One JSON object per image and line");
   cmd->callback([a] { run(*a); });
 }

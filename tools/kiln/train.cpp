@@ -127,6 +127,10 @@ void add_train(CLI::App& app) {
                 "default: on for cnn, off otherwise)");
   cmd->add_option("--ema-momentum", a->ema_momentum, "The moving average's momentum (with --use-ema; default 0.99)")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--label-smoothing", a->label_smoothing,
+                  "Train against targets of 1 - S for the true class and S / classes spread over all of them "
+                  "(Keras's CategoricalCrossentropy label_smoothing, on the integer labels)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--early-stopping", a->early_stopping,
                   "Stop when val_loss has not improved for this many epochs, ending on the best epoch's weights "
                   "(Keras's EarlyStopping with restore_best_weights)")

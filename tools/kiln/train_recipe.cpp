@@ -14,6 +14,16 @@ const char* const kFileKeys[] = {"dataset",   "validation_size", "seed",     "mo
                                  "precision", "epochs",          "batch_size", "optimizer",   "schedule",
                                  "warmup_epochs", "loss",        "metrics",    "callbacks"};
 
+void check_recipe_fields(const nlohmann::json& file, const std::string& where) {
+  if (!file.is_object()) throw ConfigError(where + ": a recipe is a JSON object, received " + file.dump().substr(0, 80));
+  for (const auto& [key, value] : file.items())
+    if (std::ranges::find_if(kFileKeys, [&](const char* k) { return key == k; }) == std::end(kFileKeys)) {
+      std::string known;
+      for (const char* k : kFileKeys) known += (known.empty() ? "" : ", ") + std::string(k);
+      throw ConfigError(where + ": unknown field '" + key + "'; a recipe has " + known);
+    }
+}
+
 nlohmann::json read_recipe_file(const std::string& path) {
   nlohmann::json file;
   try {
@@ -21,13 +31,7 @@ nlohmann::json read_recipe_file(const std::string& path) {
   } catch (const nlohmann::json::parse_error& e) {
     throw ConfigError(path + ": not valid JSON (" + e.what() + ")");
   }
-  if (!file.is_object()) throw ConfigError(path + ": a recipe is a JSON object, received " + file.dump().substr(0, 80));
-  for (const auto& [key, value] : file.items())
-    if (std::ranges::find_if(kFileKeys, [&](const char* k) { return key == k; }) == std::end(kFileKeys)) {
-      std::string known;
-      for (const char* k : kFileKeys) known += (known.empty() ? "" : ", ") + std::string(k);
-      throw ConfigError(path + ": unknown field '" + key + "'; a recipe has " + known);
-    }
+  check_recipe_fields(file, path);
   return file;
 }
 
@@ -119,8 +123,12 @@ std::shared_ptr<const LearningRateSchedule> make_schedule(const TrainRecipe& r, 
 }  // namespace
 
 TrainRecipe resolve_recipe(const TrainArgs& a) {
-  const nlohmann::json file = a.recipe_file ? read_recipe_file(*a.recipe_file) : nlohmann::json::object();
-  const std::string where = a.recipe_file.value_or("recipe");
+  if (!a.recipe_file) return resolve_recipe(a, nlohmann::json::object(), "recipe");
+  return resolve_recipe(a, read_recipe_file(*a.recipe_file), *a.recipe_file);
+}
+
+TrainRecipe resolve_recipe(const TrainArgs& a, const nlohmann::json& file, const std::string& where) {
+  check_recipe_fields(file, where);
   TrainRecipe r;
   auto pick = [&](const auto& flag, const char* key, auto fallback, const char* expected) {
     using T = decltype(fallback);
@@ -143,6 +151,8 @@ TrainRecipe resolve_recipe(const TrainArgs& a) {
   r.schedule = pick(a.schedule, "schedule", defaults.schedule, "a schedule name");
   r.warmup_epochs = pick(a.warmup_epochs, "warmup_epochs", 0, "an integer");
   if (file.contains("loss")) r.loss = file["loss"];
+  if (a.label_smoothing)
+    r.loss = {{"class_name", "CategoricalCrossentropy"}, {"config", {{"label_smoothing", *a.label_smoothing}}}};
   if (file.contains("metrics")) r.metrics = io::string_list(file, "metrics", where);
   r.optimizer = resolve_optimizer(a, file, where, defaults);
   if (file.contains("callbacks")) r.callbacks = file["callbacks"];

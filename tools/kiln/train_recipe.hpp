@@ -16,6 +16,7 @@ struct TrainArgs {
   std::optional<std::string> recipe_file, dataset, model, precision, optimizer, schedule;
   std::optional<int> epochs, warmup_epochs;
   std::optional<int64_t> batch_size, validation_size;
+  std::optional<double> label_smoothing;  // sets the loss: CategoricalCrossentropy on the integer labels
   std::optional<double> learning_rate, momentum, weight_decay, clipnorm, clipvalue, global_clipnorm, ema_momentum;
   std::optional<bool> nesterov, use_ema;
   std::optional<int> early_stopping;      // patience
@@ -52,6 +53,8 @@ struct TrainRecipe {
 // The run the arguments describe. Throws ConfigError for a recipe file it cannot read (naming
 // the file and the field) and ValueError for arguments that do not fit together.
 TrainRecipe resolve_recipe(const TrainArgs& args);
+// The same for a recipe already read (`where` names it in errors): kiln tune's inline recipes.
+TrainRecipe resolve_recipe(const TrainArgs& args, const nlohmann::json& recipe, const std::string& where);
 
 // The recipe's model for a dataset's per-sample image shape and class count; fills
 // recipe.architecture from it.

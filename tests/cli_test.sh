@@ -2,18 +2,7 @@
 # End-to-end tests of the kiln command-line tool: train a small run, then evaluate, predict and
 # summarize the saved model, and check the errors people will meet. Usage: cli_test.sh PATH/TO/kiln
 set -u
-KILN=$(realpath "$1")
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-failures=0
-passes=0
-
-check() {  # check NAME CONDITION...: records a pass or prints a failure
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); else failures=$((failures + 1)); echo "FAIL: $name"; fi
-}
-contains() { grep -qF -- "$2" <<<"$1"; }
-matches() { grep -qE -- "$2" <<<"$1"; }
+source "$(dirname "$0")/check.sh"
 
 # Train one epoch on the real data, fast: a smaller validation set, one line per epoch.
 out=$("$KILN" train --epochs 1 --validation-size 1000 --verbose 2 --seed 7 --output "$WORK/model" 2>&1)
@@ -329,5 +318,4 @@ fi
 err=$("$KILN" serve "$WORK/nothing" 2>&1)
 check "serve names a missing folder" contains "$err" "'$WORK/nothing' is not a folder"
 
-echo "$passes passed, $failures failed"
-test $failures -eq 0
+finish

@@ -4,17 +4,8 @@
 # uninterrupted run; a backup folder that cannot be written is an error that says so.
 # Usage: resume_test.sh PATH/TO/kiln [TRIALS]
 set -u
-KILN=$(realpath "$1")
+source "$(dirname "$0")/check.sh"
 TRIALS=${2:-5}
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-failures=0
-passes=0
-check() {  # check NAME CONDITION...: records a pass or prints a failure
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); else failures=$((failures + 1)); echo "FAIL: $name"; fi
-}
-contains() { grep -qF -- "$2" <<<"$1"; }
 
 # Nadam (a counter beside its tensors) with a moving average of the weights, 6 short epochs.
 # (kiln itself is started in the background, not a shell function around it, so that the kill
@@ -72,5 +63,4 @@ else
   echo "skipped: the read-only folder test (no setpriv or no user nobody)"
 fi
 
-echo "$passes passed, $failures failed"
-test $failures -eq 0
+finish

@@ -1,53 +1,22 @@
+// Trainer::fit, Keras's training loop: epochs of shuffled batches, validation, callbacks, and a
+// run continued from a backup (FitState). Evaluate and predict are in trainer_inference.cpp.
 #include "kiln/trainer.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <numeric>
 
 #include "kiln/model.hpp"
 #include "kiln/random.hpp"
 #include "engine.hpp"
 #include "targets.hpp"
+#include "trainer_checks.hpp"
 
 namespace kiln {
 
+using detail::as_float32;
+using detail::check_data;
+
 namespace {
-
-// The inputs fit the model's: one per model input, each of the model's shape, all with the same
-// number of samples.
-void check_inputs(const Model& model, std::span<const Inputs> x, const char* what) {
-  const auto& inputs = model.inputs();
-  if (x.size() != inputs.size())
-    throw ValueError(std::string(what) + ": the model has " + std::to_string(inputs.size()) +
-                     " inputs, received " + std::to_string(x.size()) + " arrays");
-  for (size_t k = 0; k < x.size(); ++k) {
-    if (x[k].rank() == 0) throw ShapeError(std::string(what) + ": expected a batch of inputs, received a scalar");
-    if (x[k].rows() != x[0].rows())
-      throw ShapeError(std::string(what) + ": input " + std::to_string(k) + " has " + std::to_string(x[k].rows()) +
-                       " samples, input 0 has " + std::to_string(x[0].rows()));
-    const Shape& want = inputs[k].shape();
-    if (!input_fits(want, std::span(x[k].shape()).subspan(1))) {
-      Shape expected = want;
-      expected.insert(expected.begin(), x[k].rows());
-      throw ShapeError(model.class_name() + " '" + model.name() + "' expects inputs shaped " + shape_str(expected) +
-                       " (batch first), received " + shape_str(x[k].shape()));
-    }
-  }
-}
-
-void check_data(const Model& model, std::span<const Inputs> x, const Labels& y, const char* what) {
-  if (model.outputs().size() != 1)
-    throw ValueError(std::string(what) + ": the model has " + std::to_string(model.outputs().size()) +
-                     " outputs; fit and evaluate take models with one output (one loss)");
-  check_inputs(model, x, what);
-  if (x[0].rows() != y.size())
-    throw ShapeError(std::string(what) + ": x has " + std::to_string(x[0].rows()) + " samples (shape " +
-                     shape_str(x[0].shape()) + ") but y has " + std::to_string(y.size()) + " labels");
-  detail::check_targets(model, y, what);
-}
-
-// Keeps float32 semantics for logged means, as Keras's metric state is float32.
-double as_float32(double v) { return static_cast<double>(static_cast<float>(v)); }
 
 std::vector<Inputs> slices(std::span<const Inputs> x, int64_t begin, int64_t end) {
   std::vector<Inputs> out;
@@ -180,193 +149,6 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
   for (auto* cb : callbacks) cb->on_train_end(logs);
   for (auto* cb : callbacks) cb->set_fit_state(nullptr);
   return std::move(state.history);
-}
-
-template <typename Fn>
-void Trainer::for_each_batch(std::span<const Inputs> x, int64_t batch_size, Fn&& fn) {
-  const int64_t n = x[0].rows();
-  struct Batch {
-    Tensor buffer, view;  // the conversion buffer (bytes only), and what the model reads
-  };
-  std::vector<Batch> batches(x.size());
-  std::vector<const Tensor*> views(x.size());
-  for (size_t k = 0; k < x.size(); ++k) {
-    views[k] = &batches[k].view;
-    if (x[k].is_float()) continue;
-    Shape shape = x[k].shape();
-    shape[0] = std::min(batch_size, n);
-    batches[k].buffer = Tensor(shape);
-  }
-  const double scale = model_.preprocessing.rescale;
-  for (int64_t begin = 0; begin < n; begin += batch_size) {
-    int64_t b = std::min(batch_size, n - begin);
-    for (size_t k = 0; k < x.size(); ++k) {
-      Batch& batch = batches[k];
-      if (x[k].is_float()) {
-        batch.view = x[k].floats().slice(begin, begin + b);
-      } else {
-        batch.view = batch.buffer.with_rows(b);
-        x[k].copy_rows(begin, b, batch.view.data(), scale);
-      }
-    }
-    fn(std::span<const Tensor* const>(views), begin, b);
-  }
-}
-
-template <typename Fn>
-void Trainer::infer_in_slices(std::span<const Tensor* const> batch, int64_t n, Fn&& fn) {
-  const int64_t rows = model_.engine_->inference_rows(), slices = (n + rows - 1) / rows;
-  if (slices <= 1) {
-    model_.forward(batch, false);
-    return fn(int64_t{0}, n);
-  }
-  slices_.resize(batch.size());
-  slice_views_.resize(batch.size());
-  for (int64_t s = 0; s < slices; ++s) {
-    const int64_t begin = n * s / slices, end = n * (s + 1) / slices;
-    for (size_t k = 0; k < batch.size(); ++k) {
-      slices_[k] = batch[k]->slice(begin, end);
-      slice_views_[k] = &slices_[k];
-    }
-    model_.forward(slice_views_, false);
-    fn(begin, end - begin);
-  }
-}
-
-namespace {
-
-// An image batch (N, H, W[, C]) mirrored along W into `out`, which has its shape.
-void flip_width(const Tensor& in, Tensor& out) {
-  const int64_t n = in.dim(0), h = in.dim(1), w = in.dim(2), c = in.size() / (n * h * w);
-  for (int64_t row = 0; row < n * h; ++row) {
-    const float* src = in.data() + row * w * c;
-    float* dst = out.data() + row * w * c;
-    for (int64_t x = 0; x < w; ++x) std::copy_n(src + (w - 1 - x) * c, c, dst + x * c);
-  }
-}
-
-void check_tta(const std::string& tta, std::span<const Tensor* const> batch, const char* what) {
-  if (tta.empty()) return;
-  if (tta != "flip")
-    throw ValueError(std::string(what) + ": tta must be \"\" (none) or \"flip\", received \"" + tta + "\"");
-  for (const Tensor* t : batch)
-    if (t->rank() < 3)
-      throw ValueError(std::string(what) + ": tta \"flip\" mirrors images along their width, so it needs inputs "
-                       "shaped (N, H, W[, C]); received shape " + shape_str(t->shape()));
-}
-
-}  // namespace
-
-template <typename Fn>
-void Trainer::infer(std::span<const Tensor* const> batch, int64_t n, const std::string& tta, Fn&& fn) {
-  if (tta.empty()) {
-    infer_in_slices(batch, n, [&](int64_t first, int64_t rows) { fn(first, rows, model_.output_tensors()); });
-    return;
-  }
-  const size_t outputs = model_.outputs().size();
-  std::vector<Tensor> mean(outputs), flipped;
-  std::vector<const Tensor*> mean_views, flipped_views;
-  for (size_t o = 0; o < outputs; ++o) {
-    Shape shape = model_.outputs()[o].shape();
-    shape.insert(shape.begin(), n);
-    mean[o] = Tensor(shape);
-    mean_views.push_back(&mean[o]);
-  }
-  for (const Tensor* t : batch) {
-    flipped.emplace_back(t->shape());
-    flip_width(*t, flipped.back());
-  }
-  for (const auto& t : flipped) flipped_views.push_back(&t);
-  for (const auto& views : {std::span<const Tensor* const>(batch), std::span<const Tensor* const>(flipped_views)})
-    infer_in_slices(views, n, [&](int64_t first, int64_t rows) {
-      for (size_t o = 0; o < outputs; ++o) {
-        const int64_t row = mean[o].row_size();
-        const float* got = model_.output_tensors()[o]->data();
-        float* sum = mean[o].data() + first * row;
-        for (int64_t i = 0; i < rows * row; ++i) sum[i] += 0.5f * got[i];
-      }
-    });
-  fn(0, n, mean_views);
-}
-
-Logs Trainer::run_test(std::span<const Inputs> x, const Labels& y, std::span<const float> sample_weight,
-                       int64_t batch_size, Progbar* bar, const std::vector<Callback*>& callbacks,
-                       const std::string& tta) {
-  auto metrics = model_.make_metrics(y.sparse());
-  // Keras's test loss adds the regularizers' penalties too.
-  const double regularization = model_.regularization_loss();
-  double loss_sum = 0.0;
-  Logs logs;
-  for (auto* cb : callbacks) cb->on_test_begin(logs);
-  for_each_batch(x, batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
-    const int64_t step = begin / batch_size;
-    for (auto* cb : callbacks) cb->on_test_batch_begin(step, logs);
-    if (begin == 0) check_tta(tta, batch, "evaluate");
-    infer(batch, b, tta, [&](int64_t first, int64_t rows, std::span<const Tensor* const> outputs) {
-      const Tensor& out = *outputs[0];
-      const Targets targets = y.at(begin + first, sample_weight);
-      loss_sum += model_.loss()->forward(out, targets) + static_cast<double>(rows) * regularization;
-      metrics.update(out, targets);
-    });
-    logs.set("loss", as_float32(loss_sum / static_cast<double>(begin + b)));
-    for (auto& m : metrics) logs.set(m->name(), m->result());
-    if (bar) bar->update(step + 1, logs, begin + b == x[0].rows());
-    for (auto* cb : callbacks) cb->on_test_batch_end(step, logs);
-  });
-  for (auto* cb : callbacks) cb->on_test_end(logs);
-  return logs;
-}
-
-Logs Trainer::evaluate(std::span<const Inputs> x, const Labels& y, const EvaluateOptions& options) {
-  if (!model_.compiled()) throw ValueError("evaluate: compile the model before calling evaluate");
-  if (options.batch_size < 1)
-    throw ValueError("evaluate: batch_size must be at least 1, received " +
-                     std::to_string(options.batch_size));
-  check_data(model_, x, y, "evaluate");
-  detail::check_sample_weight(options.sample_weight, x[0].rows(), "evaluate");
-  int64_t steps = (x[0].rows() + options.batch_size - 1) / options.batch_size;
-  for (auto* cb : options.callbacks) {
-    cb->set_model(&model_);
-    cb->set_params({1, steps, options.verbose, options.out});
-  }
-  Progbar bar(steps, options.verbose, *options.out,
-              options.out == &std::cout && stdout_is_terminal());
-  return run_test(x, y, options.sample_weight, options.batch_size, options.verbose ? &bar : nullptr,
-                  options.callbacks, options.tta);
-}
-
-std::vector<Tensor> Trainer::predict(std::span<const Inputs> x, const PredictOptions& options) {
-  if (options.batch_size < 1)
-    throw ValueError("predict: batch_size must be at least 1, received " +
-                     std::to_string(options.batch_size));
-  check_inputs(model_, x, "predict");
-  std::vector<Tensor> results;
-  for (const auto& output : model_.outputs()) {
-    Shape shape = output.shape();
-    shape.insert(shape.begin(), x[0].rows());
-    results.emplace_back(shape);
-  }
-  const int64_t steps = (x[0].rows() + options.batch_size - 1) / options.batch_size;
-  for (auto* cb : options.callbacks) {
-    cb->set_model(&model_);
-    cb->set_params({1, steps, 0});
-  }
-  Logs logs;
-  for (auto* cb : options.callbacks) cb->on_predict_begin(logs);
-  for_each_batch(x, options.batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
-    const int64_t step = begin / options.batch_size;
-    for (auto* cb : options.callbacks) cb->on_predict_batch_begin(step, logs);
-    if (begin == 0) check_tta(options.tta, batch, "predict");
-    infer(batch, b, options.tta, [&](int64_t first, int64_t rows, std::span<const Tensor* const> outputs) {
-      for (size_t o = 0; o < results.size(); ++o) {
-        int64_t row = results[o].row_size();
-        std::memcpy(results[o].data() + (begin + first) * row, outputs[o]->data(), sizeof(float) * rows * row);
-      }
-    });
-    for (auto* cb : options.callbacks) cb->on_predict_batch_end(step, logs);
-  });
-  for (auto* cb : options.callbacks) cb->on_predict_end(logs);
-  return results;
 }
 
 History Model::fit(const std::vector<Inputs>& x, const Labels& y, const FitOptions& options) {

@@ -32,4 +32,5 @@
 #include "kiln/tensor.hpp"
 #include "kiln/trainer.hpp"
 #include "kiln/training_callbacks.hpp"
+#include "kiln/tuner.hpp"
 #include "kiln/backup_and_restore.hpp"

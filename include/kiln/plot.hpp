@@ -59,6 +59,21 @@ struct ConfusionOptions {
 Rect confusion_matrix(const ConfusionMatrix& cm, const std::vector<std::string>& class_names,
                       const std::filesystem::path& path, const ConfusionOptions& options = {});
 
+// A search's results (kiln::tuner): the objective of each trial against its number (with the
+// best so far as a step line) and against the first hyperparameter's value.
+struct SearchPlotData {
+  std::string objective;
+  std::vector<double> trial, score;     // one per trial; a NaN score is left out
+  std::string parameter;                // the hyperparameter's name
+  std::vector<double> value;            // its value in each trial (for a choice: the index)
+  std::vector<std::string> categories;  // a choice's values, its axis labels; empty for numbers
+  bool log_scale = false;               // a log-sampled parameter: a log axis
+  bool maximize = true;                 // which way "best so far" goes
+};
+
+// The two panels side by side. Returns their plot areas (trial axis, then parameter axis).
+std::vector<Rect> search_results(const SearchPlotData& data, const std::filesystem::path& path);
+
 struct ModelPlotOptions {
   bool show_shapes = true;  // each box lists its input and output shapes
 };

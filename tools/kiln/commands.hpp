@@ -12,5 +12,6 @@ void add_summary(CLI::App& app);
 void add_show(CLI::App& app);
 void add_plot(CLI::App& app);
 void add_serve(CLI::App& app);
+void add_tune(CLI::App& app);
 
 }  // namespace kiln::cli

@@ -1,10 +1,9 @@
 // The L1 / L2 penalties and their Keras configs.
 #include "kiln/regularizers.hpp"
 
-#include <algorithm>
 #include <cmath>
 
-#include "io/json_fields.hpp"
+#include "io/strict_fields.hpp"
 
 namespace kiln {
 
@@ -71,11 +70,7 @@ std::shared_ptr<Regularizer> get(const nlohmann::json& spec) {
   if (!cfg.is_object())
     throw ConfigError(where + ": field 'config' must be an object, received " + cfg.dump());
   const std::string in = where + " (" + name + ")";
-  auto check_fields = [&](std::initializer_list<const char*> known) {
-    for (const auto& [key, value] : cfg.items())
-      if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; }))
-        throw ConfigError(in + ": unknown field '" + key + "' (" + value.dump() + ")");
-  };
+  auto check_fields = [&](std::initializer_list<const char*> known) { io::reject_unknown_fields(cfg, known, in); };
   auto number = [&](const char* key, double fallback) {
     return io::get_or<double>(cfg, key, in, "a number", fallback);
   };

@@ -270,6 +270,15 @@ check "the CNN's config has Keras's Conv2D" contains "$(cat "$WORK/cnn/config.js
 check "the cnn recipe's Adam keeps a moving average" contains "$(cat "$WORK/cnn/config.json")" '"use_ema": true'
 out=$("$KILN" train --model cnn --no-ema --epochs 0 --verbose 0 --output "$WORK/cnn-no-ema" 2>&1)
 check "train --no-ema turns the recipe's average off" contains "$(cat "$WORK/cnn-no-ema/config.json")" '"use_ema": false'
+out=$("$KILN" train --model resnet --epochs 0 --verbose 0 --output "$WORK/resnet" 2>&1)
+check "train --model resnet saves a functional model" contains "$(cat "$WORK/resnet/config.json")" '"class_name": "Functional"'
+check "the resnet has skip connections" contains "$(cat "$WORK/resnet/config.json")" '"class_name": "Add"'
+check "the resnet ends in global average pooling" contains "$(cat "$WORK/resnet/config.json")" '"class_name": "GlobalAveragePooling2D"'
+recipe=$(cat "$WORK/resnet/recipe.json")
+check "the resnet recipe's SGD has Nesterov momentum" contains "$recipe" '"nesterov": true'
+check "the resnet recipe smooths the labels" contains "$recipe" '"label_smoothing": 0.1'
+out=$("$KILN" train --model resnet --optimizer adamw --epochs 0 --verbose 0 --output "$WORK/resnet-adamw" 2>&1)
+check "another optimizer drops the recipe's SGD arguments" contains "$(cat "$WORK/resnet-adamw/recipe.json")" '"class_name": "AdamW"'
 out=$("$KILN" show "$WORK/cnn" --layer conv2d --index 3 --output "$WORK/maps.png" 2>&1)
 check "show --layer draws the feature maps" contains "$out" "32 feature maps, 26x26, of layer 'conv2d'"
 check "show --layer writes the picture" test -s "$WORK/maps.png"

@@ -1,59 +1,38 @@
 // Losses by Keras name, alias or serialized config. Each reads its own arguments; a field no
 // argument takes is a ConfigError, as Keras's from_config raises on an unexpected keyword.
 #include <functional>
-#include <set>
 
-#include "io/json_fields.hpp"
+#include "io/strict_fields.hpp"
 #include "losses/loss_common.hpp"
 
 namespace kiln::losses {
 
 namespace {
 
-// Reads a config's fields and remembers which it read.
-struct Reader {
-  const nlohmann::json& cfg;
-  std::string in;
-  mutable std::set<std::string> read = {"name", "reduction", "dtype"};
-
-  bool flag(const char* key, bool fallback) const {
-    read.insert(key);
-    return io::get_or<bool>(cfg, key, in, "true or false", fallback);
-  }
-  double number(const char* key, double fallback) const {
-    read.insert(key);
-    return io::get_or<double>(cfg, key, in, "a number", fallback);
-  }
+// A loss's config, read strictly (io::FieldReader).
+struct Reader : io::FieldReader {
   // Keras's fields that kiln takes at their default only (axis -1, ignore_class null).
   void fixed(const char* key, const nlohmann::json& only) const {
-    read.insert(key);
+    mark(key);
     if (cfg.contains(key) && cfg[key] != only)
       throw ConfigError(in + ": kiln supports " + key + "=" + only.dump() + " only, received " +
                         cfg[key].dump());
   }
+  // name, reduction and dtype, which every loss takes.
   void check_common() const {
-    io::get_or<std::string>(cfg, "name", in, "a string", "");
-    const std::string reduction =
-        io::get_or<std::string>(cfg, "reduction", in, "a string", kReduction);
+    get<std::string>("name", "", "a string");
+    const std::string reduction = get<std::string>("reduction", kReduction, "a string");
     // "mean" is the same reduction in Keras 3, "auto" Keras 2's name for it.
     if (reduction != kReduction && reduction != "mean" && reduction != "auto")
       throw ConfigError(in + ": kiln supports reduction \"sum_over_batch_size\" only, received \"" +
                         reduction + "\"");
+    mark("dtype");
     if (cfg.contains("dtype") && !cfg["dtype"].is_null()) {
       const std::string dtype = io::dtype_policy_name(cfg["dtype"], in);
       if (dtype != "float32")
         throw ConfigError(in + ": kiln computes losses in float32, received dtype \"" + dtype +
                           "\"");
     }
-  }
-  void check_all_read() const {
-    for (const auto& [key, value] : cfg.items())
-      if (!read.contains(key)) {
-        std::string known;
-        for (const auto& k : read) known += (known.empty() ? "" : ", ") + k;
-        throw ConfigError(in + ": unknown field '" + key + "' (" + value.dump() + "); it takes " +
-                          known);
-      }
   }
 };
 
@@ -118,7 +97,7 @@ std::shared_ptr<Loss> get(const nlohmann::json& spec) {
   for (const auto& entry : entries()) {
     for (const auto& n : entry.names)
       if (n == name) {
-        const Reader reader{cfg, where + " (" + entry.names[0] + ")"};
+        const Reader reader{{cfg, where + " (" + entry.names[0] + ")"}};
         reader.check_common();
         auto loss = entry.make(reader);
         reader.check_all_read();

@@ -50,18 +50,10 @@ nlohmann::json Adam::config() const {
 
 namespace {
 AdamOptions as_adam(const AdamWOptions& o) {
-  return {.learning_rate = o.learning_rate,
-          .beta_1 = o.beta_1,
-          .beta_2 = o.beta_2,
-          .epsilon = o.epsilon,
-          .amsgrad = o.amsgrad,
-          .weight_decay = o.weight_decay,
-          .clipnorm = o.clipnorm,
-          .clipvalue = o.clipvalue,
-          .global_clipnorm = o.global_clipnorm,
-          .use_ema = o.use_ema,
-          .ema_momentum = o.ema_momentum,
-          .ema_overwrite_frequency = o.ema_overwrite_frequency};
+  return detail::with_common(
+      AdamOptions{
+          .learning_rate = o.learning_rate, .beta_1 = o.beta_1, .beta_2 = o.beta_2, .epsilon = o.epsilon, .amsgrad = o.amsgrad},
+      o);
 }
 }  // namespace
 

@@ -24,15 +24,23 @@ inline void require_betas(double beta_1, double beta_2, const std::string& optim
   require(beta_2 >= 0 && beta_2 < 1, optimizer + " beta_2", beta_2, "in [0, 1)");
 }
 
+// `to` with the common arguments (weight decay, clipping, the moving average) of `from`: another
+// optimizer's options or OptimizerCommon.
+template <typename To, typename From>
+To with_common(To to, const From& from) {
+  to.weight_decay = from.weight_decay;
+  to.clipnorm = from.clipnorm;
+  to.clipvalue = from.clipvalue;
+  to.global_clipnorm = from.global_clipnorm;
+  to.use_ema = from.use_ema;
+  to.ema_momentum = from.ema_momentum;
+  to.ema_overwrite_frequency = from.ema_overwrite_frequency;
+  return to;
+}
+
 template <typename Options>
 OptimizerCommon common_of(const Options& o) {
-  return {.weight_decay = o.weight_decay,
-          .clipnorm = o.clipnorm,
-          .clipvalue = o.clipvalue,
-          .global_clipnorm = o.global_clipnorm,
-          .use_ema = o.use_ema,
-          .ema_momentum = o.ema_momentum,
-          .ema_overwrite_frequency = o.ema_overwrite_frequency};
+  return with_common(OptimizerCommon{}, o);
 }
 
 }  // namespace kiln::optimizers::detail

@@ -2,58 +2,28 @@
 // ones, a null meaning the default as in Keras's files.
 #include <functional>
 #include <map>
-#include <set>
 
+#include "io/strict_fields.hpp"
 #include "optimizers/checks.hpp"
 
 namespace kiln::optimizers {
 
 namespace {
 
-// Reads a config's fields and remembers which it read, so that a field no optimizer argument
-// takes ("momentum" given to Adam, a typo) is an error rather than silently ignored.
-struct Reader {
-  const nlohmann::json& cfg;
-  std::string in;
-  // Keras writes the name, and Keras 2 jit_compile and is_legacy_optimizer, which change nothing
-  // here; loss_scale_factor and gradient_accumulation_steps must be null (see unsupported).
-  inline static const std::set<std::string> kIgnored = {"name", "jit_compile", "is_legacy_optimizer",
-                                                        "loss_scale_factor", "gradient_accumulation_steps"};
-  mutable std::set<std::string> read = {"name", "jit_compile", "is_legacy_optimizer"};
-
-  double number(const char* key, double fallback) const {
-    read.insert(key);
-    return io::get_or<double>(cfg, key, in, "a number", fallback);
-  }
-  bool flag(const char* key, bool fallback) const {
-    read.insert(key);
-    return io::get_or<bool>(cfg, key, in, "true or false", fallback);
-  }
-  std::optional<double> optional(const char* key, std::optional<double> fallback) const {
-    read.insert(key);
-    if (!cfg.contains(key) || cfg[key].is_null()) return fallback;
-    return io::get_as<double>(cfg, key, in, "a number or null");
-  }
+// An optimizer's config, read strictly (io::FieldReader), with the arguments every optimizer
+// or the Adam family shares.
+struct Reader : io::FieldReader {
   // Keras writes these; kiln has no use for them, which is only right while they are null.
   void unsupported(const char* key) const {
-    read.insert(key);
+    mark(key);
     if (cfg.contains(key) && !cfg[key].is_null())
       throw ConfigError(in + ": field '" + key + "' is not supported by kiln, received " + cfg[key].dump());
-  }
-  void check_all_read() const {
-    for (const auto& [key, value] : cfg.items())
-      if (!read.contains(key)) {
-        std::string known;
-        for (const auto& k : read)
-          if (!kIgnored.contains(k)) known += (known.empty() ? "" : ", ") + k;
-        throw ConfigError(in + ": unknown field '" + key + "' (" + value.dump() + "); it takes " + known);
-      }
   }
 
   // The learning rate and the common arguments.
   template <typename Options>
   Options common(Options o) const {
-    read.insert("learning_rate");
+    mark("learning_rate");
     o.learning_rate = LearningRate::from_config(cfg, in, o.learning_rate.at(0));
     o.weight_decay = number("weight_decay", o.weight_decay);
     o.clipnorm = optional("clipnorm", o.clipnorm);
@@ -61,8 +31,7 @@ struct Reader {
     o.global_clipnorm = optional("global_clipnorm", o.global_clipnorm);
     o.use_ema = flag("use_ema", o.use_ema);
     o.ema_momentum = number("ema_momentum", o.ema_momentum);
-    read.insert("ema_overwrite_frequency");
-    o.ema_overwrite_frequency = io::get_or<int64_t>(cfg, "ema_overwrite_frequency", in, "an integer", o.ema_overwrite_frequency);
+    o.ema_overwrite_frequency = get<int64_t>("ema_overwrite_frequency", o.ema_overwrite_frequency, "an integer");
     unsupported("loss_scale_factor");
     unsupported("gradient_accumulation_steps");
     return o;
@@ -152,7 +121,10 @@ std::shared_ptr<Optimizer> get(const nlohmann::json& spec) {
     for (const auto& [known, make] : table) names += (names.empty() ? "\"" : ", \"") + known + "\"";
     throw ValueError("unknown optimizer " + spec.dump() + "; expected one of " + names);
   }
-  const Reader reader{cfg, where + " (" + name + ")"};
+  // Keras writes the name, and Keras 2 jit_compile and is_legacy_optimizer, which change nothing
+  // here; loss_scale_factor and gradient_accumulation_steps must be null (Reader::unsupported).
+  const Reader reader{{cfg, where + " (" + name + ")",
+                       {"name", "jit_compile", "is_legacy_optimizer", "loss_scale_factor", "gradient_accumulation_steps"}}};
   auto optimizer = found->second(reader);
   reader.check_all_read();
   return optimizer;

@@ -1,40 +1,15 @@
 #include "train_callbacks.hpp"
 
-#include <set>
-
-#include "io/json_fields.hpp"
+#include "io/strict_fields.hpp"
 
 namespace kiln::cli {
 
 namespace {
 
-// A callback's config, read field by field; a field no argument takes is an error.
-struct Fields {
-  const nlohmann::json& cfg;
-  std::string in;
-  std::set<std::string> read;
+// A callback's config, read strictly.
+using Fields = io::FieldReader;
 
-  template <typename T>
-  T get(const char* key, T fallback, const char* expected) {
-    read.insert(key);
-    return io::get_or<T>(cfg, key, in, expected, fallback);
-  }
-  std::optional<double> optional(const char* key) {
-    read.insert(key);
-    if (!cfg.contains(key) || cfg[key].is_null()) return std::nullopt;
-    return io::get_as<double>(cfg, key, in, "a number or null");
-  }
-  void check_all_read() const {
-    for (const auto& [key, value] : cfg.items())
-      if (!read.contains(key)) {
-        std::string known;
-        for (const auto& k : read) known += (known.empty() ? "" : ", ") + k;
-        throw ConfigError(in + ": unknown field '" + key + "'; it takes " + known);
-      }
-  }
-};
-
-std::unique_ptr<Callback> make_one(const std::string& name, Fields& f, const std::filesystem::path& output) {
+std::unique_ptr<Callback> make_one(const std::string& name, const Fields& f, const std::filesystem::path& output) {
   if (name == "EarlyStopping") {
     EarlyStoppingOptions o;
     o.monitor = f.get("monitor", o.monitor, "a log name");
@@ -92,7 +67,7 @@ std::vector<std::unique_ptr<Callback>> make_callbacks(const nlohmann::json& list
     const auto name = io::get_as<std::string>(list[i], "class_name", at, "a callback name such as \"EarlyStopping\"");
     const nlohmann::json cfg = list[i].contains("config") ? list[i]["config"] : nlohmann::json::object();
     if (!cfg.is_object()) throw ConfigError(at + " (" + name + "): field 'config' must be an object");
-    Fields fields{cfg, at + " (" + name + ")", {}};
+    const Fields fields{cfg, at + " (" + name + ")"};
     out.push_back(make_one(name, fields, output));
     fields.check_all_read();
   }

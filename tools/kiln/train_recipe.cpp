@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "io/json_fields.hpp"
+#include "io/strict_fields.hpp"
 #include "recipes.hpp"
 #include "train_callbacks.hpp"
 
@@ -16,12 +16,7 @@ const char* const kFileKeys[] = {"dataset",   "validation_size", "seed",     "mo
 
 void check_recipe_fields(const nlohmann::json& file, const std::string& where) {
   if (!file.is_object()) throw ConfigError(where + ": a recipe is a JSON object, received " + file.dump().substr(0, 80));
-  for (const auto& [key, value] : file.items())
-    if (std::ranges::find_if(kFileKeys, [&](const char* k) { return key == k; }) == std::end(kFileKeys)) {
-      std::string known;
-      for (const char* k : kFileKeys) known += (known.empty() ? "" : ", ") + std::string(k);
-      throw ConfigError(where + ": unknown field '" + key + "'; a recipe has " + known);
-    }
+  io::reject_unknown_fields(file, kFileKeys, where);
 }
 
 nlohmann::json read_recipe_file(const std::string& path) {
@@ -55,11 +50,11 @@ std::pair<std::string, nlohmann::json> key_value(const std::string& arg) {
 nlohmann::json resolve_optimizer(const TrainArgs& a, const nlohmann::json& file, const std::string& where,
                                  const RecipeSettings& defaults) {
   std::string name = defaults.optimizer;
-  nlohmann::json cfg = nlohmann::json::object();
+  nlohmann::json cfg = defaults.optimizer_args;
   if (file.contains("optimizer")) {
     const auto& spec = file["optimizer"];
     name = io::get_as<std::string>(spec, "class_name", where + " optimizer", "an optimizer name such as \"Adam\"");
-    if (spec.contains("config")) cfg = spec["config"];
+    cfg = spec.contains("config") ? spec["config"] : nlohmann::json::object();
   }
   if (a.optimizer && lower(*a.optimizer) != lower(name)) {
     name = *a.optimizer;
@@ -88,7 +83,8 @@ nlohmann::json resolve_optimizer(const TrainArgs& a, const nlohmann::json& file,
 
 // The schedule --schedule names (null for "constant").
 std::shared_ptr<const LearningRateSchedule> make_schedule(const TrainRecipe& r, double rate, int64_t steps_per_epoch) {
-  const auto epoch = static_cast<double>(steps_per_epoch), total = epoch * r.epochs;
+  // A run of no epochs takes no step: a one-step schedule stands in (a saved, untrained model).
+  const auto epoch = static_cast<double>(steps_per_epoch), total = std::max(1.0, epoch * r.epochs);
   if (r.warmup_epochs > 0 && r.schedule != "cosine")
     throw ValueError("--warmup-epochs applies to --schedule cosine (Keras's CosineDecay warm-up), received --schedule " +
                      r.schedule);
@@ -149,10 +145,13 @@ TrainRecipe resolve_recipe(const TrainArgs& a, const nlohmann::json& file, const
   r.epochs = pick(a.epochs, "epochs", defaults.epochs, "an integer");
   r.batch_size = pick(a.batch_size, "batch_size", defaults.batch_size, "an integer");
   r.schedule = pick(a.schedule, "schedule", defaults.schedule, "a schedule name");
-  r.warmup_epochs = pick(a.warmup_epochs, "warmup_epochs", 0, "an integer");
+  // The recipe's own warm-up gives way in a run too short for it (a 1-epoch trial of resnet).
+  r.warmup_epochs = pick(a.warmup_epochs, "warmup_epochs", std::min(defaults.warmup_epochs, std::max(0, r.epochs - 1)),
+                         "an integer");
+  const double smoothing = a.label_smoothing.value_or(defaults.label_smoothing);
   if (file.contains("loss")) r.loss = file["loss"];
-  if (a.label_smoothing)
-    r.loss = {{"class_name", "CategoricalCrossentropy"}, {"config", {{"label_smoothing", *a.label_smoothing}}}};
+  if (a.label_smoothing || (!file.contains("loss") && smoothing > 0))
+    r.loss = {{"class_name", "CategoricalCrossentropy"}, {"config", {{"label_smoothing", smoothing}}}};
   if (file.contains("metrics")) r.metrics = io::string_list(file, "metrics", where);
   r.optimizer = resolve_optimizer(a, file, where, defaults);
   if (file.contains("callbacks")) r.callbacks = file["callbacks"];

@@ -1,24 +1,13 @@
 // SPACE.json read into a TuneSpace, and each trial's values applied to the base recipe.
 #include "tune_space.hpp"
 
-#include <algorithm>
 #include <filesystem>
 
-#include "io/json_fields.hpp"
+#include "io/strict_fields.hpp"
 
 namespace kiln::cli {
 
 namespace {
-
-void check_keys(const nlohmann::ordered_json& obj, std::initializer_list<const char*> keys,
-                const std::string& where) {
-  for (const auto& [key, _] : obj.items())
-    if (std::ranges::find_if(keys, [&](const char* k) { return key == k; }) == keys.end()) {
-      std::string known;
-      for (const char* k : keys) known += (known.empty() ? "" : ", ") + std::string(k);
-      throw ConfigError(where + ": unknown field '" + key + "'; expected " + known);
-    }
-}
 
 // One entry of "hyperparameters": {"type": "float", "min": 1e-4, "max": 0.1, "sampling": "log"}.
 void declare(tuner::HyperParameters& hp, const std::string& name,
@@ -34,24 +23,24 @@ void declare(tuner::HyperParameters& hp, const std::string& name,
   const auto sampling =
       io::get_or<std::string>(spec, "sampling", where, "\"linear\" or \"log\"", "linear");
   if (type == "int") {
-    check_keys(spec, {"type", "min", "max", "step", "sampling"}, where);
+    io::reject_unknown_fields(spec, {"type", "min", "max", "step", "sampling"}, where);
     hp.Int(name, io::get_as<int64_t>(spec, "min", where, "an integer"),
            io::get_as<int64_t>(spec, "max", where, "an integer"),
            io::get_or<int64_t>(spec, "step", where, "an integer", 1), sampling);
   } else if (type == "float") {
-    check_keys(spec, {"type", "min", "max", "step", "sampling"}, where);
+    io::reject_unknown_fields(spec, {"type", "min", "max", "step", "sampling"}, where);
     hp.Float(name, io::get_as<double>(spec, "min", where, "a number"),
              io::get_as<double>(spec, "max", where, "a number"),
              io::get_or<double>(spec, "step", where, "a number", 0.0), sampling);
   } else if (type == "choice") {
-    check_keys(spec, {"type", "values"}, where);
+    io::reject_unknown_fields(spec, {"type", "values"}, where);
     if (!spec.contains("values")) throw ConfigError(where + ": missing field 'values'");
     hp.Choice(name, spec["values"]);
   } else if (type == "boolean") {
-    check_keys(spec, {"type"}, where);
+    io::reject_unknown_fields(spec, {"type"}, where);
     hp.Boolean(name);
   } else if (type == "fixed") {
-    check_keys(spec, {"type", "value"}, where);
+    io::reject_unknown_fields(spec, {"type", "value"}, where);
     if (!spec.contains("value")) throw ConfigError(where + ": missing field 'value'");
     hp.Fixed(name, spec["value"]);
   } else {
@@ -77,10 +66,10 @@ TuneSpace read_tune_space(const std::string& path) {
   if (!file.is_object())
     throw ConfigError(path + ": a search space is a JSON object, received " +
                       file.dump().substr(0, 80));
-  check_keys(file,
-             {"recipe", "recipe_file", "objective", "tuner", "max_trials", "max_epochs", "factor",
-              "hyperband_iterations", "seed", "hyperparameters"},
-             path);
+  io::reject_unknown_fields(file,
+                           {"recipe", "recipe_file", "objective", "tuner", "max_trials", "max_epochs",
+                            "factor", "hyperband_iterations", "seed", "hyperparameters"},
+                           path);
   if (file.contains("recipe") == file.contains("recipe_file"))
     throw ConfigError(path +
                       ": give the base run as \"recipe\" (an object) or \"recipe_file\" (a path), "

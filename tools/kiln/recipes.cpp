@@ -11,7 +11,7 @@ RecipeSettings recipe_settings(const std::string& name) {
   if (name == "cnn-bn") return {"adam", 60, 64, "cosine"};
   if (name == "resnet")
     return {.optimizer = "sgd",
-            .epochs = 20,
+            .epochs = 30,
             .batch_size = 128,
             .schedule = "cosine",
             .optimizer_args = {{"learning_rate", 0.1}, {"momentum", 0.9}, {"nesterov", true}, {"weight_decay", 5e-3}},

@@ -1,6 +1,6 @@
 // kiln train: the seed workflow. On its defaults it trains the tutorial's 300-100 MLP on
 // Fashion-MNIST with SGD for 30 epochs, evaluates it on the test set and saves it; --model cnn
-// and cnn-bn train convolutional networks with their own defaults (recipes.hpp). The flags and a
+// cnn-bn and resnet train convolutional networks with their own defaults (recipes.hpp). The flags and a
 // --recipe file become one TrainRecipe (train_recipe.hpp), written beside the model.
 #include <filesystem>
 
@@ -90,31 +90,32 @@ void add_train(CLI::App& app) {
   cmd->add_option("--model", a->model,
                   std::string(kRecipeNames) + ", or an architecture file in the config.json layout (Sequential or "
                   "functional) (default: mlp)");
-  cmd->add_option("--epochs", a->epochs, "Passes over the training data (default: 30 for mlp, 10 for cnn, 60 for cnn-bn)")
+  cmd->add_option("--epochs", a->epochs, "Passes over the training data (default: 30 for mlp and resnet, 10 for cnn, 60 for cnn-bn)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--batch-size", a->batch_size, "Samples per gradient step (default: 32 for mlp, 64 for the CNNs)")
+  cmd->add_option("--batch-size", a->batch_size, "Samples per gradient step (default: 32 for mlp, 64 for cnn and cnn-bn, 128 for resnet)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--optimizer", a->optimizer,
                   "sgd, adam, adamw, rmsprop, adagrad, adamax, nadam or lion, with Keras's defaults (default: sgd for "
-                  "mlp, adam for the CNNs)")
+                  "mlp and resnet (Nesterov momentum 0.9), adam for cnn and cnn-bn)")
       ->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop", "adagrad", "adamax", "nadam", "lion"}, CLI::ignore_case));
-  cmd->add_option("--learning-rate", a->learning_rate, "Step size (default: Keras's, 0.01 for sgd, 0.001 for the others)")
+  cmd->add_option("--learning-rate", a->learning_rate, "Step size (default: Keras's, 0.01 for sgd, 0.001 for the others; 0.1 for resnet)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--schedule,--lr-schedule", a->schedule,
                   "How the rate changes over the run: constant; cosine (to 0, Keras's CosineDecay); linear (to 0, "
                   "PolynomialDecay); exponential (to 1%, ExponentialDecay); inverse_time (rate / (1 + epoch)); step "
                   "(a tenth after half the run, a hundredth after three quarters, PiecewiseConstantDecay); "
                   "cosine_restarts (periods of 1, 2 and 4 sevenths of the run, CosineDecayRestarts) "
-                  "(default: constant, cosine for cnn-bn)")
+                  "(default: constant, cosine for cnn-bn and resnet)")
       ->check(CLI::IsMember({"constant", "cosine", "linear", "exponential", "inverse_time", "step", "cosine_restarts"}));
   cmd->add_option("--warmup-epochs", a->warmup_epochs,
-                  "With --schedule cosine: epochs over which the rate first rises in a straight line from 0")
+                  "With --schedule cosine: epochs over which the rate first rises in a straight line from 0 (default 0, 1 "
+                  "for resnet)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--momentum", a->momentum, "Momentum of sgd or rmsprop, in [0, 1)")->check(CLI::Range(0.0, 0.999999));
   cmd->add_flag_function("--nesterov", [a](int64_t) { a->nesterov = true; }, "Nesterov momentum (sgd)");
   cmd->add_option("--weight-decay", a->weight_decay,
                   "Decoupled weight decay: each step w -= w * decay * learning rate (Keras's weight_decay; default 0, "
-                  "0.004 for adamw)")
+                  "0.004 for adamw, 0.005 for resnet's sgd)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--clipnorm", a->clipnorm, "Clip each weight's gradient to this L2 norm")->check(CLI::PositiveNumber);
   cmd->add_option("--global-clipnorm", a->global_clipnorm, "Clip all gradients together to this joint L2 norm")
@@ -129,7 +130,7 @@ void add_train(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--label-smoothing", a->label_smoothing,
                   "Train against targets of 1 - S for the true class and S / classes spread over all of them "
-                  "(Keras's CategoricalCrossentropy label_smoothing, on the integer labels)")
+                  "(Keras's CategoricalCrossentropy label_smoothing, on the integer labels; default 0, 0.1 for resnet)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--early-stopping", a->early_stopping,
                   "Stop when val_loss has not improved for this many epochs, ending on the best epoch's weights "

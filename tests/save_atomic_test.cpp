@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <random>
 #include <set>
 
@@ -26,7 +27,13 @@ TEST(SaveAtomic, AFolderKilledMidSaveHoldsOneWholeVersion) {
   utils::set_random_seed(3);
   Sequential model({Flatten({16, 16}), Dense(200, "relu"), Dense(10, "softmax")});  // ~200 KB of weights
   set_version(model, 0);
-  model.save(dir);
+  // The kills land within about 15 saves' time, measured here: a sanitized build on a busy
+  // machine saves ten times slower than a release build, and a fixed window then ends before the
+  // first save does.
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) model.save(dir);
+  const auto save_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count() / 3;
+  const auto window_us = static_cast<uint32_t>(std::max<int64_t>(15 * save_us, 30000));
   std::mt19937 rng(5);
   std::set<int> seen;
   for (int round = 1; round <= 40; ++round) {
@@ -38,7 +45,7 @@ TEST(SaveAtomic, AFolderKilledMidSaveHoldsOneWholeVersion) {
         model.save(dir);
       }
     }
-    usleep(static_cast<useconds_t>(rng() % 30000));
+    usleep(static_cast<useconds_t>(rng() % window_us));
     kill(child, SIGKILL);
     int status = 0;
     waitpid(child, &status, 0);

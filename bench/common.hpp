@@ -86,8 +86,8 @@ void report_products(const std::string& engine, int repeats, Run&& run) {
   report(engine + "gemm seed step (all 8)", step, ", \"flops\": " + std::to_string(flops_step));
 }
 
-// Repeats, threads and precision from the command line: PROGRAM [repeats] [threads] [bf16]
-// (threads 0: all cores). With bf16, models are built with the mixed_bfloat16 policy and the
+// Repeats, threads and precision from the command line: PROGRAM [repeats] [threads] [bf16|fp32]
+// (threads 0: all cores; bench_cnn reads a fourth, the network). With bf16, models are built with the mixed_bfloat16 policy and the
 // workloads are named "... (bf16)".
 struct Args {
   int repeats = 5;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every kiln benchmark and its PyTorch peer and prints the comparison table.
-# Usage: bench/run.sh [rounds] [cnn_rounds]   (needs a build in build/ and Debian's python3-torch)
+# Usage: bench/run.sh [rounds] [cnn_rounds] [resnet_rounds]   (needs a build in build/ and Debian's
+# python3-torch)
 # Each round runs every kiln benchmark once and then every PyTorch one once, so that both see the
 # same host: on a shared machine the load changes from one minute to the next, and running all
 # of kiln's repeats before all of PyTorch's gave ratios that moved by half. The table gives min and
@@ -18,11 +19,12 @@ if cmake --build build --target help | grep -q bench_onednn_gemm; then
 fi
 
 peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/peers/torch_peer.py --threads 1 --repeats 1 "$@"; }
-# The CNN's best here: 2 torch threads (its convolutions run on oneDNN inside PyTorch).
-cnn_peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/peers/torch_peer.py --model cnn --threads 2 --repeats 1 "$@"; }
-# CNN rounds (bench/run.sh ROUNDS CNN_ROUNDS): an epoch takes 15 s here and PyTorch's 45 s, so
-# the CNN runs in fewer rounds than the rest unless asked.
+# The networks' best here: 2 torch threads (their convolutions run on oneDNN inside PyTorch).
+net_peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/peers/torch_peer.py --threads 2 --repeats 1 --model "$@"; }
+# The networks run in fewer rounds than the rest unless asked: a CNN epoch takes 8-15 s here and
+# PyTorch's 40-45 s; a resnet epoch about 40 s and PyTorch's minutes.
 cnn_rounds=${2:-3}
+resnet_rounds=${3:-3}
 
 for round in $(seq "$rounds"); do
   echo "round $round of $rounds" >&2
@@ -40,7 +42,13 @@ for round in $(seq "$rounds"); do
   if (( round <= cnn_rounds )); then
     build/bench/bench_cnn 1 >>"$out/kiln.jsonl"
     for workload in train_epoch predict_1 predict_1000; do
-      cnn_peer --workload "$workload"
+      net_peer cnn --workload "$workload"
+    done >>"$out/peer.jsonl"
+  fi
+  if (( round <= resnet_rounds )); then
+    build/bench/bench_cnn 1 0 fp32 resnet >>"$out/kiln.jsonl"
+    for workload in train_epoch predict_1 predict_1000; do
+      net_peer resnet --workload "$workload"
     done >>"$out/peer.jsonl"
   fi
   # oneDNN (the runner-up engine, when libdnnl-dev was installed at configure time) in its best

@@ -272,7 +272,8 @@ out=$("$KILN" train --model cnn --no-ema --epochs 0 --verbose 0 --output "$WORK/
 check "train --no-ema turns the recipe's average off" contains "$(cat "$WORK/cnn-no-ema/config.json")" '"use_ema": false'
 out=$("$KILN" train --model resnet --epochs 0 --verbose 0 --output "$WORK/resnet" 2>&1)
 check "train --model resnet saves a functional model" contains "$(cat "$WORK/resnet/config.json")" '"class_name": "Functional"'
-check "the resnet has skip connections" contains "$(cat "$WORK/resnet/config.json")" '"class_name": "Add"'
+check "the resnet has a skip connection at each of its three stages" \
+  test "$(grep -o '"class_name": "Add"' "$WORK/resnet/config.json" | wc -l)" -eq 3
 check "the resnet ends in global average pooling" contains "$(cat "$WORK/resnet/config.json")" '"class_name": "GlobalAveragePooling2D"'
 recipe=$(cat "$WORK/resnet/recipe.json")
 check "the resnet recipe's SGD has Nesterov momentum" contains "$recipe" '"nesterov": true'

@@ -1,6 +1,9 @@
 // BatchNormalization, Dropout, SpatialDropout2D and the reshaping layers: gradient checks, the
 // training/inference split, Keras's moving-statistics rule, reproducible masks.
+#include <cmath>
+
 #include "helpers.hpp"
+#include "kernels/cpu/activations.hpp"
 
 namespace kiln {
 namespace {
@@ -119,6 +122,8 @@ TEST(ReshapingLayers, Gradients) {
     layers::Activation a(act);
     expect_gradients(*a, {2, 5});
   }
+  layers::ReLU plain;
+  expect_gradients(*plain, {12});
   layers::ReLU leaky({.max_value = 0.6, .negative_slope = 0.1, .threshold = 0.05});
   expect_gradients(*leaky, {12});
   layers::Reshape reshape({-1, 3});
@@ -129,6 +134,29 @@ TEST(ReshapingLayers, Gradients) {
   EXPECT_EQ(pad->output_shape(), (Shape{6, 5, 2}));
   layers::Rescaling rescale(0.5, -1.0);
   expect_gradients(*rescale, {4});
+}
+
+// Enough values that the pool splits them and the vector loops run with a remainder; the kinks
+// themselves (0, the threshold, the ceiling) are in the data.
+TEST(ReLU, KernelsMatchTheDefinitionOnLargeTensors) {
+  const int64_t n = 3 * 4096 + 7;
+  Tensor x = testing::random_tensor({n}, 11, -1.0f, 1.0f);
+  x.data()[0] = 0.0f, x.data()[1] = 0.05f, x.data()[2] = 0.6f, x.data()[3] = -0.0f;
+  for (const cpu::ReluShape shape : {cpu::ReluShape{}, cpu::ReluShape{0.05f, 0.1f, 0.6f}}) {
+    SCOPED_TRACE("threshold " + std::to_string(shape.threshold));
+    std::vector<float> y(n), g(n, 2.0f);
+    cpu::relu_forward(y.data(), x.data(), n, shape);
+    cpu::relu_backward(g.data(), x.data(), n, shape);
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x.data()[i];
+      const float want = v >= shape.max_value ? shape.max_value
+                         : v >= shape.threshold ? v
+                                                : shape.negative_slope * (v - shape.threshold);
+      const float slope = v > shape.threshold ? (v < shape.max_value ? 1.0f : 0.0f) : shape.negative_slope;
+      ASSERT_EQ(y[i], want) << "at " << i << ", x = " << v;
+      ASSERT_EQ(g[i], 2.0f * slope) << "at " << i << ", x = " << v;
+    }
+  }
 }
 
 TEST(ReshapingLayers, BadArgumentsAreNamed) {

@@ -189,9 +189,9 @@ def worker(q, out, lock):
 
 def main():
     out = os.path.join(os.environ.get("OUT", "/tmp"), "results.jsonl")
-    base = dict(arch="A", w=(32, 64, 128), epochs=30, bs=128, lr=0.1, wd=5e-3, ls=0.1, shift=2, flip=True, warmup=1, ema=0, opt="sgd", seed=0)
+    base = dict(arch="B", w=(32, 64, 128), epochs=30, bs=128, lr=0.1, wd=5e-3, ls=0.1, shift=2, flip=True, warmup=1, ema=0, opt="sgd", seed=0)
     jobs = []
-    for e in (10, 20, 30):  # arch A with widths (32, 64, 128) at 30 epochs is the recipe
+    for e in (10, 20, 30):  # arch B with widths (32, 64, 128) at 30 epochs is the recipe
         for arch, w in [("A", (16, 32, 64)), ("A", (24, 48, 96)), ("A", (32, 64, 128)), ("A", (48, 96, 192)),
                         ("B", (16, 32, 64)), ("B", (24, 48, 96)), ("B", (32, 64, 128)), ("C", (24, 48, 96)), ("D", (16, 32, 64))]:
             jobs.append(dict(base, arch=arch, w=w, epochs=e))

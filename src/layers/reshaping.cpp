@@ -51,34 +51,22 @@ MapKind ReLU::channel_map() const {
   return plain ? MapKind::kRelu : MapKind::kNone;
 }
 
-// Written as selects over whole rows, so that the loops vectorize, and split across the pool.
+namespace {
+
+cpu::ReluShape relu_shape(const ReLUOptions& o) {
+  return {static_cast<float>(o.threshold), static_cast<float>(o.negative_slope),
+          o.max_value ? static_cast<float>(*o.max_value) : INFINITY};
+}
+
+}  // namespace
+
 void ReLU::forward(const Context&, std::span<const Tensor* const> inputs, Tensor& out) {
-  const float* x = inputs[0]->data();
-  float* y = out.data();
-  const auto t = static_cast<float>(options_.threshold), slope = static_cast<float>(options_.negative_slope);
-  const float top = options_.max_value ? static_cast<float>(*options_.max_value) : INFINITY;
-  const int64_t row = out.row_size();
-  cpu::ThreadPool::global().run_rows(out.dim(0), row, [&](int64_t r0, int64_t r1) {
-    for (int64_t i = r0 * row; i < r1 * row; ++i) {
-      const float v = x[i], capped = v < top ? v : top;
-      y[i] = v < t ? slope * (v - t) : capped;
-    }
-  });
+  cpu::relu_forward(out.data(), inputs[0]->data(), out.size(), relu_shape(options_));
 }
 
 void ReLU::backward(const Context&, std::span<const Tensor* const> inputs, const Tensor&, Tensor& grad_out,
                     std::span<const InputGrad> grad_inputs) {
-  const float* x = inputs[0]->data();
-  float* g = grad_out.data();
-  const auto t = static_cast<float>(options_.threshold), slope = static_cast<float>(options_.negative_slope);
-  const float top = options_.max_value ? static_cast<float>(*options_.max_value) : INFINITY;
-  const int64_t row = grad_out.row_size();
-  cpu::ThreadPool::global().run_rows(grad_out.dim(0), row, [&](int64_t r0, int64_t r1) {
-    for (int64_t i = r0 * row; i < r1 * row; ++i) {
-      const float v = x[i], inside = v < top ? 1.0f : 0.0f;
-      g[i] *= v < t ? slope : inside;
-    }
-  });
+  cpu::relu_backward(grad_out.data(), inputs[0]->data(), grad_out.size(), relu_shape(options_));
   store_input_grad(grad_inputs[0], grad_out.data(), grad_out.size());
 }
 

@@ -109,6 +109,33 @@ void activation_backward(float* dy, const float* y, Activation act, int64_t B, i
   }
 }
 
+// Selects with the shape's numbers held in locals, so that each loop vectorizes (read through the
+// shape, every store to y could change them); the plain ReLU gets its own loop.
+void relu_forward(float* y, const float* x, int64_t n, const ReluShape& shape) {
+  const float t = shape.threshold, slope = shape.negative_slope, top = shape.max_value;
+  const bool plain = t == 0.0f && slope == 0.0f && top == INFINITY;
+  ThreadPool::global().run_ranges(n, int64_t{1} << 12, [=](int64_t i0, int64_t i1) {
+    if (plain) {
+      for (int64_t i = i0; i < i1; ++i) y[i] = std::max(x[i], 0.0f);
+      return;
+    }
+    for (int64_t i = i0; i < i1; ++i) {
+      const float v = x[i], inside = std::min(v, top);
+      y[i] = v < t ? slope * (v - t) : inside;
+    }
+  });
+}
+
+void relu_backward(float* g, const float* x, int64_t n, const ReluShape& shape) {
+  const float t = shape.threshold, slope = shape.negative_slope, top = shape.max_value;
+  ThreadPool::global().run_ranges(n, int64_t{1} << 12, [=](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const float v = x[i], inside = v < top ? 1.0f : 0.0f;
+      g[i] *= v > t ? inside : slope;
+    }
+  });
+}
+
 void bias_backward(float* db, const float* dz, int64_t B, int64_t N, float alpha, bool accumulate) {
   // Column sums over blocks of columns, row by row so the inner loop vectorises.
   constexpr int64_t kBlock = 64;

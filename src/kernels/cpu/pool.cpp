@@ -43,15 +43,15 @@ void pool_row(float* out, const float* image, const Window& w, int64_t oh, int32
       for (int64_t c = 0; c < C; ++c) o[c] *= scale;
     }
     if (op == PoolOp::kMax && where) {
-      // Where each maximum came from: the first value in the window, row by row, equal to it.
+      // Where each maximum came from: the first value in the window, row by row, equal to it. The
+      // window is walked backwards so that the last match wins: a plain select, which vectorizes.
       int32_t* at = where + ow * C;
       std::fill_n(at, C, -1);
-      for (int64_t ih = s.h0; ih < s.h1; ++ih)
-        for (int64_t iw = s.w0; iw < s.w1; ++iw) {
+      for (int64_t ih = s.h1 - 1; ih >= s.h0; --ih)
+        for (int64_t iw = s.w1 - 1; iw >= s.w0; --iw) {
           const auto base = static_cast<int32_t>((ih * w.W + iw) * C);
           const float* v = image + base;
-          for (int64_t c = 0; c < C; ++c)
-            at[c] = at[c] < 0 && v[c] == o[c] ? base + static_cast<int32_t>(c) : at[c];
+          for (int64_t c = 0; c < C; ++c) at[c] = v[c] == o[c] ? base + static_cast<int32_t>(c) : at[c];
         }
     }
   }

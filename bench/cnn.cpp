@@ -43,11 +43,8 @@ int main(int argc, char** argv) {
   const cli::RecipeSettings recipe = cli::recipe_settings(net);
   Model model = cli::recipe_model(net, {28, 28}, 10);
   model.preprocessing.rescale = 1.0 / 255.0;
-  const nlohmann::json loss =
-      recipe.label_smoothing > 0
-          ? nlohmann::json{{"class_name", "CategoricalCrossentropy"},
-                           {"config", {{"label_smoothing", recipe.label_smoothing}}}}
-          : nlohmann::json("sparse_categorical_crossentropy");
+  const nlohmann::json loss = recipe.label_smoothing > 0 ? cli::smoothed_loss(recipe.label_smoothing)
+                                                         : nlohmann::json("sparse_categorical_crossentropy");
   model.compile({.loss = LossRef(losses::get(loss)),
                  .optimizer = optimizers::get({{"class_name", recipe.optimizer}, {"config", recipe.optimizer_args}}),
                  .metrics = {"accuracy"}});

@@ -20,6 +20,10 @@ RecipeSettings recipe_settings(const std::string& name) {
   return {"sgd", 30, 32, "constant"};
 }
 
+nlohmann::json smoothed_loss(double label_smoothing) {
+  return {{"class_name", "CategoricalCrossentropy"}, {"config", {{"label_smoothing", label_smoothing}}}};
+}
+
 namespace {
 
 // Conv2D 3x3 "same" without bias, batch-normalized, then ReLU (`relu` false: no ReLU).

@@ -26,6 +26,9 @@ inline const char* kRecipeNames = "mlp, cnn, cnn-bn, resnet";
 bool is_recipe(const std::string& name);
 // A built-in architecture's settings; the mlp's for any other name (an architecture file).
 RecipeSettings recipe_settings(const std::string& name);
+// Keras's CategoricalCrossentropy with this label_smoothing, on the integer labels: the loss of
+// a recipe (or a run) that smooths its labels.
+nlohmann::json smoothed_loss(double label_smoothing);
 // A built-in architecture for the per-sample image shape `input` (H, W) and `classes` classes.
 Model recipe_model(const std::string& name, const Shape& input, int64_t classes);
 

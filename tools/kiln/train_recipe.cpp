@@ -151,7 +151,7 @@ TrainRecipe resolve_recipe(const TrainArgs& a, const nlohmann::json& file, const
   const double smoothing = a.label_smoothing.value_or(defaults.label_smoothing);
   if (file.contains("loss")) r.loss = file["loss"];
   if (a.label_smoothing || (!file.contains("loss") && smoothing > 0))
-    r.loss = {{"class_name", "CategoricalCrossentropy"}, {"config", {{"label_smoothing", smoothing}}}};
+    r.loss = smoothed_loss(smoothing);
   if (file.contains("metrics")) r.metrics = io::string_list(file, "metrics", where);
   r.optimizer = resolve_optimizer(a, file, where, defaults);
   if (file.contains("callbacks")) r.callbacks = file["callbacks"];

@@ -340,4 +340,35 @@ fi
 err=$("$KILN" serve "$WORK/nothing" 2>&1)
 check "serve names a missing folder" contains "$err" "'$WORK/nothing' is not a folder"
 
+# kiln datasets: the list, and an export of a CIFAR-10 archive made here in the real binary
+# layout (found through $KILN_DATASETS) as a JPEG folder.
+out=$("$KILN" datasets list 2>&1)
+for name in fashion-mnist mnist cifar100 cifar100-coarse; do
+  check "datasets list names $name" matches "$out" "^$name "
+done
+check "datasets list gives CIFAR-10's shape and sizes" matches "$out" '^cifar10 +32x32x3 +50000 +10000 +10 '
+check "datasets list says where Fashion-MNIST is" contains "$out" "in /usr/share/datasets/fashion-mnist"
+mkdir -p "$WORK/cache/cifar10"
+python3 - "$WORK/cache/cifar10/cifar-10-binary.tar.gz" <<'PY'
+import io, sys, tarfile
+def batch(n, first):
+    return b"".join(bytes([r % 10]) + bytes((r * 5 + i) % 256 for i in range(3072)) for r in range(first, first + n))
+with tarfile.open(sys.argv[1], "w:gz") as tar:
+    names = [f"data_batch_{b}.bin" for b in range(1, 6)] + ["test_batch.bin"]
+    for k, name in enumerate(names):
+        data = batch(4, 4 * k)
+        info = tarfile.TarInfo("cifar-10-batches-bin/" + name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+PY
+out=$(KILN_DATASETS="$WORK/cache" "$KILN" datasets export cifar10 "$WORK/cifar" --format jpeg 2>&1)
+check "datasets export reports what it wrote" contains "$out" "Wrote 24 jpeg images"
+check "datasets export counts images in its progress bar" matches "$out" '24/24 \[=+\] - [0-9]+s [0-9]+(us|ms)/image'
+check "datasets export writes class folders in label order" test "$(ls "$WORK/cifar/train" | tr '\n' ' ')" = "0_airplane 1_automobile 2_bird 3_cat 4_deer 5_dog 6_frog 7_horse 8_ship 9_truck "
+check "datasets export names images by their index" test -s "$WORK/cifar/test/3_cat/3.jpg"
+err=$(KILN_DATASETS="$WORK/cache" "$KILN" datasets export cifar10 "$WORK/cifar" 2>&1)
+check "datasets export refuses a folder in use" contains "$err" "exists and is not an empty folder"
+err=$("$KILN" datasets export cifar1000 "$WORK/x" 2>&1)
+check "datasets export lists the names it knows" contains "$err" "unknown dataset 'cifar1000'; expected one of: fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse"
+
 finish

@@ -10,7 +10,7 @@ namespace fs = std::filesystem;
 
 struct DownloadTest : ::testing::Test {
   void SetUp() override {
-    for (const auto& f : datasets::fashion_mnist::remote_files())
+    for (const auto& f : datasets::fashion_mnist::source().files)
       server.serve(f.name, io::read_file(fs::path(KILN_FASHION_DIR) / f.name));
     setenv("KILN_DATASETS", cache.path().c_str(), 1);
     setenv("KILN_DATASETS_URL", server.url().c_str(), 1);
@@ -21,8 +21,10 @@ struct DownloadTest : ::testing::Test {
   }
   fs::path locate() {
     // No system folder, and a default URL that must not be used: $KILN_DATASETS_URL wins.
-    return datasets::locate("fashion-mnist", datasets::fashion_mnist::remote_files(), "/nonexistent",
-                            "http://127.0.0.1:9/unused/");
+    datasets::Source source = datasets::fashion_mnist::source();
+    source.system_dir = "/nonexistent";
+    source.url = "http://127.0.0.1:9/unused/";
+    return datasets::locate(source);
   }
   testing::HttpServer server;
   testing::TempDir cache;
@@ -31,7 +33,7 @@ struct DownloadTest : ::testing::Test {
 TEST_F(DownloadTest, DownloadsVerifiesAndCaches) {
   fs::path dir = locate();
   EXPECT_EQ(dir, cache / "fashion-mnist");
-  for (const auto& f : datasets::fashion_mnist::remote_files())
+  for (const auto& f : datasets::fashion_mnist::source().files)
     EXPECT_EQ(io::read_file(dir / f.name), io::read_file(fs::path(KILN_FASHION_DIR) / f.name)) << f.name;
   auto [train, test] = datasets::load_idx_folder(dir);
   EXPECT_EQ(train.images.shape(), (Shape{60000, 28, 28}));

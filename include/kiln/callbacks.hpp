@@ -95,8 +95,9 @@ class Callback {
 // On a terminal it redraws in place; elsewhere it prints each finished line once.
 class Progbar {
  public:
-  // verbose 1: a bar; verbose 2: one line when done. dynamic: redraw in place.
-  Progbar(int64_t target, int verbose, std::ostream& out, bool dynamic);
+  // verbose 1: a bar; verbose 2: one line when done. dynamic: redraw in place. unit_name: what
+  // is counted, in the time per unit ("2ms/step").
+  Progbar(int64_t target, int verbose, std::ostream& out, bool dynamic, std::string unit_name = "step");
   void update(int64_t current, const Logs& logs, bool finalize = false);
 
  private:
@@ -104,6 +105,7 @@ class Progbar {
   int verbose_;
   std::ostream& out_;
   bool dynamic_;
+  std::string unit_name_;
   std::chrono::steady_clock::time_point start_, last_draw_;
   size_t drawn_width_ = 0;
 };

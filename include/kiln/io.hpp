@@ -40,14 +40,26 @@ std::string safetensors_bytes(const std::map<std::string, Tensor>& tensors,
                               const std::map<std::string, std::string>& metadata = {});
 
 // Reads an 8-bit grayscale PNG as (height, width) uint8. Any other PNG (colour, 16-bit,
-// palette, alpha), one of more than kMaxPngPixels pixels, or a malformed file throws IoError
+// palette, alpha), one of more than kMaxImagePixels pixels, or a malformed file throws IoError
 // saying what it is. With `expected` (height, width), another size throws ShapeError; both
 // checks read the header only, before any pixel memory is allocated.
-constexpr int64_t kMaxPngPixels = int64_t{1} << 24;
+constexpr int64_t kMaxImagePixels = int64_t{1} << 24;
 ByteTensor read_png_gray(const std::filesystem::path& path, const Shape& expected = {});
 ByteTensor parse_png_gray(const std::string& bytes, const std::string& source, const Shape& expected = {});
 // Writes (height, width) uint8 as an 8-bit grayscale PNG.
 void write_png_gray(const std::filesystem::path& path, const ByteTensor& image);
+// The bytes of an 8-bit PNG of (height, width) or (height, width, channels) uint8, channels 1
+// (grey), 2 (grey and alpha), 3 (RGB) or 4 (RGBA).
+std::string encode_png(const ByteTensor& image);
+
+// The bytes of a baseline JPEG (libjpeg-turbo) of (height, width), (height, width, 1) or
+// (height, width, 3) uint8, at quality 1 to 100 (4:2:0 chroma subsampling below 90, none from 90).
+std::string encode_jpeg(const ByteTensor& image, int quality = 95);
+// Decodes a JPEG as (height, width, 1) for a grey file or (height, width, 3) for a colour one.
+// A truncated or corrupt file (libjpeg's warnings included), a CMYK one, or one of more than
+// kMaxImagePixels pixels throws IoError naming `source`; the size is checked on the header,
+// before the pixels are allocated.
+ByteTensor decode_jpeg(const std::string& bytes, const std::string& source);
 
 // Reads a whole file; throws IoError naming it.
 std::string read_file(const std::filesystem::path& path);

@@ -2,7 +2,9 @@
 #pragma once
 
 #include "kiln/callbacks.hpp"
+#include "kiln/datasets/cifar.hpp"
 #include "kiln/datasets/dataset.hpp"
+#include "kiln/datasets/export.hpp"
 #include "kiln/datasets/fashion_mnist.hpp"
 #include "kiln/datasets/mnist.hpp"
 #include "kiln/error.hpp"

@@ -21,11 +21,11 @@ std::string printf_str(const char* fmt, double v) {
   return buf;
 }
 
-// " 1ms/step": the time per step in the unit Keras picks for it.
-std::string per_step(double seconds) {
-  if (seconds >= 1 || seconds == 0) return printf_str(" %.0fs/step", seconds);
-  if (seconds >= 1e-3) return printf_str(" %.0fms/step", seconds * 1e3);
-  return printf_str(" %.0fus/step", seconds * 1e6);
+// " 1ms/step": the time per unit in the unit of time Keras picks for it.
+std::string per_step(double seconds, const std::string& unit) {
+  if (seconds >= 1 || seconds == 0) return printf_str(" %.0fs/", seconds) + unit;
+  if (seconds >= 1e-3) return printf_str(" %.0fms/", seconds * 1e3) + unit;
+  return printf_str(" %.0fus/", seconds * 1e6) + unit;
 }
 
 std::string eta(double seconds) {
@@ -59,11 +59,12 @@ std::string counter(int64_t current, int64_t target) {
 
 bool stdout_is_terminal() { return isatty(STDOUT_FILENO) == 1; }
 
-Progbar::Progbar(int64_t target, int verbose, std::ostream& out, bool dynamic)
+Progbar::Progbar(int64_t target, int verbose, std::ostream& out, bool dynamic, std::string unit_name)
     : target_(std::max<int64_t>(target, 1)),
       verbose_(verbose),
       out_(out),
       dynamic_(dynamic),
+      unit_name_(std::move(unit_name)),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
@@ -74,7 +75,7 @@ void Progbar::update(int64_t current, const Logs& logs, bool finalize) {
   if (verbose_ == 2) {
     if (finalize)
       out_ << counter(current, target_) << printf_str(" - %.0fs", elapsed) << values(logs)
-           << printf_str(" - %.0fs/epoch -", elapsed) << per_step(per_unit) << '\n'
+           << printf_str(" - %.0fs/epoch -", elapsed) << per_step(per_unit, unit_name_) << '\n'
            << std::flush;
     return;
   }
@@ -88,7 +89,7 @@ void Progbar::update(int64_t current, const Logs& logs, bool finalize) {
   if (filled > 0) line += std::string(filled - 1, '=') + (current < target_ ? '>' : '=');
   line += std::string(kWidth - filled, '.') + "]";
   if (finalize || current >= target_)
-    line += printf_str(" - %.0fs", elapsed) + per_step(per_unit);
+    line += printf_str(" - %.0fs", elapsed) + per_step(per_unit, unit_name_);
   else
     line += " - ETA: " + eta(per_unit * static_cast<double>(target_ - current));
   line += values(logs);

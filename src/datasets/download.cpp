@@ -106,20 +106,24 @@ void download(const std::string& url, const fs::path& dest, const std::string& s
   }
 }
 
-fs::path locate(const std::string& name, const std::vector<RemoteFile>& files, const fs::path& system_dir,
-                const std::string& default_url) {
-  auto dirs = search_path(name, system_dir);
-  for (const auto& dir : dirs)
-    if (has_all(dir, files)) return dir;
+std::optional<fs::path> find_local(const Source& source) {
+  for (const auto& dir : search_path(source.folder, source.system_dir))
+    if (has_all(dir, source.files)) return dir;
+  return std::nullopt;
+}
+
+fs::path locate(const Source& source) {
+  if (auto dir = find_local(source)) return *dir;
+  auto dirs = search_path(source.folder, source.system_dir);
   if (dirs.size() < 2)
-    throw IoError("dataset '" + name + "' is not in " + system_dir.string() +
+    throw IoError("dataset '" + source.folder + "' is not in " + source.system_dir.string() +
                   " and there is no cache folder to download it to (set $KILN_DATASETS or $HOME)");
-  const fs::path& cache = dirs[0];  // $KILN_DATASETS/<name> if set, else ~/.kiln/datasets/<name>
-  std::string base = default_url;
+  const fs::path& cache = dirs[0];  // $KILN_DATASETS/<folder> if set, else ~/.kiln/datasets/<folder>
+  std::string base = source.url;
   if (const char* env = std::getenv("KILN_DATASETS_URL"); env && *env) base = env;
   if (!base.empty() && base.back() != '/') base += '/';
   std::error_code ec;
-  for (const auto& f : files) {
+  for (const auto& f : source.files) {
     if (fs::is_regular_file(cache / f.name, ec)) continue;
     std::cerr << "Downloading " << base + f.name << " to " << cache.string() << '\n';
     download(base + f.name, cache / f.name, f.sha256);

@@ -1,4 +1,4 @@
-// Grayscale PNG reading and writing with libspng.
+// PNG reading (8-bit grey) and writing (grey, grey+alpha, RGB, RGBA) with libspng.
 #include <spng.h>
 
 #include <memory>
@@ -43,8 +43,8 @@ ByteTensor parse_png_gray(const std::string& bytes, const std::string& source, c
     throw ShapeError(source + ": expected a " + std::to_string(expected.back()) + "x" +
                      std::to_string(expected.front()) + " image (width x height), received a " + describe(ihdr) +
                      " PNG");
-  if (shape_size(shape) > kMaxPngPixels)
-    throw IoError(source + ": a " + describe(ihdr) + " PNG has more than " + std::to_string(kMaxPngPixels) +
+  if (shape_size(shape) > kMaxImagePixels)
+    throw IoError(source + ": a " + describe(ihdr) + " PNG has more than " + std::to_string(kMaxImagePixels) +
                   " pixels, the most kiln reads");
   ByteTensor image({static_cast<int64_t>(ihdr.height), static_cast<int64_t>(ihdr.width)});
   if (int rc = spng_decode_image(ctx.get(), image.data(), static_cast<size_t>(image.size()), SPNG_FMT_G8, 0))
@@ -56,26 +56,36 @@ ByteTensor read_png_gray(const std::filesystem::path& path, const Shape& expecte
   return parse_png_gray(read_file(path), path.string(), expected);
 }
 
-void write_png_gray(const std::filesystem::path& path, const ByteTensor& image) {
-  if (image.rank() != 2)
-    throw ShapeError("write_png_gray: expected an image shaped (height, width), received " + shape_str(image.shape()));
+std::string encode_png(const ByteTensor& image) {
+  const int64_t channels = image.rank() == 3 ? image.dim(2) : 1;
+  if ((image.rank() != 2 && image.rank() != 3) || channels < 1 || channels > 4 || image.size() == 0)
+    throw ShapeError("encode_png: expected an image shaped (height, width) or (height, width, channels) with 1 to "
+                     "4 channels, received " + shape_str(image.shape()));
+  static constexpr uint8_t kColorType[] = {SPNG_COLOR_TYPE_GRAYSCALE, SPNG_COLOR_TYPE_GRAYSCALE_ALPHA,
+                                           SPNG_COLOR_TYPE_TRUECOLOR, SPNG_COLOR_TYPE_TRUECOLOR_ALPHA};
   Ctx ctx(spng_ctx_new(SPNG_CTX_ENCODER), &spng_ctx_free);
-  if (!ctx) throw IoError(path.string() + ": cannot start the PNG encoder");
+  if (!ctx) throw IoError("cannot start the PNG encoder");
   spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1);
   spng_ihdr ihdr{};
   ihdr.width = static_cast<uint32_t>(image.dim(1));
   ihdr.height = static_cast<uint32_t>(image.dim(0));
   ihdr.bit_depth = 8;
-  ihdr.color_type = SPNG_COLOR_TYPE_GRAYSCALE;
+  ihdr.color_type = kColorType[channels - 1];
   spng_set_ihdr(ctx.get(), &ihdr);
   if (int rc = spng_encode_image(ctx.get(), image.data(), static_cast<size_t>(image.size()), SPNG_FMT_PNG,
                                  SPNG_ENCODE_FINALIZE))
-    throw IoError(path.string() + ": PNG encoding failed: " + spng_strerror(rc));
+    throw IoError(std::string("PNG encoding failed: ") + spng_strerror(rc));
   size_t size = 0;
   int rc = 0;
   std::unique_ptr<void, void (*)(void*)> buf(spng_get_png_buffer(ctx.get(), &size, &rc), &free);
-  if (!buf || rc) throw IoError(path.string() + ": PNG encoding failed: " + spng_strerror(rc));
-  write_file_atomic(path, std::string(static_cast<const char*>(buf.get()), size));
+  if (!buf || rc) throw IoError(std::string("PNG encoding failed: ") + spng_strerror(rc));
+  return std::string(static_cast<const char*>(buf.get()), size);
+}
+
+void write_png_gray(const std::filesystem::path& path, const ByteTensor& image) {
+  if (image.rank() != 2)
+    throw ShapeError("write_png_gray: expected an image shaped (height, width), received " + shape_str(image.shape()));
+  write_file_atomic(path, encode_png(image));
 }
 
 }  // namespace kiln::io

@@ -13,5 +13,6 @@ void add_show(CLI::App& app);
 void add_plot(CLI::App& app);
 void add_serve(CLI::App& app);
 void add_tune(CLI::App& app);
+void add_datasets(CLI::App& app);
 
 }  // namespace kiln::cli

@@ -8,8 +8,8 @@ namespace kiln::datasets::mnist {
 // (train, test) as uint8 tensors: images (N, 28, 28), labels (N). Looks in $KILN_DATASETS,
 // ~/.kiln/datasets and /usr/share/datasets/mnist, then downloads.
 std::pair<Split, Split> load_data();
-// The four IDX files and their SHA-256 digests.
-const std::vector<RemoteFile>& remote_files();
+// Its four IDX files (with their SHA-256 digests), where they are looked for and fetched from.
+const Source& source();
 // "0" ... "9".
 const std::vector<std::string>& class_names();
 

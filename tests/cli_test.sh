@@ -366,6 +366,11 @@ check "datasets export reports what it wrote" contains "$out" "Wrote 24 jpeg ima
 check "datasets export counts images in its progress bar" matches "$out" '24/24 \[=+\] - [0-9]+s [0-9]+(us|ms)/image'
 check "datasets export writes class folders in label order" test "$(ls "$WORK/cifar/train" | tr '\n' ' ')" = "0_airplane 1_automobile 2_bird 3_cat 4_deer 5_dog 6_frog 7_horse 8_ship 9_truck "
 check "datasets export names images by their index" test -s "$WORK/cifar/test/3_cat/3.jpg"
+# The recipes take colour images: the convolutions' input has the dataset's channels.
+out=$(KILN_DATASETS="$WORK/cache" "$KILN" train --dataset cifar10 --model resnet --epochs 1 --validation-size 4 \
+  --verbose 2 --output "$WORK/cifar_model" 2>&1)
+check "train --dataset cifar10 --model resnet trains (${out##*$'\n'})" contains "$out" "Saved the model to $WORK/cifar_model"
+check "the resnet recipe takes 32x32x3 images on CIFAR-10" contains "$out" "(None, 32, 32, 3)"
 err=$(KILN_DATASETS="$WORK/cache" "$KILN" datasets export cifar10 "$WORK/cifar" 2>&1)
 check "datasets export refuses a folder in use" contains "$err" "exists and is not an empty folder"
 err=$("$KILN" datasets export cifar1000 "$WORK/x" 2>&1)

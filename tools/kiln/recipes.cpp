@@ -61,7 +61,8 @@ Model resnet(const Shape& image, int64_t classes) {
 Model recipe_model(const std::string& name, const Shape& input, int64_t classes) {
   using namespace layers;
   if (name == "mlp") return Sequential({Flatten(input), Dense(300, "relu"), Dense(100, "relu"), Dense(classes, "softmax")});
-  const Shape image = {input[0], input[1], 1};
+  // Grey images come as (H, W); the convolutions take (H, W, channels).
+  const Shape image = {input[0], input[1], input.size() == 3 ? input[2] : 1};
   if (name == "resnet") return resnet(image, classes);
   if (name == "cnn")
     return Sequential({Conv2D({.filters = 32, .kernel_size = 3, .activation = "relu", .input_shape = image}),

@@ -61,6 +61,20 @@ std::string encode_jpeg(const ByteTensor& image, int quality = 95);
 // before the pixels are allocated.
 ByteTensor decode_jpeg(const std::string& bytes, const std::string& source);
 
+// Decodes a PNG (any colour type and depth) or a JPEG, told apart by their first bytes, as
+// (height, width, channels) with channels 1 (grey; colour becomes luma 0.299 R + 0.587 G +
+// 0.114 B), 3 (RGB; grey is copied) or 4 (RGBA; opaque where the file has no alpha). Anything
+// else, or a malformed file, throws IoError naming `source` and what it found.
+ByteTensor decode_image(const std::string& bytes, const std::string& source, int64_t channels);
+// The same conversions on a decoded (height, width, 1|3|4) image.
+ByteTensor convert_channels(const ByteTensor& image, int64_t channels);
+// Resizes (height, width, channels) uint8 as tf.image.resize does without antialiasing
+// ("bilinear", "nearest" or "area", half-pixel centres), rounding to uint8.
+ByteTensor resize_image(const ByteTensor& image, int64_t height, int64_t width, const std::string& interpolation);
+// The largest centred window of the image with the aspect ratio height:width (Keras's
+// smart_resize crop, before it resizes).
+ByteTensor crop_to_aspect_ratio(const ByteTensor& image, int64_t height, int64_t width);
+
 // Reads a whole file; throws IoError naming it.
 std::string read_file(const std::filesystem::path& path);
 // Writes a whole file through a temporary in the same folder and a rename, so a reader never

@@ -5,6 +5,7 @@
 #include "kiln/datasets/cifar.hpp"
 #include "kiln/datasets/dataset.hpp"
 #include "kiln/datasets/export.hpp"
+#include "kiln/datasets/image_folder.hpp"
 #include "kiln/datasets/fashion_mnist.hpp"
 #include "kiln/datasets/mnist.hpp"
 #include "kiln/error.hpp"

@@ -57,11 +57,17 @@ png(sys.argv[1] + "/big.png", 32, 32, 0, 1)
 PY
 pf=$("$KILN" predict "$WORK/model" "$WORK/gray.png" --json)
 check "predict on a PNG" matches "$pf" '^\{"file":".*gray.png","class":[0-9],"label":"[^"]+","probabilities":\[[^]]+\]\}$'
-err=$("$KILN" predict "$WORK/model" "$WORK/rgb.png" 2>&1); rc=$?
-check "predict refuses RGB (exit $rc)" test $rc -ne 0
-check "predict says what is wrong with RGB" contains "$err" "expected an 8-bit grayscale PNG, received a 28x28 RGB 8-bit image"
-err=$("$KILN" predict "$WORK/model" "$WORK/big.png" 2>&1)
-check "predict says what is wrong with 32x32" contains "$err" "expected a 28x28 image (width x height), received a 32x32 grayscale 8-bit PNG"
+# Any PNG is converted to the model's channels and resized to its input (bilinear, as saved).
+out=$("$KILN" predict "$WORK/model" "$WORK/rgb.png" "$WORK/big.png" 2>&1); rc=$?
+check "predict converts RGB and resizes 32x32 (exit $rc: $out)" test $rc -eq 0
+check "predict prints a line for each converted file" test "$(grep -c '\.png: .* (0\.[0-9]*)$' <<<"$out")" -eq 2
+printf 'not a picture' > "$WORK/text.png"
+err=$("$KILN" predict "$WORK/model" "$WORK/text.png" 2>&1); rc=$?
+check "predict refuses a file that is no image (exit $rc)" test $rc -ne 0
+check "predict names the file that is no image" contains "$err" "$WORK/text.png: not an image kiln reads (PNG or JPEG)"
+head -c 100 "$WORK/big.png" > "$WORK/cut.png"
+err=$("$KILN" predict "$WORK/model" "$WORK/cut.png" 2>&1)
+check "predict names a truncated PNG" contains "$err" "$WORK/cut.png: corrupt PNG data"
 err=$("$KILN" predict "$WORK/model" --indices 9999:10001 2>&1)
 check "predict rejects out-of-range indices" contains "$err" "outside the split's 10000 images"
 
@@ -366,11 +372,29 @@ check "datasets export reports what it wrote" contains "$out" "Wrote 24 jpeg ima
 check "datasets export counts images in its progress bar" matches "$out" '24/24 \[=+\] - [0-9]+s [0-9]+(us|ms)/image'
 check "datasets export writes class folders in label order" test "$(ls "$WORK/cifar/train" | tr '\n' ' ')" = "0_airplane 1_automobile 2_bird 3_cat 4_deer 5_dog 6_frog 7_horse 8_ship 9_truck "
 check "datasets export names images by their index" test -s "$WORK/cifar/test/3_cat/3.jpg"
+# Training from the exported folder: train/ and test/ found, 32x32 rgb read off the first image.
+out=$("$KILN" train --dataset "$WORK/cifar" --model cnn --epochs 1 --validation-size 4 --verbose 2 \
+  --output "$WORK/folder_model" 2>&1)
+check "train --dataset DIR finds the classes (${out##*$'\n'})" contains "$out" "Found 20 files belonging to 10 classes."
+check "train --dataset DIR evaluates on DIR/test" contains "$out" "Found 4 files belonging to 10 classes."
+check "train --dataset DIR reads 32x32 rgb" contains "$out" "conv2d (Conv2D)             (None, 30, 30, 32)        896"
+check "train --dataset DIR records the folder's settings" contains "$(cat "$WORK/folder_model/recipe.json")" '"color_mode": "rgb"'
+check "train --dataset DIR keeps the folders' class names" contains "$(cat "$WORK/folder_model/config.json")" '"0_airplane"'
+json=$("$KILN" evaluate "$WORK/folder_model" --json 2>&1)
+check "evaluate reads the model's folder's test split ($json)" matches "$json" '"accuracy":'
+out=$("$KILN" train --dataset "$WORK/cifar/train" --image-size 16x16 --color-mode grayscale --epochs 1 \
+  --validation-size 4 --verbose 0 --output "$WORK/folder_small" 2>&1)
+check "train --dataset DIR without test/ says so" contains "$out" "No test split"
+check "train --image-size and --color-mode shape the input" contains "$("$KILN" summary "$WORK/folder_small")" "flatten (Flatten)           (None, 256)"
+err=$("$KILN" train --dataset "$WORK/cifar" --image-size 16 2>&1)
+check "train --image-size names its form" contains "$err" "--image-size takes HEIGHTxWIDTH"
 # The recipes take colour images: the convolutions' input has the dataset's channels.
 out=$(KILN_DATASETS="$WORK/cache" "$KILN" train --dataset cifar10 --model resnet --epochs 1 --validation-size 4 \
   --verbose 2 --output "$WORK/cifar_model" 2>&1)
 check "train --dataset cifar10 --model resnet trains (${out##*$'\n'})" contains "$out" "Saved the model to $WORK/cifar_model"
 check "the resnet recipe takes 32x32x3 images on CIFAR-10" contains "$out" "(None, 32, 32, 3)"
+out=$("$KILN" predict "$WORK/cifar_model" "$WORK/cifar/test/3_cat/3.jpg" 2>&1)
+check "predict reads a JPEG" matches "$out" '3_cat/3.jpg: [a-z]+ \(0\.[0-9]{4}\)$'
 err=$(KILN_DATASETS="$WORK/cache" "$KILN" datasets export cifar10 "$WORK/cifar" 2>&1)
 check "datasets export refuses a folder in use" contains "$err" "exists and is not an empty folder"
 err=$("$KILN" datasets export cifar1000 "$WORK/x" 2>&1)

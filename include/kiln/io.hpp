@@ -66,6 +66,11 @@ ByteTensor decode_jpeg(const std::string& bytes, const std::string& source);
 // 0.114 B), 3 (RGB; grey is copied) or 4 (RGBA; opaque where the file has no alpha). Anything
 // else, or a malformed file, throws IoError naming `source` and what it found.
 ByteTensor decode_image(const std::string& bytes, const std::string& source, int64_t channels);
+// A PNG's or JPEG's size and channels as stored (1 grey, 3 colour, 4 with alpha).
+struct ImageInfo {
+  int64_t height = 0, width = 0, channels = 0;
+};
+ImageInfo image_info(const std::string& bytes, const std::string& source);
 // The same conversions on a decoded (height, width, 1|3|4) image.
 ByteTensor convert_channels(const ByteTensor& image, int64_t channels);
 // Resizes (height, width, channels) uint8 as tf.image.resize does without antialiasing

@@ -32,6 +32,10 @@ struct CompileOptions {
 // How raw uint8 pixels become model inputs (for the CLI and the server): x * rescale.
 struct Preprocessing {
   double rescale = 1.0;
+  // How an image file of another size becomes the model's input (datasets::load_image): the
+  // resize method and whether the centre is cropped to the input's aspect ratio first.
+  std::string interpolation = "bilinear";
+  bool crop_to_aspect_ratio = false;
 };
 
 namespace detail {

@@ -19,12 +19,6 @@ namespace {
 constexpr uint64_t kMaxFileBytes = uint64_t{1} << 28;
 const char* const kFormats = ".bmp, .gif, .jpeg, .jpg, .png";
 
-bool is_image_name(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".bmp" || ext == ".gif" || ext == ".jpeg" || ext == ".jpg" || ext == ".png";
-}
-
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
@@ -81,7 +75,7 @@ std::vector<fs::path> image_files(const fs::path& dir, bool follow_links) {
   for (fs::recursive_directory_iterator it(dir, how, ec), end; !ec && it != end; it.increment(ec)) {
     // A symlink cycle, with links followed, would never end: bounded by depth.
     if (it.depth() > 64) throw IoError("'" + it->path().string() + "' is nested more than 64 folders deep");
-    if (is_image_name(it->path()) && !it->is_directory(ec))
+    if (is_image_file_name(it->path()) && !it->is_directory(ec))
       found.emplace_back(it->path().parent_path().string(), it->path().filename().string());
   }
   if (ec) throw IoError("cannot list '" + dir.string() + "': " + ec.message());
@@ -153,19 +147,6 @@ Index take_subset(const Index& all, const ImageFolderOptions& o, const std::stri
           all.class_names};
 }
 
-ByteTensor load_one(const fs::path& path, const ImageFolderOptions& o, int64_t channels) {
-  std::error_code ec;
-  const uint64_t size = fs::file_size(path, ec);
-  if (ec) throw IoError(path.string() + ": cannot read: " + ec.message());
-  if (size > kMaxFileBytes)
-    throw IoError(path.string() + ": " + std::to_string(size) + " bytes, more than the " +
-                  std::to_string(kMaxFileBytes) + " kiln reads for one image");
-  ByteTensor image = io::decode_image(io::read_file(path), path.string(), channels);
-  const auto [height, width] = o.image_size;
-  if (o.crop_to_aspect_ratio) image = io::crop_to_aspect_ratio(image, height, width);
-  return io::resize_image(image, height, width, o.interpolation);
-}
-
 ImageFolder load(const Index& index, const ImageFolderOptions& o, const fs::path& dir) {
   if (index.files.empty())
     throw ValueError("no images found in directory '" + dir.string() + "'. Allowed formats: " + kFormats);
@@ -177,7 +158,7 @@ ImageFolder load(const Index& index, const ImageFolderOptions& o, const fs::path
   cpu::ThreadPool::global().run_ranges(n, 8, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       try {
-        ByteTensor image = load_one(index.files[i], o, channels);
+        ByteTensor image = load_image(index.files[i], o.image_size, channels, o.interpolation, o.crop_to_aspect_ratio);
         std::copy_n(image.data(), image_bytes, images.data() + i * image_bytes);
       } catch (const Error& e) {
         errors[i] = e.what();
@@ -233,6 +214,25 @@ void check_binary(const Index& index, const ImageFolderOptions& o) {
 }
 
 }  // namespace
+
+bool is_image_file_name(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".bmp" || ext == ".gif" || ext == ".jpeg" || ext == ".jpg" || ext == ".png";
+}
+
+ByteTensor load_image(const fs::path& path, std::array<int64_t, 2> size, int64_t channels,
+                      const std::string& interpolation, bool crop) {
+  std::error_code ec;
+  const uint64_t bytes = fs::file_size(path, ec);
+  if (ec) throw IoError(path.string() + ": cannot read: " + ec.message());
+  if (bytes > kMaxFileBytes)
+    throw IoError(path.string() + ": " + std::to_string(bytes) + " bytes, more than the " +
+                  std::to_string(kMaxFileBytes) + " kiln reads for one image");
+  ByteTensor image = io::decode_image(io::read_file(path), path.string(), channels);
+  if (crop) image = io::crop_to_aspect_ratio(image, size[0], size[1]);
+  return io::resize_image(image, size[0], size[1], interpolation);
+}
 
 std::vector<int64_t> numpy_shuffle_order(int64_t n, uint32_t seed) {
   // RandomState(seed) seeds MT19937 as std::mt19937(seed) does; shuffle swaps item i with a

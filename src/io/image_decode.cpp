@@ -63,6 +63,22 @@ ByteTensor convert_channels(const ByteTensor& image, int64_t channels) {
   return out;
 }
 
+ImageInfo image_info(const std::string& bytes, const std::string& source) {
+  if (starts_with(bytes, "\x89PNG\r\n\x1a\n") && bytes.size() >= 33) {
+    auto be32 = [&](size_t at) {
+      const auto* b = reinterpret_cast<const uint8_t*>(bytes.data()) + at;
+      return int64_t{b[0]} << 24 | int64_t{b[1]} << 16 | int64_t{b[2]} << 8 | int64_t{b[3]};
+    };
+    // IHDR: width, height, bit depth, then the colour type (0 grey, 2 RGB, 3 palette, 4 grey
+    // and alpha, 6 RGBA); a palette's transparency is ignored here.
+    const uint8_t type = static_cast<uint8_t>(bytes[25]);
+    return {be32(20), be32(16), type == 0 ? 1 : (type == 4 || type == 6) ? 4 : 3};
+  }
+  // Anything else is a JPEG, whose channels need its header read, or an error decode_image names.
+  ByteTensor native = starts_with(bytes, "\xFF\xD8\xFF") ? decode_jpeg(bytes, source) : decode_image(bytes, source, 3);
+  return {native.dim(0), native.dim(1), native.dim(2)};
+}
+
 ByteTensor decode_image(const std::string& bytes, const std::string& source, int64_t channels) {
   if (starts_with(bytes, "\x89PNG\r\n\x1a\n")) {
     ByteTensor rgba = decode_png_rgba(bytes, source);

@@ -28,9 +28,13 @@ void read_compile_config(const nlohmann::json& config, Model& model, const std::
 
 void read_extras(const nlohmann::json& config, Model& model, const std::string& source) {
   model.class_names = string_list(config, "class_names", source);
-  if (config.contains("preprocessing"))
-    model.preprocessing.rescale =
-        get_or<double>(config["preprocessing"], "rescale", source + " preprocessing", "a number", 1.0);
+  if (config.contains("preprocessing")) {
+    const auto& pre = config["preprocessing"];
+    const std::string where = source + " preprocessing";
+    model.preprocessing.rescale = get_or<double>(pre, "rescale", where, "a number", 1.0);
+    model.preprocessing.interpolation = get_or<std::string>(pre, "interpolation", where, "a string", "bilinear");
+    model.preprocessing.crop_to_aspect_ratio = get_or<bool>(pre, "crop_to_aspect_ratio", where, "true or false", false);
+  }
   if (config.contains("metadata")) {
     const auto& meta = config["metadata"];
     if (!meta.is_object()) throw ConfigError(source + ": metadata must be an object, received " + meta.dump());
@@ -61,7 +65,9 @@ nlohmann::ordered_json model_config(const Model& model) {
                                 {"weighted_metrics", weighted.empty() ? nlohmann::ordered_json() : weighted}};
   }
   config["class_names"] = model.class_names;
-  config["preprocessing"] = {{"rescale", model.preprocessing.rescale}};
+  config["preprocessing"] = {{"rescale", model.preprocessing.rescale},
+                             {"interpolation", model.preprocessing.interpolation},
+                             {"crop_to_aspect_ratio", model.preprocessing.crop_to_aspect_ratio}};
   config["metadata"] = model.metadata;
   return config;
 }

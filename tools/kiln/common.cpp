@@ -11,9 +11,85 @@ std::string dataset_for(const Model& model, const std::string& requested) {
   return it != model.metadata.end() ? it->second : "fashion-mnist";
 }
 
+bool is_folder(const std::string& dataset) {
+  std::error_code ec;
+  return std::filesystem::is_directory(dataset, ec);
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The first image file of the folder, in Keras's order.
+fs::path first_image(const fs::path& dir) {
+  std::vector<fs::path> found;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end; it.increment(ec))
+    if (datasets::is_image_file_name(it->path()) && it->is_regular_file(ec)) found.push_back(it->path());
+  if (found.empty()) throw ValueError("no images found in '" + dir.string() + "' (.bmp, .gif, .jpeg, .jpg, .png)");
+  return *std::min_element(found.begin(), found.end());
+}
+
+datasets::Split to_split(datasets::ImageFolder&& folder) {
+  const int64_t n = folder.images.dim(0);
+  ByteTensor labels({n});
+  for (int64_t i = 0; i < n; ++i) labels.data()[i] = static_cast<uint8_t>(folder.labels[i]);
+  return {std::move(folder.images), std::move(labels)};
+}
+
+}  // namespace
+
+datasets::Dataset load_folder(const std::string& dir, FolderSettings& s, uint32_t seed,
+                              const std::vector<std::string>& class_names) {
+  const fs::path root(dir);
+  std::error_code ec;
+  const bool split = fs::is_directory(root / "train", ec) && fs::is_directory(root / "test", ec);
+  const fs::path train_dir = split ? root / "train" : root;
+  if (!s.image_size || s.color_mode.empty()) {
+    const fs::path first = first_image(train_dir);
+    io::ImageInfo info = io::image_info(io::read_file(first), first.string());
+    if (!s.image_size) s.image_size = std::array<int64_t, 2>{info.height, info.width};
+    if (s.color_mode.empty()) s.color_mode = info.channels == 1 ? "grayscale" : "rgb";
+  }
+  datasets::ImageFolderOptions o{.class_names = class_names, .color_mode = s.color_mode, .image_size = *s.image_size,
+                                 .seed = seed, .interpolation = s.interpolation};
+  datasets::ImageFolder train = datasets::image_dataset_from_directory(train_dir, o);
+  if (train.class_names.size() > 256)
+    throw ValueError("'" + dir + "' has " + std::to_string(train.class_names.size()) +
+                     " classes; kiln's command line takes up to 256");
+  datasets::Dataset data{dir, {}, {}, train.class_names};
+  data.train = to_split(std::move(train));
+  if (split) {
+    o.class_names = data.class_names;
+    o.shuffle = false;
+    data.test = to_split(datasets::image_dataset_from_directory(root / "test", o));
+  } else {
+    Shape empty = data.train.images.shape();
+    empty[0] = 0;
+    data.test = {ByteTensor(empty), ByteTensor({0})};
+  }
+  return data;
+}
+
+datasets::Dataset load_dataset_for(const Model& model, const std::string& requested) {
+  const std::string name = dataset_for(model, requested);
+  if (!is_folder(name)) return datasets::load(name);
+  const Shape& in = model.input_shape();
+  if (in.size() != 2 && in.size() != 3)
+    throw ShapeError("the model takes inputs shaped " + shape_str(in) + ", not images; it cannot read '" + name + "'");
+  FolderSettings s{std::array<int64_t, 2>{in[0], in[1]}, in.size() == 2 || in[2] == 1 ? "grayscale" : in[2] == 4 ? "rgba" : "rgb",
+                   model.preprocessing.interpolation};
+  return load_folder(name, s, 0, model.class_names);
+}
+
 const datasets::Split& split_of(const datasets::Dataset& data, const std::string& split) {
   if (split == "train") return data.train;
-  if (split == "test") return data.test;
+  if (split == "test") {
+    if (data.test.images.dim(0) == 0)
+      throw ValueError(data.name + " has no test split: a folder gives one when it holds train/ and test/ folders");
+    return data.test;
+  }
   throw ValueError("unknown split '" + split + "'; expected train or test");
 }
 

@@ -1,13 +1,35 @@
 // Helpers the subcommands share: which dataset and split a command works on.
 #pragma once
 
+#include <array>
 #include <kiln/kiln.hpp>
+#include <optional>
 #include <string>
 
 namespace kiln::cli {
 
 // The dataset a saved model was trained on (metadata "dataset"), unless `requested` names one.
 std::string dataset_for(const Model& model, const std::string& requested);
+
+// How a folder of class sub-folders becomes a dataset (kiln train --dataset DIR); what is unset
+// is read off the first image (its size; grayscale for a grey file, else rgb).
+struct FolderSettings {
+  std::optional<std::array<int64_t, 2>> image_size;
+  std::string color_mode;
+  std::string interpolation = "bilinear";
+};
+
+// Whether `dataset` is a folder rather than a built-in dataset's name.
+bool is_folder(const std::string& dataset);
+// A folder as a dataset: DIR/train and DIR/test when both exist (the layout `kiln datasets
+// export` writes), else DIR as the training split and no test split. The training images are
+// shuffled with `seed` (kiln train's validation images are the first ones); `class_names`, when
+// given, fixes the classes and their order. Fills in `settings`.
+datasets::Dataset load_folder(const std::string& dir, FolderSettings& settings, uint32_t seed,
+                              const std::vector<std::string>& class_names = {});
+// The dataset a saved model was trained on, or `requested`: a built-in one by name, or a folder
+// read at the model's input size and channels, with its classes and preprocessing.
+datasets::Dataset load_dataset_for(const Model& model, const std::string& requested);
 
 // One split ("train" or "test") of a dataset; throws ValueError on other names.
 const datasets::Split& split_of(const datasets::Dataset& data, const std::string& split);

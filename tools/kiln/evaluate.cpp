@@ -80,7 +80,7 @@ void run(const EvaluateArgs& a) {
   warn_if_bf16_is_emulated(model);
   if (!model.compiled())
     throw ConfigError(a.dir + "/config.json has no compile_config, so there is no loss to evaluate");
-  datasets::Dataset data = datasets::load(dataset_for(model, a.dataset));
+  datasets::Dataset data = load_dataset_for(model, a.dataset);
   const datasets::Split& split = split_of(data, a.split);
   Logs logs = model.evaluate(split.images, split.labels,
                              {.batch_size = a.batch_size, .verbose = a.json ? 0 : 1, .tta = a.tta});

@@ -1,4 +1,4 @@
-// kiln predict: class and probabilities for PNG files or dataset images.
+// kiln predict: class and probabilities for image files or dataset images.
 #include <charconv>
 
 #include "commands.hpp"
@@ -67,15 +67,17 @@ void run(const PredictArgs& a) {
   warn_if_bf16_is_emulated(model);
   const Shape& in = model.input_shape();
   if (!a.images.empty()) {
-    const Shape image = grayscale_image_shape(in);
-    if (image.empty())
-      throw ShapeError("the model takes inputs shaped " + shape_str(in) +
-                       " per sample, not grayscale images (height, width) or (height, width, 1)");
-    Shape batch = image;
+    if (in.size() != 2 && in.size() != 3)
+      throw ShapeError("the model takes inputs shaped " + shape_str(in) + " per sample, not images");
+    const int64_t channels = in.size() == 2 ? 1 : in[2];
+    Shape batch = in;
     batch.insert(batch.begin(), static_cast<int64_t>(a.images.size()));
     ByteTensor pixels(batch);
     for (size_t i = 0; i < a.images.size(); ++i) {
-      ByteTensor img = io::read_png_gray(a.images[i], image);
+      // Any PNG or JPEG: converted to the model's channels and resized to its input, as the
+      // model's preprocessing says.
+      ByteTensor img = datasets::load_image(a.images[i], {in[0], in[1]}, channels, model.preprocessing.interpolation,
+                                            model.preprocessing.crop_to_aspect_ratio);
       std::copy_n(img.data(), img.size(), pixels.data() + i * img.size());
     }
     Tensor probs = model.predict(pixels, {.tta = a.tta});
@@ -83,7 +85,7 @@ void run(const PredictArgs& a) {
       print(model, probs, static_cast<int64_t>(i), {{"file", a.images[i]}}, a.images[i], a.json);
     return;
   }
-  datasets::Dataset data = datasets::load(dataset_for(model, a.dataset));
+  datasets::Dataset data = load_dataset_for(model, a.dataset);
   const datasets::Split& split = split_of(data, a.split);
   std::vector<int64_t> idx = parse_indices(a.indices, split.images.dim(0));
   Shape batch = split.images.shape();
@@ -101,10 +103,12 @@ void run(const PredictArgs& a) {
 }  // namespace
 
 void add_predict(CLI::App& app) {
-  auto* cmd = app.add_subcommand("predict", "Classify PNG images or dataset images with a saved model");
+  auto* cmd = app.add_subcommand("predict", "Classify image files (PNG, JPEG) or dataset images with a saved model");
   auto a = std::make_shared<PredictArgs>();
   cmd->add_option("DIR", a->dir, "Model folder (config.json + model.safetensors)")->required();
-  cmd->add_option("IMAGES", a->images, "8-bit grayscale PNGs of the model's input size");
+  cmd->add_option("IMAGES", a->images,
+                  "PNG or JPEG files, converted to the model's channels and resized to its input as its "
+                  "preprocessing says");
   cmd->add_option("--dataset", a->dataset, "Dataset for --indices (default: the model's)");
   cmd->add_option("--split", a->split, "Dataset split for --indices")->check(CLI::IsMember({"test", "train"}))
       ->capture_default_str();

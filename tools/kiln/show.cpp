@@ -61,7 +61,7 @@ std::filesystem::path with_suffix(const std::filesystem::path& path, const std::
 
 void show_layer(const ShowArgs& a) {
   Model model = load_model(a.model);
-  datasets::Dataset data = datasets::load(dataset_for(model, a.dataset));
+  datasets::Dataset data = load_dataset_for(model, a.dataset);
   const datasets::Split& split = split_of(data, a.split);
   const int64_t index = a.index.value_or(0), n = split.images.dim(0);
   if (index < 0 || index >= n)
@@ -102,7 +102,8 @@ void show_layer(const ShowArgs& a) {
 void run(const ShowArgs& a) {
   if (!a.layer.empty()) return show_layer(a);
   if (!a.model.empty()) throw ValueError("a model folder is shown with --layer NAME (its feature maps)");
-  datasets::Dataset data = datasets::load(a.dataset);
+  FolderSettings folder;
+  datasets::Dataset data = is_folder(a.dataset) ? load_folder(a.dataset, folder, 0) : datasets::load(a.dataset);
   const datasets::Split& split = split_of(data, a.split);
   int64_t n = split.images.dim(0);
   const std::string range_note = " (" + data.name + "'s " + a.split + " split has " +

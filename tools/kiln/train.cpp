@@ -18,7 +18,15 @@ void run(const TrainArgs& a) {
   TrainRecipe recipe = resolve_recipe(a);
   if (a.threads > 0) set_num_threads(a.threads);
   utils::set_random_seed(recipe.seed);
-  datasets::Dataset data = datasets::load(recipe.dataset);
+  datasets::Dataset data;
+  if (is_folder(recipe.dataset)) {
+    FolderSettings folder{recipe.image_size, recipe.color_mode, recipe.interpolation};
+    data = load_folder(recipe.dataset, folder, static_cast<uint32_t>(recipe.seed));
+    recipe.image_size = folder.image_size;
+    recipe.color_mode = folder.color_mode;
+  } else {
+    data = datasets::load(recipe.dataset);
+  }
   int64_t n = data.train.images.dim(0);
   if (recipe.validation_size >= n)
     throw ValueError("--validation-size must be in [0, " + std::to_string(n) + "), received " +
@@ -36,6 +44,7 @@ void run(const TrainArgs& a) {
   const int64_t steps_per_epoch = (x_train.dim(0) + batch_size - 1) / batch_size;
   model.class_names = data.class_names;
   model.preprocessing.rescale = 1.0 / 255.0;
+  model.preprocessing.interpolation = recipe.interpolation;
   model.metadata["dataset"] = data.name;
   model.compile({.loss = LossRef(losses::get(recipe.loss)),
                  .optimizer = build_optimizer(recipe, steps_per_epoch),
@@ -45,7 +54,7 @@ void run(const TrainArgs& a) {
     std::cout << "Precision: mixed_bfloat16 (bf16 matrix products summed in float32, float32 weights)\n";
   warn_if_bf16_is_emulated(model);
 
-  std::filesystem::path out = a.output.empty() ? std::filesystem::path("models") / (data.name + "-" +
+  std::filesystem::path out = a.output.empty() ? std::filesystem::path("models") / (std::filesystem::path(data.name).filename().string() + "-" +
                                   std::filesystem::path(recipe.model).stem().string())
                                                : std::filesystem::path(a.output);
   std::error_code ec;
@@ -69,11 +78,15 @@ void run(const TrainArgs& a) {
   if (recipe.validation_size > 0) fit.validation_data = ValidationData{x_valid, y_valid};
   model.fit(x_train, y_train, fit);
 
-  if (a.verbose) std::cout << "Evaluating on the " << data.test.images.dim(0) << " test images\n";
-  Logs test = model.evaluate(data.test.images, data.test.labels, {.verbose = a.verbose ? 1 : 0});
+  if (data.test.images.dim(0) > 0) {
+    if (a.verbose) std::cout << "Evaluating on the " << data.test.images.dim(0) << " test images\n";
+    Logs test = model.evaluate(data.test.images, data.test.labels, {.verbose = a.verbose ? 1 : 0});
+    std::printf("Test loss: %.4f - test accuracy: %.4f\n", test.at("loss"), test.at("accuracy"));
+  } else {
+    std::printf("No test split: %s has no train/ and test/ folders\n", data.name.c_str());
+  }
   model.save(out);
-  std::printf("Test loss: %.4f - test accuracy: %.4f\nSaved the model to %s\n", test.at("loss"), test.at("accuracy"),
-              out.string().c_str());
+  std::printf("Saved the model to %s\n", out.string().c_str());
   if (epochs > 0) std::printf("Learning curves: %s\n", (out / "curves.png").c_str());
 }
 
@@ -86,7 +99,17 @@ void add_train(CLI::App& app) {
                   "A training recipe (the recipe.json kiln train writes beside every model): the run it describes, "
                   "with any other flag given here taking precedence")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--dataset", a->dataset, "fashion-mnist or mnist (default: fashion-mnist)");
+  cmd->add_option("--dataset", a->dataset,
+                  "fashion-mnist, mnist, cifar10, cifar100 or cifar100-coarse, or a folder of images in one sub-folder per "
+                  "class (with train/ and test/ inside, each such a folder, as `kiln datasets export` writes) "
+                  "(default: fashion-mnist)");
+  cmd->add_option("--image-size", a->image_size, "A folder's images are resized to HEIGHTxWIDTH (default: the first image's size)");
+  cmd->add_option("--color-mode", a->color_mode, "A folder's images as grayscale, rgb or rgba (default: grayscale if the "
+                                                 "first image is grey, else rgb)")
+      ->check(CLI::IsMember({"grayscale", "rgb", "rgba"}));
+  cmd->add_option("--interpolation", a->interpolation, "How a folder's images are resized: bilinear, nearest or area "
+                                                       "(default: bilinear)")
+      ->check(CLI::IsMember({"bilinear", "nearest", "area"}));
   cmd->add_option("--model", a->model,
                   std::string(kRecipeNames) + ", or an architecture file in the config.json layout (Sequential or "
                   "functional) (default: mlp)");

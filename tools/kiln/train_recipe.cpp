@@ -1,6 +1,7 @@
 #include "train_recipe.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "io/strict_fields.hpp"
 #include "recipes.hpp"
@@ -10,7 +11,7 @@ namespace kiln::cli {
 
 namespace {
 
-const char* const kFileKeys[] = {"dataset",   "validation_size", "seed",     "model",         "architecture",
+const char* const kFileKeys[] = {"dataset",   "image_size", "color_mode", "interpolation", "validation_size", "seed",     "model",         "architecture",
                                  "precision", "epochs",          "batch_size", "optimizer",   "schedule",
                                  "warmup_epochs", "loss",        "metrics",    "callbacks"};
 
@@ -131,6 +132,21 @@ TrainRecipe resolve_recipe(const TrainArgs& a, const nlohmann::json& file, const
     return flag ? static_cast<T>(*flag) : io::get_or<T>(file, key, where, expected, fallback);
   };
   r.dataset = pick(a.dataset, "dataset", r.dataset, "a dataset name");
+  r.color_mode = pick(a.color_mode, "color_mode", r.color_mode, "\"grayscale\", \"rgb\" or \"rgba\"");
+  r.interpolation = pick(a.interpolation, "interpolation", r.interpolation, "\"bilinear\", \"nearest\" or \"area\"");
+  if (a.image_size) {
+    int64_t h = 0, w = 0;
+    char x = 0, extra = 0;
+    if (std::sscanf(a.image_size->c_str(), "%ld%c%ld%c", &h, &x, &w, &extra) != 3 || (x != 'x' && x != 'X') || h < 1 ||
+        w < 1)
+      throw ValueError("--image-size takes HEIGHTxWIDTH, e.g. 64x64; received '" + *a.image_size + "'");
+    r.image_size = std::array<int64_t, 2>{h, w};
+  } else if (file.contains("image_size")) {
+    const auto& size = file["image_size"];
+    if (!size.is_array() || size.size() != 2 || !size[0].is_number_integer() || !size[1].is_number_integer())
+      throw ConfigError(where + ": field 'image_size' must be [height, width], received " + size.dump());
+    r.image_size = std::array<int64_t, 2>{size[0].get<int64_t>(), size[1].get<int64_t>()};
+  }
   r.validation_size = pick(a.validation_size, "validation_size", r.validation_size, "an integer");
   r.seed = pick(a.seed, "seed", r.seed, "an integer");
   if (a.model) {
@@ -218,6 +234,9 @@ OptimizerRef build_optimizer(const TrainRecipe& r, int64_t steps_per_epoch) {
 nlohmann::ordered_json TrainRecipe::to_json() const {
   nlohmann::ordered_json j;
   j["dataset"] = dataset;
+  if (image_size) j["image_size"] = *image_size;
+  if (!color_mode.empty()) j["color_mode"] = color_mode;
+  if (image_size) j["interpolation"] = interpolation;
   j["validation_size"] = validation_size;
   j["seed"] = seed;
   j["model"] = model;

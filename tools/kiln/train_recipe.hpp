@@ -5,6 +5,7 @@
 #pragma once
 
 #include <kiln/kiln.hpp>
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ namespace kiln::cli {
 // What the command line gave; unset fields come from the recipe file or the defaults.
 struct TrainArgs {
   std::optional<std::string> recipe_file, dataset, model, precision, optimizer, schedule;
+  std::optional<std::string> image_size, color_mode, interpolation;  // a folder dataset's: "HxW", ...
   std::optional<int> epochs, warmup_epochs;
   std::optional<int64_t> batch_size, validation_size;
   std::optional<double> label_smoothing;  // sets the loss: CategoricalCrossentropy on the integer labels
@@ -32,7 +34,12 @@ struct TrainArgs {
 inline const char* kScheduleNames = "constant, cosine, linear, exponential, inverse_time, step, cosine_restarts";
 
 struct TrainRecipe {
-  std::string dataset = "fashion-mnist";
+  std::string dataset = "fashion-mnist";  // a built-in dataset's name, or a folder of images
+  // A folder's images: size (height, width) and colour mode, unset until read off the first
+  // image; the resize method.
+  std::optional<std::array<int64_t, 2>> image_size;
+  std::string color_mode;
+  std::string interpolation = "bilinear";
   int64_t validation_size = 5000;
   uint64_t seed = 42;
   std::string model = "mlp";                  // a built-in architecture's name, or the file it came from

@@ -50,6 +50,14 @@ ImageFolder image_dataset_from_directory(const std::filesystem::path& directory,
 std::pair<ImageFolder, ImageFolder> image_datasets_from_directory(const std::filesystem::path& directory,
                                                                  ImageFolderOptions options);
 
+// One image file decoded to `channels` (1, 3 or 4), cropped to the aspect ratio if asked, and
+// resized to (height, width): what image_dataset_from_directory does to each file, for a model
+// to predict on. Throws IoError naming the file when it cannot be read.
+ByteTensor load_image(const std::filesystem::path& path, std::array<int64_t, 2> size, int64_t channels,
+                      const std::string& interpolation = "bilinear", bool crop_to_aspect_ratio = false);
+// Whether a file name has one of the extensions image_dataset_from_directory takes.
+bool is_image_file_name(const std::filesystem::path& path);
+
 // NumPy's RandomState(seed).shuffle order of n items: item order[i] goes to place i.
 std::vector<int64_t> numpy_shuffle_order(int64_t n, uint32_t seed);
 

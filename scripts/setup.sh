@@ -9,7 +9,8 @@ packages=(
   g++ cmake ninja-build pkg-config          # toolchain
   libcli11-dev nlohmann-json3-dev           # command line, JSON
   zlib1g-dev libspng-dev                    # gzip (IDX files), PNG
-  libjpeg62-turbo-dev libarchive-dev        # JPEG, dataset archives (CIFAR)
+  libjpeg62-turbo-dev libgif-dev           # JPEG, GIF
+  libarchive-dev                            # dataset archives (CIFAR)
   libcurl4-openssl-dev libssl-dev           # dataset download, SHA-256
   libcairo2-dev fonts-dejavu-core           # pictures (PNG, SVG, PDF) and their text
   libgraphviz-dev                           # the layout of a model's graph (plot::model)

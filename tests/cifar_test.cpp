@@ -60,7 +60,8 @@ std::string label10(int r) { return std::string(1, static_cast<char>(r % 10)); }
 Members cifar10_members() {
   Members m;
   for (int b = 1; b <= 5; ++b)
-    m.push_back({"cifar-10-batches-bin/data_batch_" + std::to_string(b) + ".bin", records(3, (b - 1) * 3, label10)});
+    m.push_back({"cifar-10-batches-bin/data_batch_" + std::to_string(b) + ".bin",
+                 records(3, (b - 1) * 3, label10)});
   m.push_back({"cifar-10-batches-bin/batches.meta.txt", "airplane\n"});
   m.push_back({"cifar-10-batches-bin/test_batch.bin", records(2, 100, label10)});
   return m;
@@ -81,7 +82,8 @@ struct CifarTest : ::testing::Test {
     return dir / name;
   }
   // The IoError message read_cifar_archive throws for this archive (fails if none).
-  std::string error_of(const std::string& bytes, const datasets::CifarLayout& layout = cifar10_layout()) {
+  std::string error_of(const std::string& bytes,
+                       const datasets::CifarLayout& layout = cifar10_layout()) {
     fs::path p = write(bytes);
     try {
       datasets::read_cifar_archive(p, layout);
@@ -102,7 +104,8 @@ void expect_record(const datasets::Split& s, int64_t i, int record) {
 }
 
 TEST_F(CifarTest, Cifar10ArchiveLoadsChannelsLast) {
-  auto [train, test] = datasets::read_cifar_archive(write(make_archive(cifar10_members())), cifar10_layout());
+  auto [train, test] =
+      datasets::read_cifar_archive(write(make_archive(cifar10_members())), cifar10_layout());
   EXPECT_EQ(train.images.shape(), (Shape{15, 32, 32, 3}));
   EXPECT_EQ(train.labels.shape(), (Shape{15}));
   EXPECT_EQ(test.images.shape(), (Shape{2, 32, 32, 3}));
@@ -115,12 +118,16 @@ TEST_F(CifarTest, Cifar10ArchiveLoadsChannelsLast) {
 }
 
 TEST_F(CifarTest, Cifar100TakesFineOrCoarseLabels) {
-  auto labels = [](int r) { return std::string{static_cast<char>(r % 20), static_cast<char>(r % 100)}; };
+  auto labels = [](int r) {
+    return std::string{static_cast<char>(r % 20), static_cast<char>(r % 100)};
+  };
   Members m = {{"cifar-100-binary/train.bin", records(4, 95, labels)},
                {"cifar-100-binary/test.bin", records(1, 7, labels)}};
   fs::path p = write(make_archive(m));
-  datasets::CifarLayout fine{{"cifar-100-binary/train.bin"}, "cifar-100-binary/test.bin", 2, 1, 100};
-  datasets::CifarLayout coarse{{"cifar-100-binary/train.bin"}, "cifar-100-binary/test.bin", 2, 0, 20};
+  datasets::CifarLayout fine{
+      {"cifar-100-binary/train.bin"}, "cifar-100-binary/test.bin", 2, 1, 100};
+  datasets::CifarLayout coarse{
+      {"cifar-100-binary/train.bin"}, "cifar-100-binary/test.bin", 2, 0, 20};
   auto [train_fine, test_fine] = datasets::read_cifar_archive(p, fine);
   auto [train_coarse, test_coarse] = datasets::read_cifar_archive(p, coarse);
   for (int i = 0; i < 4; ++i) {
@@ -137,7 +144,8 @@ TEST_F(CifarTest, Cifar100TakesFineOrCoarseLabels) {
 TEST_F(CifarTest, LoadByNameFindsTheArchiveInTheCache) {
   testing::TempDir cache;
   fs::create_directories(cache / "cifar10");
-  testing::write_bytes(cache / "cifar10" / "cifar-10-binary.tar.gz", make_archive(cifar10_members()));
+  testing::write_bytes(cache / "cifar10" / "cifar-10-binary.tar.gz",
+                       make_archive(cifar10_members()));
   setenv("KILN_DATASETS", cache.path().c_str(), 1);
   datasets::Dataset d = datasets::load("CIFAR_10");
   unsetenv("KILN_DATASETS");
@@ -169,7 +177,8 @@ TEST_F(CifarTest, MissingMemberIsNamedWithWhatTheArchiveHolds) {
   Members m = cifar10_members();
   m.erase(m.begin() + 2);
   std::string msg = error_of(make_archive(m));
-  EXPECT_NE(msg.find("no member 'cifar-10-batches-bin/data_batch_3.bin'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("no member 'cifar-10-batches-bin/data_batch_3.bin'"), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("data_batch_4.bin"), std::string::npos) << msg;
 }
 
@@ -177,7 +186,8 @@ TEST_F(CifarTest, PartialRecordIsRejected) {
   Members m = cifar10_members();
   m[1].second.pop_back();
   std::string msg = error_of(make_archive(m));
-  EXPECT_NE(msg.find("data_batch_2.bin' holds 9218 bytes, not a whole number of 3073-byte"), std::string::npos)
+  EXPECT_NE(msg.find("data_batch_2.bin' holds 9218 bytes, not a whole number of 3073-byte"),
+            std::string::npos)
       << msg;
   m[1].second.clear();
   msg = error_of(make_archive(m));
@@ -188,8 +198,10 @@ TEST_F(CifarTest, LabelOutOfRangeIsRejected) {
   Members m = cifar10_members();
   m[6].second[3073] = 10;  // the test batch's second record
   std::string msg = error_of(make_archive(m));
-  EXPECT_NE(msg.find("record 1 of member 'cifar-10-batches-bin/test_batch.bin' has label 10; expected 0 to 9"),
-            std::string::npos)
+  EXPECT_NE(
+      msg.find(
+          "record 1 of member 'cifar-10-batches-bin/test_batch.bin' has label 10; expected 0 to 9"),
+      std::string::npos)
       << msg;
 }
 
@@ -199,10 +211,12 @@ TEST_F(CifarTest, TruncatedOrForeignArchivesAreRejected) {
     std::string msg = error_of(good.substr(0, keep));
     EXPECT_NE(msg.find(".tar.gz"), std::string::npos) << msg;
   }
-  std::string msg = error_of("this is not an archive, only text that goes on long enough to be read as one");
+  std::string msg =
+      error_of("this is not an archive, only text that goes on long enough to be read as one");
   EXPECT_NE(msg.find("cannot open as an archive"), std::string::npos) << msg;
   // A plain tar without gzip reads too.
-  auto [train, test] = datasets::read_cifar_archive(write(make_archive(cifar10_members(), false)), cifar10_layout());
+  auto [train, test] =
+      datasets::read_cifar_archive(write(make_archive(cifar10_members(), false)), cifar10_layout());
   EXPECT_EQ(train.images.dim(0), 15);
 }
 
@@ -212,7 +226,8 @@ TEST_F(CifarTest, OversizedMemberIsRefusedBeforeItIsRead) {
     datasets::read_archive_members(p, {"big.bin"}, 4096);
     ADD_FAILURE() << "no error";
   } catch (const IoError& e) {
-    EXPECT_NE(std::string(e.what()).find("member 'big.bin' holds 5000 bytes, more than the 4096"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("member 'big.bin' holds 5000 bytes, more than the 4096"),
+              std::string::npos)
         << e.what();
   }
   EXPECT_EQ(datasets::read_archive_members(p, {"big.bin"}, 5000).at("big.bin").size(), 5000u);

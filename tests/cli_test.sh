@@ -64,7 +64,7 @@ check "predict prints a line for each converted file" test "$(grep -c '\.png: .*
 printf 'not a picture' > "$WORK/text.png"
 err=$("$KILN" predict "$WORK/model" "$WORK/text.png" 2>&1); rc=$?
 check "predict refuses a file that is no image (exit $rc)" test $rc -ne 0
-check "predict names the file that is no image" contains "$err" "$WORK/text.png: not an image kiln reads (PNG or JPEG)"
+check "predict names the file that is no image" contains "$err" "$WORK/text.png: not an image kiln reads (PNG, JPEG, BMP or GIF)"
 head -c 100 "$WORK/big.png" > "$WORK/cut.png"
 err=$("$KILN" predict "$WORK/model" "$WORK/cut.png" 2>&1)
 check "predict names a truncated PNG" contains "$err" "$WORK/cut.png: corrupt PNG data"

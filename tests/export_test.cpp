@@ -12,10 +12,14 @@ datasets::Dataset tiny(const Shape& image) {
   Shape train_shape{12}, test_shape{3};
   train_shape.insert(train_shape.end(), image.begin(), image.end());
   test_shape.insert(test_shape.end(), image.begin(), image.end());
-  datasets::Dataset d{"tiny", {ByteTensor(train_shape), ByteTensor({12})}, {ByteTensor(test_shape), ByteTensor({3})},
+  datasets::Dataset d{"tiny",
+                      {ByteTensor(train_shape), ByteTensor({12})},
+                      {ByteTensor(test_shape), ByteTensor({3})},
                       {"T-shirt/top", "Ankle boot", "bag", "c", "d", "e", "f", "g", "h", "i", "j"}};
-  for (int64_t i = 0; i < d.train.images.size(); ++i) d.train.images.data()[i] = static_cast<uint8_t>(i * 13);
-  for (int64_t i = 0; i < d.test.images.size(); ++i) d.test.images.data()[i] = static_cast<uint8_t>(i * 7);
+  for (int64_t i = 0; i < d.train.images.size(); ++i)
+    d.train.images.data()[i] = static_cast<uint8_t>(i * 13);
+  for (int64_t i = 0; i < d.test.images.size(); ++i)
+    d.test.images.data()[i] = static_cast<uint8_t>(i * 7);
   for (int64_t i = 0; i < 12; ++i) d.train.labels.data()[i] = static_cast<uint8_t>(i % 11);
   for (int64_t i = 0; i < 3; ++i) d.test.labels.data()[i] = static_cast<uint8_t>(10 - i);
   return d;
@@ -29,7 +33,8 @@ ByteTensor image_of(const datasets::Split& s, int64_t i) {
 }
 
 TEST(ClassFolderName, PadsTheLabelAndCleansTheName) {
-  std::vector<std::string> names = {"T-shirt/top", "Ankle boot", "a\\b", "d", "e", "f", "g", "h", "i", "j", "k"};
+  std::vector<std::string> names = {"T-shirt/top", "Ankle boot", "a\\b", "d", "e", "f",
+                                    "g",           "h",          "i",    "j", "k"};
   EXPECT_EQ(datasets::class_folder_name(0, names), "00_T-shirt_top");
   EXPECT_EQ(datasets::class_folder_name(1, names), "01_Ankle_boot");
   EXPECT_EQ(datasets::class_folder_name(2, names), "02_a_b");
@@ -43,17 +48,20 @@ TEST(ExportImageFolder, PngFolderHoldsEveryImageExactlyInLabelOrder) {
   datasets::Dataset d = tiny({5, 4});
   testing::TempDir dir;
   std::vector<int64_t> reports;
-  auto summary = datasets::export_image_folder(d, dir / "out", {.progress = [&](int64_t n, int64_t total) {
-                                                                  EXPECT_EQ(total, 15);
-                                                                  reports.push_back(n);
-                                                                }});
+  auto summary =
+      datasets::export_image_folder(d, dir / "out", {.progress = [&](int64_t n, int64_t total) {
+                                      EXPECT_EQ(total, 15);
+                                      reports.push_back(n);
+                                    }});
   EXPECT_EQ(summary.images, 15);
   EXPECT_EQ(reports.back(), 15);
   std::vector<std::string> folders;
-  for (const auto& e : fs::directory_iterator(dir / "out" / "train")) folders.push_back(e.path().filename());
+  for (const auto& e : fs::directory_iterator(dir / "out" / "train"))
+    folders.push_back(e.path().filename());
   std::sort(folders.begin(), folders.end());
   ASSERT_EQ(folders.size(), 11u);
-  for (size_t c = 0; c < folders.size(); ++c) EXPECT_EQ(folders[c], datasets::class_folder_name(c, d.class_names));
+  for (size_t c = 0; c < folders.size(); ++c)
+    EXPECT_EQ(folders[c], datasets::class_folder_name(c, d.class_names));
   uint64_t bytes = 0;
   for (int64_t i = 0; i < 12; ++i) {
     fs::path file = dir / "out" / "train" / datasets::class_folder_name(i % 11, d.class_names) /
@@ -78,7 +86,8 @@ TEST(ExportImageFolder, JpegFolderDecodesCloseToTheColourImages) {
   ByteTensor back = io::decode_jpeg(io::read_file(file), file.string());
   ByteTensor want = image_of(d.train, 5);
   ASSERT_EQ(back.shape(), want.shape());
-  for (int64_t i = 0; i < want.size(); ++i) ASSERT_LE(std::abs(int(back.data()[i]) - int(want.data()[i])), 6) << i;
+  for (int64_t i = 0; i < want.size(); ++i)
+    ASSERT_LE(std::abs(int(back.data()[i]) - int(want.data()[i])), 6) << i;
 }
 
 TEST(ExportImageFolder, RefusesAFolderInUseAndReportsUnwritableOnes) {
@@ -89,7 +98,8 @@ TEST(ExportImageFolder, RefusesAFolderInUseAndReportsUnwritableOnes) {
     datasets::export_image_folder(d, dir.path());
     ADD_FAILURE() << "exported into a folder in use";
   } catch (const IoError& e) {
-    EXPECT_NE(std::string(e.what()).find("exists and is not an empty folder"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("exists and is not an empty folder"), std::string::npos)
+        << e.what();
   }
   // A folder under a regular file cannot be created, even by root.
   try {

@@ -12,8 +12,8 @@ namespace fs = std::filesystem;
 // A PNG signature and header claiming width x height grey pixels, with no pixel data.
 std::string png_header(uint32_t width, uint32_t height) {
   auto be32 = [](uint32_t v) {
-    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-                       static_cast<char>(v)};
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 8), static_cast<char>(v)};
   };
   std::string body = "IHDR" + be32(width) + be32(height) + std::string{8, 0, 0, 0, 0};
   uLong crc = crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()));
@@ -31,7 +31,8 @@ ByteTensor filled(const Shape& shape, uint8_t value) {
 struct ImageFolderTest : ::testing::Test {
   testing::TempDir root;
   void SetUp() override {
-    for (int i = 0; i < 3; ++i) write("cat/" + std::to_string(i) + ".png", io::encode_png(filled({4, 4}, 10 + i)));
+    for (int i = 0; i < 3; ++i)
+      write("cat/" + std::to_string(i) + ".png", io::encode_png(filled({4, 4}, 10 + i)));
     write("cat/more/x.JPG", io::encode_jpeg(filled({4, 4}, 200), 100));
     ByteTensor rgb({6, 3, 3});
     for (int64_t p = 0; p < 18; ++p) {
@@ -62,8 +63,9 @@ std::vector<std::string> names_of(const datasets::ImageFolder& f, const fs::path
 
 TEST(NumpyShuffle, MatchesRandomStateShuffle) {
   // np.random.RandomState(seed).shuffle(list(range(n))), printed by NumPy 1.24.
-  EXPECT_EQ(datasets::numpy_shuffle_order(20, 123),
-            (std::vector<int64_t>{14, 5, 4, 17, 8, 7, 19, 12, 0, 15, 16, 9, 11, 10, 3, 1, 6, 18, 2, 13}));
+  EXPECT_EQ(
+      datasets::numpy_shuffle_order(20, 123),
+      (std::vector<int64_t>{14, 5, 4, 17, 8, 7, 19, 12, 0, 15, 16, 9, 11, 10, 3, 1, 6, 18, 2, 13}));
   EXPECT_EQ(datasets::numpy_shuffle_order(7, 0), (std::vector<int64_t>{6, 2, 1, 3, 0, 5, 4}));
   auto big = datasets::numpy_shuffle_order(1000, 4294967295u);
   EXPECT_EQ(std::vector<int64_t>(big.begin(), big.begin() + 10),
@@ -78,7 +80,8 @@ TEST_F(ImageFolderTest, IndexesAsKerasDoes) {
   EXPECT_EQ(::testing::internal::GetCapturedStdout(), "Found 6 files belonging to 2 classes.\n");
   EXPECT_EQ(f.class_names, (std::vector<std::string>{"cat", "dog"}));
   EXPECT_EQ(names_of(f, root.path()),
-            (std::vector<std::string>{"cat/0.png", "cat/1.png", "cat/2.png", "cat/more/x.JPG", "dog/0.png", "dog/1.png"}));
+            (std::vector<std::string>{"cat/0.png", "cat/1.png", "cat/2.png", "cat/more/x.JPG",
+                                      "dog/0.png", "dog/1.png"}));
   ASSERT_EQ(f.images.shape(), (Shape{6, 4, 4, 1}));
   for (int i = 0; i < 6; ++i) EXPECT_EQ(f.labels[i], i < 4 ? 0 : 1);
   EXPECT_EQ(f.images.data()[16 * 2], 12);
@@ -105,7 +108,8 @@ TEST_F(ImageFolderTest, ClassNamesChooseAndOrderTheClasses) {
     datasets::image_dataset_from_directory(root.path(), opts);
     ADD_FAILURE() << "no error";
   } catch (const ValueError& e) {
-    EXPECT_NE(std::string(e.what()).find("Expected: [cat, dog] (or a subset of it), but received: class_names=[cow]"),
+    EXPECT_NE(std::string(e.what()).find(
+                  "Expected: [cat, dog] (or a subset of it), but received: class_names=[cow]"),
               std::string::npos)
         << e.what();
   }
@@ -134,7 +138,8 @@ TEST_F(ImageFolderTest, SeededShuffleAndSplitAreKerasAndPartitionTheFiles) {
   EXPECT_THROW(datasets::image_dataset_from_directory(root.path(), opts), ValueError);
   opts.seed = 1;
   opts.validation_split = 0;
-  EXPECT_THROW(datasets::image_dataset_from_directory(root.path(), opts), ValueError);  // subset without a split
+  EXPECT_THROW(datasets::image_dataset_from_directory(root.path(), opts),
+               ValueError);  // subset without a split
 }
 
 TEST_F(ImageFolderTest, ColourModesResizingAndLabelModes) {
@@ -146,9 +151,11 @@ TEST_F(ImageFolderTest, ColourModesResizingAndLabelModes) {
   auto f = datasets::image_dataset_from_directory(root.path(), opts);
   ASSERT_EQ(f.images.shape(), (Shape{6, 2, 3, 4}));
   const uint8_t* grey = f.images.data();  // cat/0.png: grey 10 copied into R, G, B, opaque
-  EXPECT_EQ((std::vector<int>{grey[0], grey[1], grey[2], grey[3]}), (std::vector<int>{10, 10, 10, 255}));
+  EXPECT_EQ((std::vector<int>{grey[0], grey[1], grey[2], grey[3]}),
+            (std::vector<int>{10, 10, 10, 255}));
   const uint8_t* dog = f.images.data() + 4 * 24;
-  EXPECT_EQ((std::vector<int>{dog[0], dog[1], dog[2], dog[3]}), (std::vector<int>{200, 100, 50, 255}));
+  EXPECT_EQ((std::vector<int>{dog[0], dog[1], dog[2], dog[3]}),
+            (std::vector<int>{200, 100, 50, 255}));
   ASSERT_FALSE(f.labels.sparse());
   EXPECT_EQ(f.labels.floats().shape(), (Shape{6, 2}));
   EXPECT_EQ(f.labels.floats().data()[4 * 2 + 1], 1.0f);
@@ -172,8 +179,10 @@ TEST_F(ImageFolderTest, UnreadableFilesAreNamedAndSkippedOnRequest) {
       {"cat/truncated.jpg", io::encode_jpeg(filled({64, 64, 3}, 90), 90).substr(0, 300)},
       {"cat/old.bmp", "BM\x36\x00\x00\x00"},
   };
-  const std::vector<std::string> why = {"empty file", "not an image kiln reads", "PNG",
-                                        "a 100000x100000 PNG has more than 16777216 pixels", "JPEG", "a BMP image"};
+  const std::vector<std::string> why = {
+      "empty file", "not an image kiln reads",
+      "PNG",        "a 100000x100000 PNG has more than 16777216 pixels",
+      "JPEG",       "truncated BMP"};
   for (size_t i = 0; i < bad.size(); ++i) {
     write(bad[i].first, bad[i].second);
     try {
@@ -194,7 +203,8 @@ TEST_F(ImageFolderTest, UnreadableFilesAreNamedAndSkippedOnRequest) {
   std::string warning = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(f.images.dim(0), 6);
   EXPECT_EQ(f.skipped.size(), bad.size());
-  EXPECT_NE(warning.find("skipped 6 of 12 files that could not be read"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("skipped 6 of 12 files that could not be read"), std::string::npos)
+      << warning;
 }
 
 TEST_F(ImageFolderTest, EmptyOrMissingFoldersAreErrors) {
@@ -208,7 +218,9 @@ TEST(ResizeImage, FollowsTensorFlowsHalfPixelRules) {
   ByteTensor row({1, 4, 1});
   const uint8_t values[] = {0, 100, 200, 250};
   std::copy_n(values, 4, row.data());
-  auto as_vector = [](const ByteTensor& t) { return std::vector<int>(t.data(), t.data() + t.size()); };
+  auto as_vector = [](const ByteTensor& t) {
+    return std::vector<int>(t.data(), t.data() + t.size());
+  };
   EXPECT_EQ(as_vector(io::resize_image(row, 1, 2, "area")), (std::vector<int>{50, 225}));
   EXPECT_EQ(as_vector(io::resize_image(row, 1, 2, "bilinear")), (std::vector<int>{50, 225}));
   EXPECT_EQ(as_vector(io::resize_image(row, 1, 2, "nearest")), (std::vector<int>{100, 250}));

@@ -61,7 +61,13 @@ std::string encode_jpeg(const ByteTensor& image, int quality = 95);
 // before the pixels are allocated.
 ByteTensor decode_jpeg(const std::string& bytes, const std::string& source);
 
-// Decodes a PNG (any colour type and depth) or a JPEG, told apart by their first bytes, as
+// Decodes a BMP (uncompressed: 1-, 4-, 8-bit palettes, 24-bit, 32-bit with alpha) as
+// (height, width, 3 or 4); rows bottom-up or top-down.
+ByteTensor decode_bmp(const std::string& bytes, const std::string& source);
+// Decodes a GIF's first frame, drawn on its logical screen (black outside the frame and where
+// transparent), as (height, width, 3).
+ByteTensor decode_gif(const std::string& bytes, const std::string& source);
+// Decodes a PNG (any colour type and depth), a JPEG, a BMP or a GIF, told apart by their first bytes, as
 // (height, width, channels) with channels 1 (grey; colour becomes luma 0.299 R + 0.587 G +
 // 0.114 B), 3 (RGB; grey is copied) or 4 (RGBA; opaque where the file has no alpha). Anything
 // else, or a malformed file, throws IoError naming `source` and what it found.

@@ -45,15 +45,17 @@ std::map<std::string, std::string> read_archive_members(const std::filesystem::p
   while (found.size() < wanted.size()) {
     int rc = archive_read_next_header(a.get(), &entry);
     if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) fail("corrupt or truncated archive after " + std::to_string(seen.size()) + " members");
+    if (rc < ARCHIVE_WARN)
+      fail("corrupt or truncated archive after " + std::to_string(seen.size()) + " members");
     std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
     seen.push_back(name);
     if (!wanted.count(name) || found.count(name)) continue;
-    if (archive_entry_filetype(entry) != AE_IFREG) throw IoError(file + ": member '" + name + "' is not a file");
+    if (archive_entry_filetype(entry) != AE_IFREG)
+      throw IoError(file + ": member '" + name + "' is not a file");
     const int64_t declared = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
     if (declared < 0 || static_cast<uint64_t>(declared) > max_bytes)
-      throw IoError(file + ": member '" + name + "' holds " + std::to_string(declared) + " bytes, more than the " +
-                    std::to_string(max_bytes) + " kiln reads");
+      throw IoError(file + ": member '" + name + "' holds " + std::to_string(declared) +
+                    " bytes, more than the " + std::to_string(max_bytes) + " kiln reads");
     std::string bytes;
     bytes.reserve(static_cast<size_t>(declared));
     char buf[1 << 16];
@@ -62,8 +64,8 @@ std::map<std::string, std::string> read_archive_members(const std::filesystem::p
       if (n < 0) fail("corrupt or truncated archive in member '" + name + "'");
       if (n == 0) break;
       if (bytes.size() + static_cast<size_t>(n) > max_bytes)
-        throw IoError(file + ": member '" + name + "' holds more than the " + std::to_string(max_bytes) +
-                      " bytes kiln reads");
+        throw IoError(file + ": member '" + name + "' holds more than the " +
+                      std::to_string(max_bytes) + " bytes kiln reads");
       bytes.append(buf, static_cast<size_t>(n));
     }
     found.emplace(name, std::move(bytes));

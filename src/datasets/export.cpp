@@ -39,22 +39,26 @@ std::string class_folder_name(int64_t label, const std::vector<std::string>& cla
   return padded(label, static_cast<int64_t>(class_names.size()) - 1) + "_" + name;
 }
 
-ExportSummary export_image_folder(const Dataset& data, const fs::path& dir, const ExportOptions& options) {
+ExportSummary export_image_folder(const Dataset& data, const fs::path& dir,
+                                  const ExportOptions& options) {
   if (options.format != "png" && options.format != "jpeg")
-    throw ValueError("export_image_folder: format must be \"png\" or \"jpeg\", received \"" + options.format + "\"");
+    throw ValueError("export_image_folder: format must be \"png\" or \"jpeg\", received \"" +
+                     options.format + "\"");
   if (options.quality < 1 || options.quality > 100)
     throw ValueError("export_image_folder: JPEG quality must be 1 to 100, received " +
                      std::to_string(options.quality));
   std::error_code ec;
   if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)))
-    throw IoError("'" + dir.string() + "' exists and is not an empty folder; export writes into a new one");
+    throw IoError("'" + dir.string() +
+                  "' exists and is not an empty folder; export writes into a new one");
   const std::string ext = options.format == "png" ? ".png" : ".jpg";
   const int64_t classes = static_cast<int64_t>(data.class_names.size());
   const int64_t total = data.train.images.dim(0) + data.test.images.dim(0);
   std::vector<std::string> folders;
   for (int64_t c = 0; c < classes; ++c) folders.push_back(class_folder_name(c, data.class_names));
   ExportSummary summary;
-  for (const auto& [split_name, split] : {std::pair{"train", &data.train}, std::pair{"test", &data.test}}) {
+  for (const auto& [split_name, split] :
+       {std::pair{"train", &data.train}, std::pair{"test", &data.test}}) {
     for (int64_t c = 0; c < classes; ++c) {
       fs::create_directories(dir / split_name / folders[static_cast<size_t>(c)], ec);
       if (ec) throw IoError("cannot create '" + (dir / split_name).string() + "': " + ec.message());
@@ -73,11 +77,15 @@ ExportSummary export_image_folder(const Dataset& data, const fs::path& dir, cons
         for (int64_t i = begin + lo; i < begin + hi; ++i) {
           const int64_t label = split->labels.data()[i];
           if (label >= classes)
-            throw IoError("image " + std::to_string(i) + " of the " + split_name + " split has label " +
-                          std::to_string(label) + ", but the dataset names " + std::to_string(classes) + " classes");
+            throw IoError("image " + std::to_string(i) + " of the " + split_name +
+                          " split has label " + std::to_string(label) + ", but the dataset names " +
+                          std::to_string(classes) + " classes");
           std::copy_n(images.data() + i * image_bytes, image_bytes, image.data());
-          std::string bytes = options.format == "png" ? io::encode_png(image) : io::encode_jpeg(image, options.quality);
-          write_plain(dir / split_name / folders[static_cast<size_t>(label)] / (padded(i, n - 1) + ext), bytes);
+          std::string bytes = options.format == "png" ? io::encode_png(image)
+                                                      : io::encode_jpeg(image, options.quality);
+          write_plain(
+              dir / split_name / folders[static_cast<size_t>(label)] / (padded(i, n - 1) + ext),
+              bytes);
           sizes[static_cast<size_t>(i - begin)] = bytes.size();
         }
       });

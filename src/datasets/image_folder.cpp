@@ -29,33 +29,43 @@ int64_t channels_of(const std::string& color_mode) {
   if (color_mode == "grayscale") return 1;
   if (color_mode == "rgb") return 3;
   if (color_mode == "rgba") return 4;
-  throw ValueError("color_mode must be one of \"rgb\", \"rgba\", \"grayscale\"; received \"" + color_mode + "\"");
+  throw ValueError("color_mode must be one of \"rgb\", \"rgba\", \"grayscale\"; received \"" +
+                   color_mode + "\"");
 }
 
 void check(const ImageFolderOptions& o) {
   if (o.labels != "inferred" && !o.labels.empty())
-    throw ValueError("labels must be \"inferred\" or empty (no labels); received \"" + o.labels + "\"");
+    throw ValueError("labels must be \"inferred\" or empty (no labels); received \"" + o.labels +
+                     "\"");
   if (o.labels.empty() && !o.class_names.empty())
     throw ValueError("class_names can only be given with labels \"inferred\"");
-  if (o.label_mode != "int" && o.label_mode != "categorical" && o.label_mode != "binary" && !o.label_mode.empty())
-    throw ValueError("label_mode must be one of \"int\", \"categorical\", \"binary\" or empty; received \"" +
-                     o.label_mode + "\"");
+  if (o.label_mode != "int" && o.label_mode != "categorical" && o.label_mode != "binary" &&
+      !o.label_mode.empty())
+    throw ValueError(
+        "label_mode must be one of \"int\", \"categorical\", \"binary\" or empty; received \"" +
+        o.label_mode + "\"");
   channels_of(o.color_mode);
   if (o.image_size[0] < 1 || o.image_size[1] < 1)
-    throw ValueError("image_size must be two positive integers; received (" + std::to_string(o.image_size[0]) + ", " +
-                     std::to_string(o.image_size[1]) + ")");
+    throw ValueError("image_size must be two positive integers; received (" +
+                     std::to_string(o.image_size[0]) + ", " + std::to_string(o.image_size[1]) +
+                     ")");
   if (o.interpolation != "bilinear" && o.interpolation != "nearest" && o.interpolation != "area")
-    throw ValueError("interpolation must be one of \"bilinear\", \"nearest\", \"area\" (kiln's); received \"" +
-                     o.interpolation + "\"");
+    throw ValueError(
+        "interpolation must be one of \"bilinear\", \"nearest\", \"area\" (kiln's); received \"" +
+        o.interpolation + "\"");
   if (o.validation_split != 0 && !(o.validation_split > 0 && o.validation_split < 1))
-    throw ValueError("validation_split must be between 0 and 1; received " + std::to_string(o.validation_split));
+    throw ValueError("validation_split must be between 0 and 1; received " +
+                     std::to_string(o.validation_split));
   if ((o.validation_split != 0) != !o.subset.empty())
     throw ValueError("if subset is set, validation_split must be set, and inversely");
   if (!o.subset.empty() && o.subset != "training" && o.subset != "validation" && o.subset != "both")
-    throw ValueError("subset must be either \"training\", \"validation\" or \"both\"; received \"" + o.subset + "\"");
+    throw ValueError("subset must be either \"training\", \"validation\" or \"both\"; received \"" +
+                     o.subset + "\"");
   if (o.validation_split != 0 && o.shuffle && !o.seed)
-    throw ValueError("if using validation_split and shuffling the data, you must provide a seed, to make sure that "
-                     "there is no overlap between the training and validation subset");
+    throw ValueError(
+        "if using validation_split and shuffling the data, you must provide a seed, to make sure "
+        "that "
+        "there is no overlap between the training and validation subset");
   if (o.on_error != "raise" && o.on_error != "skip")
     throw ValueError("on_error must be \"raise\" or \"skip\"; received \"" + o.on_error + "\"");
 }
@@ -74,7 +84,8 @@ std::vector<fs::path> image_files(const fs::path& dir, bool follow_links) {
   std::error_code ec;
   for (fs::recursive_directory_iterator it(dir, how, ec), end; !ec && it != end; it.increment(ec)) {
     // A symlink cycle, with links followed, would never end: bounded by depth.
-    if (it.depth() > 64) throw IoError("'" + it->path().string() + "' is nested more than 64 folders deep");
+    if (it.depth() > 64)
+      throw IoError("'" + it->path().string() + "' is nested more than 64 folders deep");
     if (is_image_file_name(it->path()) && !it->is_directory(ec))
       found.emplace_back(it->path().parent_path().string(), it->path().filename().string());
   }
@@ -99,9 +110,10 @@ Index index_directory(const fs::path& dir, const ImageFolderOptions& o) {
     if (!o.class_names.empty()) {
       for (const auto& c : o.class_names)
         if (!std::binary_search(subdirs.begin(), subdirs.end(), c))
-          throw ValueError("the class_names passed did not match the names of the sub-folders of '" + dir.string() +
-                           "'. Expected: " + joined(subdirs) + " (or a subset of it), but received: class_names=" +
-                           joined(o.class_names));
+          throw ValueError(
+              "the class_names passed did not match the names of the sub-folders of '" +
+              dir.string() + "'. Expected: " + joined(subdirs) +
+              " (or a subset of it), but received: class_names=" + joined(o.class_names));
       subdirs = o.class_names;
     }
     index.class_names = subdirs;
@@ -117,12 +129,13 @@ Index index_directory(const fs::path& dir, const ImageFolderOptions& o) {
     if (o.labels.empty())
       std::cout << "Found " << index.files.size() << " files.\n";
     else
-      std::cout << "Found " << index.files.size() << " files belonging to " << index.class_names.size()
-                << " classes.\n";
+      std::cout << "Found " << index.files.size() << " files belonging to "
+                << index.class_names.size() << " classes.\n";
   }
   if (o.shuffle) {
     const uint32_t seed = o.seed ? *o.seed : std::random_device{}() % 1000000;
-    std::vector<int64_t> order = numpy_shuffle_order(static_cast<int64_t>(index.files.size()), seed);
+    std::vector<int64_t> order =
+        numpy_shuffle_order(static_cast<int64_t>(index.files.size()), seed);
     Index shuffled{{}, {}, index.class_names};
     for (int64_t i : order) {
       shuffled.files.push_back(index.files[i]);
@@ -149,7 +162,8 @@ Index take_subset(const Index& all, const ImageFolderOptions& o, const std::stri
 
 ImageFolder load(const Index& index, const ImageFolderOptions& o, const fs::path& dir) {
   if (index.files.empty())
-    throw ValueError("no images found in directory '" + dir.string() + "'. Allowed formats: " + kFormats);
+    throw ValueError("no images found in directory '" + dir.string() +
+                     "'. Allowed formats: " + kFormats);
   const int64_t channels = channels_of(o.color_mode);
   const auto n = static_cast<int64_t>(index.files.size());
   const int64_t image_bytes = o.image_size[0] * o.image_size[1] * channels;
@@ -158,7 +172,8 @@ ImageFolder load(const Index& index, const ImageFolderOptions& o, const fs::path
   cpu::ThreadPool::global().run_ranges(n, 8, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       try {
-        ByteTensor image = load_image(index.files[i], o.image_size, channels, o.interpolation, o.crop_to_aspect_ratio);
+        ByteTensor image = load_image(index.files[i], o.image_size, channels, o.interpolation,
+                                      o.crop_to_aspect_ratio);
         std::copy_n(image.data(), image_bytes, images.data() + i * image_bytes);
       } catch (const Error& e) {
         errors[i] = e.what();
@@ -173,11 +188,13 @@ ImageFolder load(const Index& index, const ImageFolderOptions& o, const fs::path
       kept.push_back(i);
       continue;
     }
-    if (o.on_error == "raise") throw IoError(errors[i] + " (on_error \"skip\" leaves such files out)");
+    if (o.on_error == "raise")
+      throw IoError(errors[i] + " (on_error \"skip\" leaves such files out)");
     out.skipped.push_back(errors[i]);
   }
-  if (kept.empty()) throw IoError("none of the " + std::to_string(n) + " images in '" + dir.string() +
-                                  "' could be read; the first: " + errors[0]);
+  if (kept.empty())
+    throw IoError("none of the " + std::to_string(n) + " images in '" + dir.string() +
+                  "' could be read; the first: " + errors[0]);
   if (!out.skipped.empty())
     std::cerr << "Warning: skipped " << out.skipped.size() << " of " << n
               << " files that could not be read; the first: " << out.skipped[0] << '\n';
@@ -185,7 +202,8 @@ ImageFolder load(const Index& index, const ImageFolderOptions& o, const fs::path
   out.images = ByteTensor({m, o.image_size[0], o.image_size[1], channels});
   std::vector<int32_t> labels;
   for (int64_t j = 0; j < m; ++j) {
-    std::copy_n(images.data() + kept[j] * image_bytes, image_bytes, out.images.data() + j * image_bytes);
+    std::copy_n(images.data() + kept[j] * image_bytes, image_bytes,
+                out.images.data() + j * image_bytes);
     out.file_paths.push_back(index.files[kept[j]]);
     if (!index.labels.empty()) labels.push_back(index.labels[kept[j]]);
   }
@@ -209,15 +227,17 @@ ImageFolder load(const Index& index, const ImageFolderOptions& o, const fs::path
 
 void check_binary(const Index& index, const ImageFolderOptions& o) {
   if (o.label_mode == "binary" && !o.labels.empty() && index.class_names.size() != 2)
-    throw ValueError("with label_mode \"binary\" there must be exactly 2 classes; received class_names=" +
-                     joined(index.class_names));
+    throw ValueError(
+        "with label_mode \"binary\" there must be exactly 2 classes; received class_names=" +
+        joined(index.class_names));
 }
 
 }  // namespace
 
 bool is_image_file_name(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".bmp" || ext == ".gif" || ext == ".jpeg" || ext == ".jpg" || ext == ".png";
 }
 
@@ -252,7 +272,8 @@ std::vector<int64_t> numpy_shuffle_order(int64_t n, uint32_t seed) {
   return order;
 }
 
-ImageFolder image_dataset_from_directory(const fs::path& directory, const ImageFolderOptions& options) {
+ImageFolder image_dataset_from_directory(const fs::path& directory,
+                                         const ImageFolderOptions& options) {
   check(options);
   if (options.subset == "both")
     throw ValueError("subset \"both\" gives two datasets: call image_datasets_from_directory");
@@ -262,10 +283,11 @@ ImageFolder image_dataset_from_directory(const fs::path& directory, const ImageF
 }
 
 std::pair<ImageFolder, ImageFolder> image_datasets_from_directory(const fs::path& directory,
-                                                                 ImageFolderOptions options) {
+                                                                  ImageFolderOptions options) {
   if (options.subset.empty()) options.subset = "both";
   check(options);
-  if (options.subset != "both") throw ValueError("image_datasets_from_directory takes subset \"both\"");
+  if (options.subset != "both")
+    throw ValueError("image_datasets_from_directory takes subset \"both\"");
   Index index = index_directory(directory, options);
   check_binary(index, options);
   ImageFolder train = load(take_subset(index, options, "training"), options, directory);

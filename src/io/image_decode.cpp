@@ -1,6 +1,7 @@
-// Any supported image file to (height, width, channels) uint8: the format is told by its first
-// bytes, not its name, and the colours are converted as TensorFlow's decode_image does for
-// Keras (grey to colour by copying, colour to grey by luma, alpha added opaque or dropped).
+// Any supported image file (PNG, JPEG, BMP, GIF) to (height, width, channels) uint8: the format is
+// told by its first bytes, not its name, and the colours are converted as TensorFlow's decode_image
+// does for Keras (grey to colour by copying, colour to grey by luma, alpha added opaque or
+// dropped).
 #include <spng.h>
 
 #include <memory>
@@ -22,14 +23,16 @@ ByteTensor decode_png_rgba(const std::string& bytes, const std::string& source) 
   spng_set_image_limits(ctx.get(), 1u << 30, 1u << 30);  // kiln checks the pixel count itself
   spng_set_png_buffer(ctx.get(), bytes.data(), bytes.size());
   spng_ihdr ihdr;
-  if (int rc = spng_get_ihdr(ctx.get(), &ihdr)) throw IoError(source + ": not a readable PNG: " + spng_strerror(rc));
+  if (int rc = spng_get_ihdr(ctx.get(), &ihdr))
+    throw IoError(source + ": not a readable PNG: " + spng_strerror(rc));
   const int64_t h = ihdr.height, w = ihdr.width;
   if (h * w > kMaxImagePixels)
-    throw IoError(source + ": a " + std::to_string(w) + "x" + std::to_string(h) + " PNG has more than " +
-                  std::to_string(kMaxImagePixels) + " pixels, the most kiln reads");
+    throw IoError(source + ": a " + std::to_string(w) + "x" + std::to_string(h) +
+                  " PNG has more than " + std::to_string(kMaxImagePixels) +
+                  " pixels, the most kiln reads");
   ByteTensor rgba({h, w, 4});
-  if (int rc = spng_decode_image(ctx.get(), rgba.data(), static_cast<size_t>(rgba.size()), SPNG_FMT_RGBA8,
-                                 SPNG_DECODE_TRNS))
+  if (int rc = spng_decode_image(ctx.get(), rgba.data(), static_cast<size_t>(rgba.size()),
+                                 SPNG_FMT_RGBA8, SPNG_DECODE_TRNS))
     throw IoError(source + ": corrupt PNG data: " + spng_strerror(rc));
   return rgba;
 }
@@ -45,7 +48,8 @@ ByteTensor convert_channels(const ByteTensor& image, int64_t channels) {
     throw ShapeError("convert_channels: expected (height, width, 1, 3 or 4 channels), received " +
                      shape_str(image.shape()));
   if (channels != 1 && channels != 3 && channels != 4)
-    throw ValueError("convert_channels: channels must be 1, 3 or 4, received " + std::to_string(channels));
+    throw ValueError("convert_channels: channels must be 1, 3 or 4, received " +
+                     std::to_string(channels));
   const int64_t from = image.dim(2);
   if (from == channels) return image;
   const int64_t pixels = image.dim(0) * image.dim(1);
@@ -75,7 +79,8 @@ ImageInfo image_info(const std::string& bytes, const std::string& source) {
     return {be32(20), be32(16), type == 0 ? 1 : (type == 4 || type == 6) ? 4 : 3};
   }
   // Anything else is a JPEG, whose channels need its header read, or an error decode_image names.
-  ByteTensor native = starts_with(bytes, "\xFF\xD8\xFF") ? decode_jpeg(bytes, source) : decode_image(bytes, source, 3);
+  ByteTensor native = starts_with(bytes, "\xFF\xD8\xFF") ? decode_jpeg(bytes, source)
+                                                         : decode_image(bytes, source, 3);
   return {native.dim(0), native.dim(1), native.dim(2)};
 }
 
@@ -84,12 +89,15 @@ ByteTensor decode_image(const std::string& bytes, const std::string& source, int
     ByteTensor rgba = decode_png_rgba(bytes, source);
     return convert_channels(rgba, channels);
   }
-  if (starts_with(bytes, "\xFF\xD8\xFF")) return convert_channels(decode_jpeg(bytes, source), channels);
-  if (starts_with(bytes, "BM") || starts_with(bytes, "GIF87a") || starts_with(bytes, "GIF89a"))
-    throw IoError(source + ": a " + std::string(bytes[0] == 'B' ? "BMP" : "GIF") +
-                  " image; kiln reads PNG and JPEG files so far");
+  if (starts_with(bytes, "\xFF\xD8\xFF"))
+    return convert_channels(decode_jpeg(bytes, source), channels);
+  if (starts_with(bytes, "BM")) return convert_channels(decode_bmp(bytes, source), channels);
+  if (starts_with(bytes, "GIF87a") || starts_with(bytes, "GIF89a"))
+    return convert_channels(decode_gif(bytes, source), channels);
   if (bytes.empty()) throw IoError(source + ": an empty file, not an image");
-  throw IoError(source + ": not an image kiln reads (PNG or JPEG): its first bytes match neither");
+  throw IoError(
+      source +
+      ": not an image kiln reads (PNG, JPEG, BMP or GIF): its first bytes match none of them");
 }
 
 }  // namespace kiln::io

@@ -34,7 +34,8 @@ Taps axis_taps(int64_t in, int64_t out, const std::string& method) {
       t.weight.push_back(static_cast<float>(lerp));
     } else {  // area: the share of each input pixel the output pixel's box covers
       const double begin = o * scale, end = (o + 1) * scale;
-      for (auto i = static_cast<int64_t>(std::floor(begin)); i < std::min<double>(std::ceil(end), in); ++i) {
+      for (auto i = static_cast<int64_t>(std::floor(begin));
+           i < std::min<double>(std::ceil(end), in); ++i) {
         const double cover = std::min<double>(i + 1, end) - std::max<double>(i, begin);
         if (cover <= 0) continue;
         t.index.push_back(i);
@@ -48,15 +49,18 @@ Taps axis_taps(int64_t in, int64_t out, const std::string& method) {
 
 }  // namespace
 
-ByteTensor resize_image(const ByteTensor& image, int64_t height, int64_t width, const std::string& interpolation) {
+ByteTensor resize_image(const ByteTensor& image, int64_t height, int64_t width,
+                        const std::string& interpolation) {
   if (interpolation != "bilinear" && interpolation != "nearest" && interpolation != "area")
-    throw ValueError("interpolation must be one of bilinear, nearest, area; received \"" + interpolation + "\"");
+    throw ValueError("interpolation must be one of bilinear, nearest, area; received \"" +
+                     interpolation + "\"");
   if (image.rank() != 3 || image.size() == 0)
-    throw ShapeError("resize_image: expected a non-empty (height, width, channels) image, received " +
-                     shape_str(image.shape()));
+    throw ShapeError(
+        "resize_image: expected a non-empty (height, width, channels) image, received " +
+        shape_str(image.shape()));
   if (height < 1 || width < 1)
-    throw ValueError("resize_image: the size must be positive, received " + std::to_string(height) + "x" +
-                     std::to_string(width));
+    throw ValueError("resize_image: the size must be positive, received " + std::to_string(height) +
+                     "x" + std::to_string(width));
   const int64_t H = image.dim(0), W = image.dim(1), C = image.dim(2);
   if (H == height && W == width) return image;
   const Taps ty = axis_taps(H, height, interpolation), tx = axis_taps(W, width, interpolation);
@@ -72,15 +76,18 @@ ByteTensor resize_image(const ByteTensor& image, int64_t height, int64_t width, 
           for (int64_t c = 0; c < C; ++c) acc[c] += w * px[c];
         }
       uint8_t* o = out.data() + (y * width + x) * C;
-      for (int64_t c = 0; c < C; ++c) o[c] = static_cast<uint8_t>(std::clamp(std::lround(acc[c]), 0L, 255L));
+      for (int64_t c = 0; c < C; ++c)
+        o[c] = static_cast<uint8_t>(std::clamp(std::lround(acc[c]), 0L, 255L));
     }
   return out;
 }
 
 ByteTensor crop_to_aspect_ratio(const ByteTensor& image, int64_t height, int64_t width) {
   const int64_t H = image.dim(0), W = image.dim(1), C = image.dim(2);
-  const int64_t crop_h = std::max<int64_t>(std::min<int64_t>(H, static_cast<int64_t>(double(W) * height / width)), 1);
-  const int64_t crop_w = std::max<int64_t>(std::min<int64_t>(W, static_cast<int64_t>(double(H) * width / height)), 1);
+  const int64_t crop_h =
+      std::max<int64_t>(std::min<int64_t>(H, static_cast<int64_t>(double(W) * height / width)), 1);
+  const int64_t crop_w =
+      std::max<int64_t>(std::min<int64_t>(W, static_cast<int64_t>(double(H) * width / height)), 1);
   const int64_t top = (H - crop_h) / 2, left = (W - crop_w) / 2;
   if (crop_h == H && crop_w == W) return image;
   ByteTensor out({crop_h, crop_w, C});

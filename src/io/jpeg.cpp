@@ -54,7 +54,8 @@ bool read_header(Decoder& d, const std::string& bytes) {
   if (setjmp(d.failure.jump)) return false;
   jpeg_create_decompress(&d.info);
   d.created = true;
-  jpeg_mem_src(&d.info, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()));
+  jpeg_mem_src(&d.info, reinterpret_cast<const unsigned char*>(bytes.data()),
+               static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&d.info, TRUE);
   d.info.out_color_space = d.info.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_calc_output_dimensions(&d.info);
@@ -97,7 +98,8 @@ bool compress(Encoder& e, const uint8_t* pixels, int height, int width, int chan
   jpeg_set_defaults(&e.info);
   jpeg_set_quality(&e.info, quality, TRUE);
   if (channels == 3 && quality >= 90)
-    for (int c = 0; c < 3; ++c) e.info.comp_info[c].h_samp_factor = e.info.comp_info[c].v_samp_factor = 1;
+    for (int c = 0; c < 3; ++c)
+      e.info.comp_info[c].h_samp_factor = e.info.comp_info[c].v_samp_factor = 1;
   jpeg_start_compress(&e.info, TRUE);
   const size_t row_bytes = static_cast<size_t>(width) * static_cast<size_t>(channels);
   while (e.info.next_scanline < e.info.image_height) {
@@ -112,10 +114,13 @@ bool compress(Encoder& e, const uint8_t* pixels, int height, int width, int chan
 
 std::string encode_jpeg(const ByteTensor& image, int quality) {
   const int64_t channels = image.rank() == 3 ? image.dim(2) : 1;
-  if ((image.rank() != 2 && image.rank() != 3) || (channels != 1 && channels != 3) || image.size() == 0 ||
-      image.dim(0) > JPEG_MAX_DIMENSION || image.dim(1) > JPEG_MAX_DIMENSION)
-    throw ShapeError("encode_jpeg: expected an image shaped (height, width) or (height, width, 1 or 3), each side at "
-                     "most " + std::to_string(JPEG_MAX_DIMENSION) + ", received " + shape_str(image.shape()));
+  if ((image.rank() != 2 && image.rank() != 3) || (channels != 1 && channels != 3) ||
+      image.size() == 0 || image.dim(0) > JPEG_MAX_DIMENSION || image.dim(1) > JPEG_MAX_DIMENSION)
+    throw ShapeError(
+        "encode_jpeg: expected an image shaped (height, width) or (height, width, 1 or 3), each "
+        "side at "
+        "most " +
+        std::to_string(JPEG_MAX_DIMENSION) + ", received " + shape_str(image.shape()));
   if (quality < 1 || quality > 100)
     throw ValueError("encode_jpeg: quality must be 1 to 100, received " + std::to_string(quality));
   Encoder e;
@@ -130,10 +135,12 @@ ByteTensor decode_jpeg(const std::string& bytes, const std::string& source) {
   if (!read_header(d, bytes)) throw IoError(source + ": not a readable JPEG: " + d.failure.message);
   if (d.info.jpeg_color_space == JCS_CMYK || d.info.jpeg_color_space == JCS_YCCK)
     throw IoError(source + ": a CMYK JPEG; kiln reads grey and colour (YCbCr or RGB) JPEGs");
-  const int64_t height = d.info.output_height, width = d.info.output_width, channels = d.info.output_components;
+  const int64_t height = d.info.output_height, width = d.info.output_width,
+                channels = d.info.output_components;
   if (height * width > kMaxImagePixels)
-    throw IoError(source + ": a " + std::to_string(width) + "x" + std::to_string(height) + " JPEG has more than " +
-                  std::to_string(kMaxImagePixels) + " pixels, the most kiln reads");
+    throw IoError(source + ": a " + std::to_string(width) + "x" + std::to_string(height) +
+                  " JPEG has more than " + std::to_string(kMaxImagePixels) +
+                  " pixels, the most kiln reads");
   ByteTensor image({height, width, channels});
   if (!read_pixels(d, image.data(), static_cast<size_t>(width * channels)))
     throw IoError(source + ": corrupt JPEG data: " + d.failure.message);

@@ -18,15 +18,7 @@ void run(const TrainArgs& a) {
   TrainRecipe recipe = resolve_recipe(a);
   if (a.threads > 0) set_num_threads(a.threads);
   utils::set_random_seed(recipe.seed);
-  datasets::Dataset data;
-  if (is_folder(recipe.dataset)) {
-    FolderSettings folder{recipe.image_size, recipe.color_mode, recipe.interpolation};
-    data = load_folder(recipe.dataset, folder, static_cast<uint32_t>(recipe.seed));
-    recipe.image_size = folder.image_size;
-    recipe.color_mode = folder.color_mode;
-  } else {
-    data = datasets::load(recipe.dataset);
-  }
+  datasets::Dataset data = load_dataset(recipe);
   int64_t n = data.train.images.dim(0);
   if (recipe.validation_size >= n)
     throw ValueError("--validation-size must be in [0, " + std::to_string(n) + "), received " +

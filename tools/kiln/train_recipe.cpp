@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common.hpp"
 #include "io/strict_fields.hpp"
 #include "recipes.hpp"
 #include "train_callbacks.hpp"
@@ -187,6 +188,15 @@ TrainRecipe resolve_recipe(const TrainArgs& a, const nlohmann::json& file, const
                      std::to_string(r.validation_size) + " and " + std::to_string(r.batch_size));
   make_schedule(r, 0.1, 1);  // checks the name and the warm-up before any work
   return r;
+}
+
+datasets::Dataset load_dataset(TrainRecipe& r) {
+  if (!is_folder(r.dataset)) return datasets::load(r.dataset);
+  FolderSettings folder{r.image_size, r.color_mode, r.interpolation};
+  datasets::Dataset data = load_folder(r.dataset, folder, static_cast<uint32_t>(r.seed));
+  r.image_size = folder.image_size;
+  r.color_mode = folder.color_mode;
+  return data;
 }
 
 namespace {

@@ -63,6 +63,10 @@ TrainRecipe resolve_recipe(const TrainArgs& args);
 // The same for a recipe already read (`where` names it in errors): kiln tune's inline recipes.
 TrainRecipe resolve_recipe(const TrainArgs& args, const nlohmann::json& recipe, const std::string& where);
 
+// The recipe's dataset: a built-in one by name, or a folder of images read with the recipe's
+// settings (those left unset are read off the first image and filled in).
+datasets::Dataset load_dataset(TrainRecipe& recipe);
+
 // The recipe's model for a dataset's per-sample image shape and class count; fills
 // recipe.architecture from it.
 Model build_model(TrainRecipe& recipe, const Shape& input, int64_t classes, const std::string& dataset);

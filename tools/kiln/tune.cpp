@@ -32,7 +32,7 @@ void run(const TuneArgs& a) {
         "' exists: pass --resume to continue its search or --overwrite to start a new one");
   if (a.threads > 0) set_num_threads(a.threads);
 
-  datasets::Dataset data = datasets::load(base.dataset);
+  datasets::Dataset data = load_dataset(base);
   const int64_t n = data.train.images.dim(0);
   if (base.validation_size <= 0 || base.validation_size >= n)
     throw ValueError("--validation-size must be in [1, " + std::to_string(n) +
@@ -51,6 +51,7 @@ void run(const TuneArgs& a) {
     Model model = build_model(r, input, classes, data.name);
     model.class_names = data.class_names;
     model.preprocessing.rescale = 1.0 / 255.0;
+    model.preprocessing.interpolation = r.interpolation;
     model.metadata["dataset"] = data.name;
     const int64_t steps_per_epoch = (x_train.dim(0) + r.batch_size - 1) / r.batch_size;
     model.compile({.loss = LossRef(losses::get(r.loss)),

@@ -46,7 +46,8 @@ struct CifarLayout {
 // 3072 image bytes (1024 red, then green, then blue, rows top to bottom). Throws IoError naming
 // the archive and member on a missing member, a size that is not a whole number of records, or
 // a label outside [0, num_classes).
-std::pair<Split, Split> read_cifar_archive(const std::filesystem::path& archive, const CifarLayout& layout);
+std::pair<Split, Split> read_cifar_archive(const std::filesystem::path& archive,
+                                           const CifarLayout& layout);
 
 // The contents of the named members of a tar archive (plain, gzip, bzip2 or xz), read with
 // libarchive. Throws IoError naming the archive on a corrupt or truncated archive, a missing

@@ -12,21 +12,22 @@ namespace kiln::datasets {
 
 struct ImageFolderOptions {
   std::string labels = "inferred";  // "inferred" (from the sub-folders) or "" (none, Keras's None)
-  std::string label_mode = "int";   // "int", "categorical" (one-hot), "binary" (2 classes) or "" (none)
+  std::string label_mode =
+      "int";  // "int", "categorical" (one-hot), "binary" (2 classes) or "" (none)
   // The classes, in label order: sub-folders to take (a subset of them). Empty: every sub-folder,
   // in alphanumeric order.
   std::vector<std::string> class_names;
-  std::string color_mode = "rgb";                // "grayscale", "rgb" or "rgba"
+  std::string color_mode = "rgb";                  // "grayscale", "rgb" or "rgba"
   std::array<int64_t, 2> image_size = {256, 256};  // (height, width) every image is resized to
-  bool shuffle = true;  // else alphanumeric order, class by class
+  bool shuffle = true;                             // else alphanumeric order, class by class
   // The shuffle's seed: the same seed gives the same order and split as Keras's (NumPy's
   // RandomState(seed).shuffle). Needed with a validation split.
   std::optional<uint32_t> seed;
-  double validation_split = 0;           // the share of files held out, taken from the end
-  std::string subset;                    // "training" or "validation" with validation_split
+  double validation_split = 0;             // the share of files held out, taken from the end
+  std::string subset;                      // "training" or "validation" with validation_split
   std::string interpolation = "bilinear";  // "bilinear", "nearest" or "area"
-  bool crop_to_aspect_ratio = false;     // crop the centre to the target's aspect ratio first
-  bool follow_links = false;             // descend into symlinked folders
+  bool crop_to_aspect_ratio = false;       // crop the centre to the target's aspect ratio first
+  bool follow_links = false;               // descend into symlinked folders
   // A file that cannot be read: "raise" (IoError naming it) or "skip" (left out; listed in
   // ImageFolder::skipped and counted in a warning).
   std::string on_error = "raise";
@@ -43,18 +44,20 @@ struct ImageFolder {
 
 // Finds the images (.png, .jpg, .jpeg, .bmp, .gif in any case, in every sub-folder of each class
 // folder), shuffles them, takes the subset, and decodes and resizes them on the library's
-// threads. kiln decodes PNG and JPEG; BMP and GIF files are found and reported as unreadable.
+// threads (io::decode_image: PNG, JPEG, BMP, a GIF's first frame).
 // Argument errors throw ValueError as Keras's do; a folder with no images throws IoError.
-ImageFolder image_dataset_from_directory(const std::filesystem::path& directory, const ImageFolderOptions& options = {});
+ImageFolder image_dataset_from_directory(const std::filesystem::path& directory,
+                                         const ImageFolderOptions& options = {});
 // subset "both": (training, validation).
-std::pair<ImageFolder, ImageFolder> image_datasets_from_directory(const std::filesystem::path& directory,
-                                                                 ImageFolderOptions options);
+std::pair<ImageFolder, ImageFolder> image_datasets_from_directory(
+    const std::filesystem::path& directory, ImageFolderOptions options);
 
 // One image file decoded to `channels` (1, 3 or 4), cropped to the aspect ratio if asked, and
 // resized to (height, width): what image_dataset_from_directory does to each file, for a model
 // to predict on. Throws IoError naming the file when it cannot be read.
-ByteTensor load_image(const std::filesystem::path& path, std::array<int64_t, 2> size, int64_t channels,
-                      const std::string& interpolation = "bilinear", bool crop_to_aspect_ratio = false);
+ByteTensor load_image(const std::filesystem::path& path, std::array<int64_t, 2> size,
+                      int64_t channels, const std::string& interpolation = "bilinear",
+                      bool crop_to_aspect_ratio = false);
 // Whether a file name has one of the extensions image_dataset_from_directory takes.
 bool is_image_file_name(const std::filesystem::path& path);
 

@@ -199,13 +199,19 @@ ImageFolder load(const Index& index, const ImageFolderOptions& o, const fs::path
     std::cerr << "Warning: skipped " << out.skipped.size() << " of " << n
               << " files that could not be read; the first: " << out.skipped[0] << '\n';
   const auto m = static_cast<int64_t>(kept.size());
-  out.images = ByteTensor({m, o.image_size[0], o.image_size[1], channels});
   std::vector<int32_t> labels;
-  for (int64_t j = 0; j < m; ++j) {
-    std::copy_n(images.data() + kept[j] * image_bytes, image_bytes,
-                out.images.data() + j * image_bytes);
-    out.file_paths.push_back(index.files[kept[j]]);
-    if (!index.labels.empty()) labels.push_back(index.labels[kept[j]]);
+  if (m == n) {  // the usual case: every file read, nothing to copy
+    out.images = std::move(images);
+    out.file_paths = index.files;
+    labels = index.labels;
+  } else {
+    out.images = ByteTensor({m, o.image_size[0], o.image_size[1], channels});
+    for (int64_t j = 0; j < m; ++j) {
+      std::copy_n(images.data() + kept[j] * image_bytes, image_bytes,
+                  out.images.data() + j * image_bytes);
+      out.file_paths.push_back(index.files[kept[j]]);
+      if (!index.labels.empty()) labels.push_back(index.labels[kept[j]]);
+    }
   }
   if (o.labels.empty() || o.label_mode.empty()) return out;
   const auto classes = static_cast<int64_t>(out.class_names.size());

@@ -18,7 +18,11 @@ std::string canonical(std::string name) {
 
 }  // namespace
 
-std::vector<std::string> names() { return {"fashion-mnist", "mnist", "cifar10", "cifar100", "cifar100-coarse"}; }
+std::vector<std::string> names() {
+  std::vector<std::string> out;
+  for (const auto& info : catalogue()) out.push_back(info.name);
+  return out;
+}
 
 std::vector<Info> catalogue() {
   return {

@@ -3,13 +3,14 @@
 #include "kiln/trainer.hpp"
 
 #include <algorithm>
-#include <numeric>
+#include <chrono>
 
+#include "kiln/data/dataset.hpp"
 #include "kiln/model.hpp"
 #include "kiln/random.hpp"
 #include "engine.hpp"
-#include "targets.hpp"
 #include "trainer_checks.hpp"
+#include "trainer_feed.hpp"
 
 namespace kiln {
 
@@ -24,14 +25,17 @@ std::vector<Inputs> slices(std::span<const Inputs> x, int64_t begin, int64_t end
   return out;
 }
 
+void check_fit_options(const Model& model, const FitOptions& options) {
+  if (!model.compiled()) throw ValueError("fit: compile the model before calling fit");
+  if (options.epochs < 0 || options.batch_size < 1)
+    throw ValueError("fit: expected epochs >= 0 and batch_size >= 1, received epochs=" +
+                     std::to_string(options.epochs) + ", batch_size=" + std::to_string(options.batch_size));
+}
+
 }  // namespace
 
 History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const FitOptions& options) {
-  if (!model_.compiled()) throw ValueError("fit: compile the model before calling fit");
-  if (options.epochs < 0 || options.batch_size < 1)
-    throw ValueError("fit: expected epochs >= 0 and batch_size >= 1, received epochs=" +
-                     std::to_string(options.epochs) +
-                     ", batch_size=" + std::to_string(options.batch_size));
+  check_fit_options(model_, options);
   check_data(model_, x_all, y_all, "fit");
   detail::check_sample_weight(options.sample_weight, x_all[0].rows(), "fit");
   if (!options.class_weight.empty() && !options.sample_weight.empty())
@@ -55,38 +59,34 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
     y = y_all.slice(0, keep);
     if (!weights.empty()) weights.resize(keep);
   }
-  if (val) {
+  // class_weight weighs the training samples only: Keras applies it after the split.
+  if (!options.class_weight.empty()) weights = detail::class_weight_to_sample_weights(options.class_weight, y);
+  detail::ArrayFeed feed(model_, std::move(x), y, std::move(weights), options.batch_size, options.shuffle);
+  return run_fit(feed, val, options);
+}
+
+History Trainer::fit(const data::Dataset& x, const FitOptions& options) {
+  check_fit_options(model_, options);
+  const FitOptions defaults;
+  if (options.batch_size != defaults.batch_size || options.validation_split != 0 || !options.class_weight.empty() ||
+      !options.sample_weight.empty() || !options.shuffle)
+    throw ValueError("fit: with a dataset, batch_size, validation_split, class_weight, sample_weight and shuffle "
+                     "are the dataset's to set (batch, shuffle, weights in its samples), as in Keras; received one of them");
+  detail::DatasetFeed feed(model_, x, "fit");
+  return run_fit(feed, options.validation_data, options);
+}
+
+History Trainer::run_fit(detail::Feed& feed, const std::optional<ValidationData>& val, const FitOptions& options) {
+  if (val && !val->dataset) {
     check_data(model_, val->x, val->y, "fit validation_data");
     detail::check_sample_weight(val->sample_weight, val->x[0].rows(), "fit validation_data");
   }
-  // class_weight weighs the training samples only: Keras applies it after the split.
-  if (!options.class_weight.empty()) weights = detail::class_weight_to_sample_weights(options.class_weight, y);
-
-  const int64_t n = x[0].rows(), bs = options.batch_size;
-  const double scale = model_.preprocessing.rescale;
-  const int64_t steps = (n + bs - 1) / bs;
+  if (val && val->dataset) detail::check_batched(*val->dataset, "fit validation_data");
+  const int64_t steps = feed.steps();
   FitState state{.seed = options.seed ? *options.seed : utils::global_rng().next()};
   model_.set_seed(state.seed);
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-
-  // One batch buffer per input, as a full batch and as the shorter last one: no allocation
-  // inside the loop.
-  std::vector<Tensor> full, last;
-  std::vector<const Tensor*> full_ptrs, last_ptrs;
-  for (const auto& in : x) {
-    Shape batch_shape = in.shape();
-    batch_shape[0] = std::min(bs, n);
-    full.emplace_back(batch_shape);
-    last.push_back(full.back().with_rows(n - (steps - 1) * bs));
-  }
-  for (size_t k = 0; k < x.size(); ++k) {
-    full_ptrs.push_back(&full[k]);
-    last_ptrs.push_back(&last[k]);
-  }
-  detail::TargetBatch targets(y, weights, std::min(bs, n));
-  model_.plan(std::min(bs, n), true);
-  auto metrics = model_.make_metrics(y.sparse());
+  model_.plan(std::max<int64_t>(1, feed.batch_rows()), true);
+  std::optional<metrics::MetricList> metrics;
 
   ProgbarLogger progbar(*options.out);
   std::vector<Callback*> callbacks{&progbar};
@@ -101,42 +101,49 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
   model_.stop_training = false;
   for (auto* cb : callbacks) cb->on_train_begin(logs);
   // A callback may have set the state to an earlier run's (BackupAndRestore): continue it, with
-  // its epochs' shuffles replayed so that the order is the one it would have had.
-  Rng rng(state.seed);
+  // its epochs' order of batches as they would have had.
   model_.set_seed(state.seed);
   model_.set_random_step(state.random_step);
-  for (int epoch = 0; epoch < state.epoch && options.shuffle; ++epoch) rng.shuffle(std::span<int64_t>(order));
+  using Clock = std::chrono::steady_clock;
   for (int epoch = state.epoch; epoch < options.epochs && !model_.stop_training; ++epoch) {
     logs = Logs();
     for (auto* cb : callbacks) cb->on_epoch_begin(epoch, logs);
-    if (options.shuffle) rng.shuffle(std::span<int64_t>(order));
-    for (auto& m : metrics) m->reset();
+    const auto epoch_start = Clock::now();
+    Clock::duration waited{};
+    feed.start_epoch(epoch, state.seed);
+    if (metrics)
+      for (auto& m : *metrics) m->reset();
     double loss_sum = 0.0;
     int64_t seen = 0;
     for (int64_t step = 0; step < steps; ++step) {
-      int64_t begin = step * bs, b = std::min(bs, n - begin);
       for (auto* cb : callbacks) cb->on_train_batch_begin(step, logs);
-      const auto& batch = b == bs ? full_ptrs : last_ptrs;
-      for (size_t k = 0; k < x.size(); ++k) {
-        x[k].gather(order.data() + begin, b, (b == bs ? full[k] : last[k]).data(), scale);
-        if (step + 1 < steps) x[k].prefetch(order.data() + begin + bs, std::min(bs, n - begin - bs));
+      std::span<const Tensor* const> batch;
+      Targets yb;
+      const auto asked = Clock::now();
+      const int64_t b = feed.next(batch, yb);
+      waited += Clock::now() - asked;
+      if (b > 0) {
+        if (!metrics) metrics.emplace(model_.make_metrics(yb.sparse()));
+        const Tensor& out = model_.forward(batch, true);
+        // b times the batch's loss as Keras reports it: the weighted mean loss plus the penalties.
+        loss_sum += model_.loss()->forward(out, yb) + static_cast<double>(b) * model_.regularization_loss();
+        seen += b;
+        metrics->update(out, yb);
+        model_.train_step(yb);
+        logs.set("loss", as_float32(loss_sum / static_cast<double>(seen)));
+        for (auto& m : *metrics) logs.set(m->name(), m->result());
       }
-      const Targets& yb = targets.gather(order.data() + begin, b);
-      const Tensor& out = model_.forward(batch, true);
-      // b times the batch's loss as Keras reports it: the weighted mean loss plus the penalties.
-      loss_sum += model_.loss()->forward(out, yb) + static_cast<double>(b) * model_.regularization_loss();
-      seen += b;
-      metrics.update(out, yb);
-      model_.train_step(yb);
-      logs.set("loss", as_float32(loss_sum / seen));
-      for (auto& m : metrics) logs.set(m->name(), m->result());
       for (auto* cb : callbacks) cb->on_train_batch_end(step, logs);
       // As Keras's fit: a batch hook that stops training ends the epoch here; validation and
       // on_epoch_end still run.
       if (model_.stop_training) break;
     }
+    state.from_pipeline = feed.is_pipeline();
+    state.data_wait_seconds = std::chrono::duration<double>(waited).count();
+    state.train_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
     if (val) {
-      Logs val_logs = run_test(val->x, val->y, val->sample_weight, bs, nullptr, callbacks);
+      Logs val_logs = val->dataset ? run_test(*val->dataset, nullptr, callbacks)
+                                   : run_test(val->x, val->y, val->sample_weight, options.batch_size, nullptr, callbacks);
       for (const auto& [k, v] : val_logs.items()) logs.set("val_" + k, v);
     }
     state.history.epoch.push_back(epoch);
@@ -150,6 +157,8 @@ History Trainer::fit(std::span<const Inputs> x_all, const Labels& y_all, const F
   for (auto* cb : callbacks) cb->set_fit_state(nullptr);
   return std::move(state.history);
 }
+
+ValidationData::ValidationData(const data::Dataset& d) : dataset(std::make_shared<data::Dataset>(d)) {}
 
 History Model::fit(const std::vector<Inputs>& x, const Labels& y, const FitOptions& options) {
   return Trainer(*this).fit(x, y, options);
@@ -172,6 +181,16 @@ History Model::fit(const Inputs& x, const Labels& y, const FitOptions& options) 
 Logs Model::evaluate(const Inputs& x, const Labels& y, const EvaluateOptions& options) {
   return Trainer(*this).evaluate({&x, 1}, y, options);
 }
+History Model::fit(const data::Dataset& x, const FitOptions& options) { return Trainer(*this).fit(x, options); }
+Logs Model::evaluate(const data::Dataset& x, const EvaluateOptions& options) {
+  return Trainer(*this).evaluate(x, options);
+}
+Tensor Model::predict(const data::Dataset& x, const PredictOptions& options) {
+  if (outputs_.size() != 1)
+    throw ValueError("predict: the model has " + std::to_string(outputs_.size()) +
+                     " outputs; predict_outputs returns them all");
+  return std::move(Trainer(*this).predict(x, options)[0]);
+}
 Tensor Model::predict(const Inputs& x, const PredictOptions& options) {
   if (outputs_.size() != 1)
     throw ValueError("predict: the model has " + std::to_string(outputs_.size()) +
@@ -180,3 +199,4 @@ Tensor Model::predict(const Inputs& x, const PredictOptions& options) {
 }
 
 }  // namespace kiln
+

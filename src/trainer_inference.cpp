@@ -2,12 +2,15 @@
 // cache-sized slices, and test-time augmentation.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
+#include "kiln/data/dataset.hpp"
 #include "kiln/model.hpp"
 #include "kiln/trainer.hpp"
 #include "engine.hpp"
 #include "targets.hpp"
 #include "trainer_checks.hpp"
+#include "trainer_feed.hpp"
 
 namespace kiln {
 
@@ -122,39 +125,100 @@ void Trainer::infer(std::span<const Tensor* const> batch, int64_t n, const std::
   fn(0, n, mean_views);
 }
 
-Logs Trainer::run_test(std::span<const Inputs> x, const Labels& y, std::span<const float> sample_weight,
-                       int64_t batch_size, Progbar* bar, const std::vector<Callback*>& callbacks,
-                       const std::string& tta) {
-  auto metrics = model_.make_metrics(y.sparse());
+template <typename ForEach>
+Logs Trainer::test_batches(ForEach&& for_each, Progbar* bar, const std::vector<Callback*>& callbacks,
+                           const std::string& tta) {
+  std::optional<metrics::MetricList> metrics;
   // Keras's test loss adds the regularizers' penalties too.
   const double regularization = model_.regularization_loss();
   double loss_sum = 0.0;
+  int64_t seen = 0, step = 0;
   Logs logs;
   for (auto* cb : callbacks) cb->on_test_begin(logs);
-  for_each_batch(x, batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
-    const int64_t step = begin / batch_size;
+  for_each([&](std::span<const Tensor* const> batch, int64_t b, const Labels& y, std::span<const float> weights,
+               int64_t first_target, bool last) {
     for (auto* cb : callbacks) cb->on_test_batch_begin(step, logs);
-    if (begin == 0) check_tta(tta, batch, "evaluate");
+    if (seen == 0) check_tta(tta, batch, "evaluate");
+    if (!metrics) metrics.emplace(model_.make_metrics(y.sparse()));
     infer(batch, b, tta, [&](int64_t first, int64_t rows, std::span<const Tensor* const> outputs) {
       const Tensor& out = *outputs[0];
-      const Targets targets = y.at(begin + first, sample_weight);
+      const Targets targets = y.at(first_target + first, weights);
       loss_sum += model_.loss()->forward(out, targets) + static_cast<double>(rows) * regularization;
-      metrics.update(out, targets);
+      metrics->update(out, targets);
     });
-    logs.set("loss", as_float32(loss_sum / static_cast<double>(begin + b)));
-    for (auto& m : metrics) logs.set(m->name(), m->result());
-    if (bar) bar->update(step + 1, logs, begin + b == x[0].rows());
+    seen += b;
+    logs.set("loss", as_float32(loss_sum / static_cast<double>(seen)));
+    for (auto& m : *metrics) logs.set(m->name(), m->result());
+    if (bar) bar->update(step + 1, logs, last);
     for (auto* cb : callbacks) cb->on_test_batch_end(step, logs);
+    ++step;
   });
   for (auto* cb : callbacks) cb->on_test_end(logs);
   return logs;
 }
 
-Logs Trainer::evaluate(std::span<const Inputs> x, const Labels& y, const EvaluateOptions& options) {
-  if (!model_.compiled()) throw ValueError("evaluate: compile the model before calling evaluate");
+Logs Trainer::run_test(std::span<const Inputs> x, const Labels& y, std::span<const float> sample_weight,
+                       int64_t batch_size, Progbar* bar, const std::vector<Callback*>& callbacks,
+                       const std::string& tta) {
+  return test_batches(
+      [&](auto&& fn) {
+        for_each_batch(x, batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
+          fn(batch, b, y, sample_weight, begin, begin + b == x[0].rows());
+        });
+      },
+      bar, callbacks, tta);
+}
+
+namespace {
+
+// Calls fn(batch, rows, y, weights, 0, last) for each non-empty batch of a pipeline's pass,
+// checked by check(batch) first.
+template <typename Check, typename Fn>
+void for_each_dataset_batch(const data::Dataset& x, double scale, Check&& check, Fn&& fn) {
+  data::Iterator it = x.iterate(0, {}, scale);
+  data::Batch batch;
+  std::vector<Tensor> buffers, views;
+  std::vector<const Tensor*> ptrs;
+  for (int64_t step = 0, steps = x.cardinality(); it.next(batch); ++step) {
+    if (batch.size() == 0) continue;
+    check(batch);
+    detail::batch_views(batch, scale, buffers, views, ptrs);
+    fn(std::span<const Tensor* const>(ptrs), batch.size(), batch.y, std::span<const float>(batch.sample_weight),
+       int64_t{0}, step + 1 == steps);
+  }
+}
+
+}  // namespace
+
+Logs Trainer::run_test(const data::Dataset& x, Progbar* bar, const std::vector<Callback*>& callbacks,
+                       const std::string& tta) {
+  return test_batches(
+      [&](auto&& fn) {
+        for_each_dataset_batch(
+            x, model_.preprocessing.rescale,
+            [&](const data::Batch& batch) {
+              if (batch.y.size() == 0)
+                throw ValueError("evaluate: the dataset's samples have no targets (a dataset of inputs only)");
+              check_data(model_, batch.x, batch.y, "evaluate");
+              detail::check_sample_weight(batch.sample_weight, batch.size(), "evaluate");
+            },
+            fn);
+      },
+      bar, callbacks, tta);
+}
+
+namespace {
+
+void check_evaluate_options(const Model& model, const EvaluateOptions& options) {
+  if (!model.compiled()) throw ValueError("evaluate: compile the model before calling evaluate");
   if (options.batch_size < 1)
-    throw ValueError("evaluate: batch_size must be at least 1, received " +
-                     std::to_string(options.batch_size));
+    throw ValueError("evaluate: batch_size must be at least 1, received " + std::to_string(options.batch_size));
+}
+
+}  // namespace
+
+Logs Trainer::evaluate(std::span<const Inputs> x, const Labels& y, const EvaluateOptions& options) {
+  check_evaluate_options(model_, options);
   check_data(model_, x, y, "evaluate");
   detail::check_sample_weight(options.sample_weight, x[0].rows(), "evaluate");
   int64_t steps = (x[0].rows() + options.batch_size - 1) / options.batch_size;
@@ -168,38 +232,79 @@ Logs Trainer::evaluate(std::span<const Inputs> x, const Labels& y, const Evaluat
                   options.callbacks, options.tta);
 }
 
-std::vector<Tensor> Trainer::predict(std::span<const Inputs> x, const PredictOptions& options) {
-  if (options.batch_size < 1)
-    throw ValueError("predict: batch_size must be at least 1, received " +
-                     std::to_string(options.batch_size));
-  check_inputs(model_, x, "predict");
+Logs Trainer::evaluate(const data::Dataset& x, const EvaluateOptions& options) {
+  check_evaluate_options(model_, options);
+  detail::check_batched(x, "evaluate");
+  if (!options.sample_weight.empty())
+    throw ValueError("evaluate: with a dataset, sample weights come in its samples; received sample_weight");
+  const int64_t steps = x.cardinality();
+  for (auto* cb : options.callbacks) {
+    cb->set_model(&model_);
+    cb->set_params({1, steps, options.verbose, options.out});
+  }
+  Progbar bar(steps, options.verbose, *options.out, options.out == &std::cout && stdout_is_terminal());
+  return run_test(x, options.verbose ? &bar : nullptr, options.callbacks, options.tta);
+}
+
+template <typename ForEach>
+std::vector<Tensor> Trainer::predict_batches(ForEach&& for_each, int64_t rows, int64_t steps,
+                                             const PredictOptions& options) {
   std::vector<Tensor> results;
   for (const auto& output : model_.outputs()) {
     Shape shape = output.shape();
-    shape.insert(shape.begin(), x[0].rows());
+    shape.insert(shape.begin(), rows);
     results.emplace_back(shape);
   }
-  const int64_t steps = (x[0].rows() + options.batch_size - 1) / options.batch_size;
   for (auto* cb : options.callbacks) {
     cb->set_model(&model_);
     cb->set_params({1, steps, 0});
   }
   Logs logs;
+  int64_t step = 0, done = 0;
   for (auto* cb : options.callbacks) cb->on_predict_begin(logs);
-  for_each_batch(x, options.batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
-    const int64_t step = begin / options.batch_size;
+  for_each([&](std::span<const Tensor* const> batch, int64_t b) {
     for (auto* cb : options.callbacks) cb->on_predict_batch_begin(step, logs);
-    if (begin == 0) check_tta(options.tta, batch, "predict");
-    infer(batch, b, options.tta, [&](int64_t first, int64_t rows, std::span<const Tensor* const> outputs) {
+    if (done == 0) check_tta(options.tta, batch, "predict");
+    infer(batch, b, options.tta, [&](int64_t first, int64_t n, std::span<const Tensor* const> outputs) {
       for (size_t o = 0; o < results.size(); ++o) {
         int64_t row = results[o].row_size();
-        std::memcpy(results[o].data() + (begin + first) * row, outputs[o]->data(), sizeof(float) * rows * row);
+        std::memcpy(results[o].data() + (done + first) * row, outputs[o]->data(), sizeof(float) * n * row);
       }
     });
+    done += b;
     for (auto* cb : options.callbacks) cb->on_predict_batch_end(step, logs);
+    ++step;
   });
   for (auto* cb : options.callbacks) cb->on_predict_end(logs);
+  // Samples a pipeline left out (files it skipped) leave rows unused at the end.
+  for (auto& r : results) r = r.slice(0, done);
   return results;
+}
+
+std::vector<Tensor> Trainer::predict(std::span<const Inputs> x, const PredictOptions& options) {
+  if (options.batch_size < 1)
+    throw ValueError("predict: batch_size must be at least 1, received " +
+                     std::to_string(options.batch_size));
+  check_inputs(model_, x, "predict");
+  const int64_t steps = (x[0].rows() + options.batch_size - 1) / options.batch_size;
+  return predict_batches(
+      [&](auto&& fn) {
+        for_each_batch(x, options.batch_size,
+                       [&](std::span<const Tensor* const> batch, int64_t, int64_t b) { fn(batch, b); });
+      },
+      x[0].rows(), steps, options);
+}
+
+std::vector<Tensor> Trainer::predict(const data::Dataset& x, const PredictOptions& options) {
+  detail::check_batched(x, "predict");
+  const int64_t steps = x.cardinality(), rows = steps * x.batch_size();
+  return predict_batches(
+      [&](auto&& fn) {
+        for_each_dataset_batch(
+            x, model_.preprocessing.rescale, [&](const data::Batch& batch) { check_inputs(model_, batch.x, "predict"); },
+            [&](std::span<const Tensor* const> batch, int64_t b, auto&&...) { fn(batch, b); });
+      },
+      rows, steps, options);
 }
 
 }  // namespace kiln

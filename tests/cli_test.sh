@@ -380,6 +380,21 @@ check "train --dataset DIR evaluates on DIR/test" contains "$out" "Found 4 files
 check "train --dataset DIR reads 32x32 rgb" contains "$out" "conv2d (Conv2D)             (None, 30, 30, 32)        896"
 check "train --dataset DIR records the folder's settings" contains "$(cat "$WORK/folder_model/recipe.json")" '"color_mode": "rgb"'
 check "train --dataset DIR keeps the folders' class names" contains "$(cat "$WORK/folder_model/config.json")" '"0_airplane"'
+check "train --dataset DIR shows the time spent waiting for data" matches "$out" '^[0-9]+/[0-9]+ - .* - [0-9.]+% waiting for data$'
+# --cache FILE keeps the decoded images; a later run reads them instead of the files (here made
+# unreadable, so that decoding them would fail).
+out=$("$KILN" train --dataset "$WORK/cifar" --model cnn --epochs 1 --validation-size 4 --verbose 0 --cache "$WORK/cifar.cache" \
+  --output "$WORK/folder_cached" 2>&1)
+check "train --cache FILE writes the training and validation caches ($out)" test -s "$WORK/cifar.cache" -a -s "$WORK/cifar.cache.validation"
+cp -r "$WORK/cifar" "$WORK/cifar_kept"
+for f in "$WORK"/cifar/train/*/*; do printf 'garbage' > "$f"; done
+out2=$("$KILN" train --dataset "$WORK/cifar" --image-size 32x32 --color-mode rgb --model cnn --epochs 1 --validation-size 4 --verbose 0 --cache "$WORK/cifar.cache" \
+  --output "$WORK/folder_cached2" 2>&1)
+check "a second run reads the cache file, not the images (${out2##*$'\n'})" test "$(grep 'Test loss' <<<"$out")" = "$(grep 'Test loss' <<<"$out2")"
+err=$("$KILN" train --dataset "$WORK/cifar" --image-size 32x32 --color-mode rgb --model cnn --epochs 1 --validation-size 4 --verbose 0 --cache none \
+  --output "$WORK/folder_uncached" 2>&1)
+check "without the cache the unreadable image is named" contains "$err" "not an image kiln reads"
+rm -rf "$WORK/cifar" && mv "$WORK/cifar_kept" "$WORK/cifar"
 json=$("$KILN" evaluate "$WORK/folder_model" --json 2>&1)
 check "evaluate reads the model's folder's test split ($json)" matches "$json" '"accuracy":'
 out=$("$KILN" train --dataset "$WORK/cifar/train" --image-size 16x16 --color-mode grayscale --epochs 1 \

@@ -207,11 +207,70 @@ TEST_F(ImageFolderTest, UnreadableFilesAreNamedAndSkippedOnRequest) {
       << warning;
 }
 
+// The streaming loader gives the in-memory loader's images, order and targets.
+TEST_F(ImageFolderTest, PipelineDecodesWhatTheInMemoryLoaderDoes) {
+  auto opts = plain();
+  opts.color_mode = "rgb";
+  opts.image_size = {3, 5};
+  opts.shuffle = true;
+  opts.seed = 4;
+  for (const std::string mode : {"int", "categorical"}) {
+    opts.label_mode = mode;
+    auto f = datasets::image_dataset_from_directory(root.path(), opts);
+    data::Dataset ds = datasets::image_pipeline_from_directory(root.path(), opts);
+    ASSERT_EQ(ds.cardinality(), 6);
+    data::Batch b;
+    ASSERT_TRUE(ds.batch(6).prefetch(1, 2).iterate().next(b));
+    ASSERT_EQ(b.x[0].shape(), f.images.shape());
+    EXPECT_TRUE(std::equal(f.images.data(), f.images.data() + f.images.size(), b.x[0].bytes().data()));
+    if (mode == "int") {
+      for (int64_t i = 0; i < 6; ++i) EXPECT_EQ(b.y[i], f.labels[i]);
+    } else {
+      ASSERT_EQ(b.y.floats().shape(), f.labels.floats().shape());
+      for (int64_t i = 0; i < 12; ++i) EXPECT_EQ(b.y.floats()[i], f.labels.floats()[i]);
+    }
+  }
+  opts.label_mode = "int";
+  opts.validation_split = 0.5;
+  opts.subset = "validation";
+  EXPECT_EQ(datasets::list_image_files(root.path(), opts).paths,
+            datasets::image_dataset_from_directory(root.path(), opts).file_paths);
+}
+
+TEST_F(ImageFolderTest, PipelineNamesOrSkipsAnUnreadableFileWhenItsBatchIsBuilt) {
+  write("cat/truncated.png", io::encode_png(filled({64, 64}, 7)).substr(0, 60));
+  data::Dataset raising = datasets::image_pipeline_from_directory(root.path(), plain()).batch(4).prefetch();
+  try {
+    data::Iterator it = raising.iterate();
+    data::Batch b;
+    while (it.next(b)) {
+    }
+    FAIL() << "expected IoError";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("truncated.png"), std::string::npos) << e.what();
+  }
+  auto opts = plain();
+  opts.on_error = "skip";
+  data::Dataset skipping = datasets::image_pipeline_from_directory(root.path(), opts).cache().batch(4);
+  ::testing::internal::CaptureStderr();
+  int64_t samples = 0;
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    data::Iterator it = skipping.iterate(epoch);
+    data::Batch b;
+    while (it.next(b)) samples += b.size();
+  }
+  std::string warning = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(samples, 12);  // 6 images read in each of 2 epochs
+  EXPECT_NE(warning.find("truncated.png"), std::string::npos) << warning;
+  EXPECT_EQ(warning.find("truncated.png"), warning.rfind("truncated.png")) << "named once: " << warning;
+}
+
 TEST_F(ImageFolderTest, EmptyOrMissingFoldersAreErrors) {
   testing::TempDir empty;
   fs::create_directories(empty / "a");
   EXPECT_THROW(datasets::image_dataset_from_directory(empty.path(), plain()), ValueError);
   EXPECT_THROW(datasets::image_dataset_from_directory(empty / "nope", plain()), IoError);
+  EXPECT_THROW(datasets::image_pipeline_from_directory(empty.path(), plain()), ValueError);
 }
 
 TEST(ResizeImage, FollowsTensorFlowsHalfPixelRules) {

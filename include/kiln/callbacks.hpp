@@ -46,6 +46,12 @@ struct FitState {
   uint64_t seed = 0;         // shuffling and the layers' random streams
   uint64_t random_step = 0;  // training steps taken (the random streams' position)
   History history;           // the epochs run so far
+  // The last epoch's time in its training steps (from the first batch asked for to the last
+  // step's end, validation left out), and the part of it spent waiting for batches (with
+  // arrays: gathering them). from_pipeline: the batches come from a data::Dataset, and the
+  // progress line at verbose 2 ends with the waiting share.
+  double train_seconds = 0, data_wait_seconds = 0;
+  bool from_pipeline = false;
 };
 
 // Hooks called where Keras calls them: fit calls the train and epoch hooks, and the test hooks
@@ -98,7 +104,8 @@ class Progbar {
   // verbose 1: a bar; verbose 2: one line when done. dynamic: redraw in place. unit_name: what
   // is counted, in the time per unit ("2ms/step").
   Progbar(int64_t target, int verbose, std::ostream& out, bool dynamic, std::string unit_name = "step");
-  void update(int64_t current, const Logs& logs, bool finalize = false);
+  // note: appended to verbose 2's line.
+  void update(int64_t current, const Logs& logs, bool finalize = false, const std::string& note = "");
 
  private:
   int64_t target_;

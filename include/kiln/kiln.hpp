@@ -2,6 +2,7 @@
 #pragma once
 
 #include "kiln/callbacks.hpp"
+#include "kiln/data/dataset.hpp"
 #include "kiln/datasets/cifar.hpp"
 #include "kiln/datasets/dataset.hpp"
 #include "kiln/datasets/export.hpp"

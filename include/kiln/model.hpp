@@ -69,6 +69,10 @@ class Model {
   History fit(const Inputs& x, const Labels& y, const FitOptions& options = {});
   Logs evaluate(const Inputs& x, const Labels& y, const EvaluateOptions& options = {});
   Tensor predict(const Inputs& x, const PredictOptions& options = {});
+  // The same over a batched pipeline (data::Dataset), its targets and weights in its batches.
+  History fit(const data::Dataset& x, const FitOptions& options = {});
+  Logs evaluate(const data::Dataset& x, const EvaluateOptions& options = {});
+  Tensor predict(const data::Dataset& x, const PredictOptions& options = {});
 
   // Keras's table: layer (type), output shape, params (and, for a model that is not a plain
   // chain, what each layer is connected to); then the totals.

@@ -16,6 +16,12 @@
 namespace kiln {
 
 class Model;
+namespace data {
+class Dataset;
+}
+namespace detail {
+class Feed;
+}
 
 // The targets of a dataset, one per sample: integer class labels, from uint8 (as datasets load
 // them) or int32 tensors or a vector; or float targets (N, ...) shaped as the model's output
@@ -57,6 +63,7 @@ class Inputs {
   int64_t row_size() const;
   bool is_float() const { return is_float_; }
   const Tensor& floats() const { return floats_; }
+  const ByteTensor& bytes() const { return bytes_; }
   Inputs slice(int64_t begin, int64_t end) const;
   // Writes row rows[i] to dst + i * row_size() as floats for i in [0, n); bytes become
   // float(byte * scale), computed in double as ByteTensor::astype<float>(scale) does.
@@ -83,9 +90,12 @@ struct ValidationData {
       : x{std::move(x)}, y(std::move(y)), sample_weight(std::move(sample_weight)) {}
   ValidationData(std::vector<Inputs> x, Labels y, std::vector<float> sample_weight = {})
       : x(std::move(x)), y(std::move(y)), sample_weight(std::move(sample_weight)) {}
+  // A batched pipeline, iterated once after each epoch.
+  ValidationData(const data::Dataset& dataset);
   std::vector<Inputs> x;  // one per model input
   Labels y;
   std::vector<float> sample_weight;  // one per sample, or empty
+  std::shared_ptr<const data::Dataset> dataset;  // set instead of x and y
 };
 
 struct FitOptions {
@@ -133,11 +143,30 @@ class Trainer {
   Logs evaluate(std::span<const Inputs> x, const Labels& y, const EvaluateOptions& options);
   // Every model output (N, ...) for all of x.
   std::vector<Tensor> predict(std::span<const Inputs> x, const PredictOptions& options);
+  // The same over a batched pipeline (data::Dataset): fit's options batch_size, shuffle,
+  // validation_split, class_weight and sample_weight are the dataset's business, as in Keras
+  // (fit refuses them); each epoch is one pass over the dataset, shuffled as it says, its
+  // unseeded shuffles and random maps drawing from fit's seed.
+  History fit(const data::Dataset& x, const FitOptions& options);
+  Logs evaluate(const data::Dataset& x, const EvaluateOptions& options);
+  std::vector<Tensor> predict(const data::Dataset& x, const PredictOptions& options);
 
  private:
+  History run_fit(detail::Feed& feed, const std::optional<ValidationData>& val, const FitOptions& options);
   Logs run_test(std::span<const Inputs> x, const Labels& y, std::span<const float> sample_weight,
                 int64_t batch_size, Progbar* bar, const std::vector<Callback*>& callbacks,
                 const std::string& tta = "");
+  Logs run_test(const data::Dataset& x, Progbar* bar, const std::vector<Callback*>& callbacks,
+                const std::string& tta = "");
+  // The loss and metrics over batches: for_each(fn) calls fn(batch, rows, y, weights, first)
+  // for each batch, whose targets are y's from sample `first` on.
+  template <typename ForEach>
+  Logs test_batches(ForEach&& for_each, Progbar* bar, const std::vector<Callback*>& callbacks,
+                    const std::string& tta);
+  // Every output for the batches for_each gives (as in test_batches), rows at most in all.
+  template <typename ForEach>
+  std::vector<Tensor> predict_batches(ForEach&& for_each, int64_t rows, int64_t steps,
+                                      const PredictOptions& options);
   // Calls fn(batch, begin, n) for consecutive batches of x, one float tensor per input: slices
   // of x where it holds floats, converted copies in reused buffers where it holds bytes.
   template <typename Fn>

@@ -68,14 +68,14 @@ Progbar::Progbar(int64_t target, int verbose, std::ostream& out, bool dynamic, s
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
-void Progbar::update(int64_t current, const Logs& logs, bool finalize) {
+void Progbar::update(int64_t current, const Logs& logs, bool finalize, const std::string& note) {
   auto now = std::chrono::steady_clock::now();
   double elapsed = std::chrono::duration<double>(now - start_).count();
   double per_unit = current > 0 ? elapsed / static_cast<double>(current) : 0.0;
   if (verbose_ == 2) {
     if (finalize)
       out_ << counter(current, target_) << printf_str(" - %.0fs", elapsed) << values(logs)
-           << printf_str(" - %.0fs/epoch -", elapsed) << per_step(per_unit, unit_name_) << '\n'
+           << printf_str(" - %.0fs/epoch -", elapsed) << per_step(per_unit, unit_name_) << note << '\n'
            << std::flush;
     return;
   }
@@ -121,7 +121,13 @@ void ProgbarLogger::on_train_batch_end(int64_t batch, const Logs& logs) {
 }
 
 void ProgbarLogger::on_epoch_end(int, const Logs& logs) {
-  if (bar_) bar_->update(seen_, logs, true);
+  // With a pipeline, one line per epoch also says how much of the training steps' time went on
+  // waiting for batches: near 0 when the data keeps up with the model. (With arrays the line
+  // stays Keras's.)
+  std::string note;
+  if (params_.verbose == 2 && fit_state_ && fit_state_->from_pipeline && fit_state_->train_seconds > 0)
+    note = printf_str(" - %.1f%% waiting for data", 100.0 * fit_state_->data_wait_seconds / fit_state_->train_seconds);
+  if (bar_) bar_->update(seen_, logs, true, note);
   bar_.reset();
 }
 

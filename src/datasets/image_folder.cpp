@@ -4,6 +4,7 @@
 #include "kiln/datasets/image_folder.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <iostream>
 #include <random>
 
@@ -70,12 +71,6 @@ void check(const ImageFolderOptions& o) {
     throw ValueError("on_error must be \"raise\" or \"skip\"; received \"" + o.on_error + "\"");
 }
 
-struct Index {
-  std::vector<fs::path> files;
-  std::vector<int32_t> labels;
-  std::vector<std::string> class_names;
-};
-
 // Image files under `dir`, every folder's sorted by name, the folders in path order.
 std::vector<fs::path> image_files(const fs::path& dir, bool follow_links) {
   std::vector<std::pair<std::string, std::string>> found;
@@ -96,10 +91,10 @@ std::vector<fs::path> image_files(const fs::path& dir, bool follow_links) {
   return files;
 }
 
-Index index_directory(const fs::path& dir, const ImageFolderOptions& o) {
+ImageFiles index_directory(const fs::path& dir, const ImageFolderOptions& o) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw IoError("'" + dir.string() + "' is not a folder");
-  Index index;
+  ImageFiles index;
   std::vector<std::string> subdirs;
   if (o.labels == "inferred") {
     for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -122,23 +117,23 @@ Index index_directory(const fs::path& dir, const ImageFolderOptions& o) {
   }
   for (size_t c = 0; c < subdirs.size(); ++c)
     for (auto& f : image_files(subdirs[c].empty() ? dir : dir / subdirs[c], o.follow_links)) {
-      index.files.push_back(std::move(f));
+      index.paths.push_back(std::move(f));
       index.labels.push_back(static_cast<int32_t>(c));
     }
   if (o.verbose) {
     if (o.labels.empty())
-      std::cout << "Found " << index.files.size() << " files.\n";
+      std::cout << "Found " << index.paths.size() << " files.\n";
     else
-      std::cout << "Found " << index.files.size() << " files belonging to "
+      std::cout << "Found " << index.paths.size() << " files belonging to "
                 << index.class_names.size() << " classes.\n";
   }
   if (o.shuffle) {
     const uint32_t seed = o.seed ? *o.seed : std::random_device{}() % 1000000;
     std::vector<int64_t> order =
-        numpy_shuffle_order(static_cast<int64_t>(index.files.size()), seed);
-    Index shuffled{{}, {}, index.class_names};
+        numpy_shuffle_order(static_cast<int64_t>(index.paths.size()), seed);
+    ImageFiles shuffled{{}, {}, index.class_names};
     for (int64_t i : order) {
-      shuffled.files.push_back(index.files[i]);
+      shuffled.paths.push_back(index.paths[i]);
       shuffled.labels.push_back(index.labels[i]);
     }
     index = std::move(shuffled);
@@ -148,31 +143,34 @@ Index index_directory(const fs::path& dir, const ImageFolderOptions& o) {
 
 // The training or validation part of the index: the validation files are the last
 // int(validation_split * N).
-Index take_subset(const Index& all, const ImageFolderOptions& o, const std::string& subset) {
+ImageFiles take_subset(const ImageFiles& all, const ImageFolderOptions& o, const std::string& subset) {
   if (o.validation_split == 0) return all;
-  const auto n = static_cast<int64_t>(all.files.size());
+  const auto n = static_cast<int64_t>(all.paths.size());
   const auto val = static_cast<int64_t>(o.validation_split * static_cast<double>(n));
   const bool training = subset == "training";
   const int64_t begin = training ? 0 : n - val, end = training ? n - val : n;
   if (o.verbose) std::cout << "Using " << end - begin << " files for " << subset << ".\n";
-  return {{all.files.begin() + begin, all.files.begin() + end},
+  return {{all.paths.begin() + begin, all.paths.begin() + end},
           {all.labels.begin() + begin, all.labels.begin() + end},
           all.class_names};
 }
 
-ImageFolder load(const Index& index, const ImageFolderOptions& o, const fs::path& dir) {
-  if (index.files.empty())
-    throw ValueError("no images found in directory '" + dir.string() +
-                     "'. Allowed formats: " + kFormats);
+void require_images(const ImageFiles& index, const fs::path& dir) {
+  if (index.paths.empty())
+    throw ValueError("no images found in directory '" + dir.string() + "'. Allowed formats: " + kFormats);
+}
+
+ImageFolder load(const ImageFiles& index, const ImageFolderOptions& o, const fs::path& dir) {
+  require_images(index, dir);
   const int64_t channels = channels_of(o.color_mode);
-  const auto n = static_cast<int64_t>(index.files.size());
+  const auto n = static_cast<int64_t>(index.paths.size());
   const int64_t image_bytes = o.image_size[0] * o.image_size[1] * channels;
   ByteTensor images({n, o.image_size[0], o.image_size[1], channels});
   std::vector<std::string> errors(static_cast<size_t>(n));
   cpu::ThreadPool::global().run_ranges(n, 8, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       try {
-        ByteTensor image = load_image(index.files[i], o.image_size, channels, o.interpolation,
+        ByteTensor image = load_image(index.paths[i], o.image_size, channels, o.interpolation,
                                       o.crop_to_aspect_ratio);
         std::copy_n(image.data(), image_bytes, images.data() + i * image_bytes);
       } catch (const Error& e) {
@@ -202,14 +200,14 @@ ImageFolder load(const Index& index, const ImageFolderOptions& o, const fs::path
   std::vector<int32_t> labels;
   if (m == n) {  // the usual case: every file read, nothing to copy
     out.images = std::move(images);
-    out.file_paths = index.files;
+    out.file_paths = index.paths;
     labels = index.labels;
   } else {
     out.images = ByteTensor({m, o.image_size[0], o.image_size[1], channels});
     for (int64_t j = 0; j < m; ++j) {
       std::copy_n(images.data() + kept[j] * image_bytes, image_bytes,
                   out.images.data() + j * image_bytes);
-      out.file_paths.push_back(index.files[kept[j]]);
+      out.file_paths.push_back(index.paths[kept[j]]);
       if (!index.labels.empty()) labels.push_back(index.labels[kept[j]]);
     }
   }
@@ -231,7 +229,7 @@ ImageFolder load(const Index& index, const ImageFolderOptions& o, const fs::path
   return out;
 }
 
-void check_binary(const Index& index, const ImageFolderOptions& o) {
+void check_binary(const ImageFiles& index, const ImageFolderOptions& o) {
   if (o.label_mode == "binary" && !o.labels.empty() && index.class_names.size() != 2)
     throw ValueError(
         "with label_mode \"binary\" there must be exactly 2 classes; received class_names=" +
@@ -278,14 +276,63 @@ std::vector<int64_t> numpy_shuffle_order(int64_t n, uint32_t seed) {
   return order;
 }
 
-ImageFolder image_dataset_from_directory(const fs::path& directory,
-                                         const ImageFolderOptions& options) {
+ImageFiles list_image_files(const fs::path& directory, const ImageFolderOptions& options) {
   check(options);
   if (options.subset == "both")
     throw ValueError("subset \"both\" gives two datasets: call image_datasets_from_directory");
-  Index index = index_directory(directory, options);
+  ImageFiles index = index_directory(directory, options);
   check_binary(index, options);
-  return load(take_subset(index, options, options.subset), options, directory);
+  index = take_subset(index, options, options.subset);
+  require_images(index, directory);
+  return index;
+}
+
+ImageFolder image_dataset_from_directory(const fs::path& directory,
+                                         const ImageFolderOptions& options) {
+  return load(list_image_files(directory, options), options, directory);
+}
+
+data::Dataset image_files_dataset(ImageFiles files, const ImageFolderOptions& o) {
+  check(o);
+  const int64_t channels = channels_of(o.color_mode);
+  const auto n = static_cast<int64_t>(files.paths.size());
+  const auto classes = static_cast<int64_t>(files.class_names.size());
+  std::string name = "images(" + std::to_string(n) + " files from '" + (n ? files.paths[0].parent_path().string() : "") +
+                     "', " + std::to_string(o.image_size[0]) + "x" + std::to_string(o.image_size[1]) + " " +
+                     o.color_mode + ", " + o.interpolation + (o.crop_to_aspect_ratio ? ", cropped" : "") +
+                     ", labels " + (o.labels.empty() ? "none" : o.label_mode) + ")";
+  // A file skipped is named once, however many epochs meet it.
+  auto warned = std::make_shared<std::vector<std::atomic<bool>>>(static_cast<size_t>(n));
+  auto shared = std::make_shared<const ImageFiles>(std::move(files));
+  const bool labelled = !o.labels.empty() && !o.label_mode.empty();
+  return data::Dataset::from_function(
+      n,
+      [shared, warned, o, channels, classes, labelled](int64_t i, data::Example& e) {
+        const ImageFiles& f = *shared;
+        try {
+          e.x.emplace_back(load_image(f.paths[i], o.image_size, channels, o.interpolation, o.crop_to_aspect_ratio));
+        } catch (const Error& error) {
+          if (o.on_error == "raise") throw IoError(std::string(error.what()) + " (on_error \"skip\" leaves such files out)");
+          if (!(*warned)[i].exchange(true)) std::cerr << "Warning: skipped " << error.what() << '\n';
+          return false;
+        }
+        if (!labelled) return true;
+        const int32_t label = f.labels[i];
+        if (o.label_mode == "int") {
+          e.label = label;
+        } else if (o.label_mode == "binary") {
+          e.target = Tensor({1}, {static_cast<float>(label)});
+        } else {
+          e.target = Tensor({classes});
+          e.target[label] = 1.0f;
+        }
+        return true;
+      },
+      name, false, labelled);
+}
+
+data::Dataset image_pipeline_from_directory(const fs::path& directory, const ImageFolderOptions& options) {
+  return image_files_dataset(list_image_files(directory, options), options);
 }
 
 std::pair<ImageFolder, ImageFolder> image_datasets_from_directory(const fs::path& directory,
@@ -294,7 +341,7 @@ std::pair<ImageFolder, ImageFolder> image_datasets_from_directory(const fs::path
   check(options);
   if (options.subset != "both")
     throw ValueError("image_datasets_from_directory takes subset \"both\"");
-  Index index = index_directory(directory, options);
+  ImageFiles index = index_directory(directory, options);
   check_binary(index, options);
   ImageFolder train = load(take_subset(index, options, "training"), options, directory);
   return {std::move(train), load(take_subset(index, options, "validation"), options, directory)};

@@ -38,32 +38,85 @@ datasets::Split to_split(datasets::ImageFolder&& folder) {
   return {std::move(folder.images), std::move(labels)};
 }
 
-}  // namespace
+// The folder holding the training images (DIR/train in a train/test layout), with the settings
+// not given read off its first image, and the options that load it.
+struct Folder {
+  fs::path train_dir, test_dir;  // test_dir empty: no test split
+  datasets::ImageFolderOptions options;
+};
 
-datasets::Dataset load_folder(const std::string& dir, FolderSettings& s, uint32_t seed,
-                              const std::vector<std::string>& class_names) {
+Folder open_folder(const std::string& dir, FolderSettings& s, uint32_t seed, const std::vector<std::string>& class_names) {
   const fs::path root(dir);
   std::error_code ec;
   const bool split = fs::is_directory(root / "train", ec) && fs::is_directory(root / "test", ec);
-  const fs::path train_dir = split ? root / "train" : root;
+  Folder f{split ? root / "train" : root, split ? root / "test" : fs::path(), {}};
   if (!s.image_size || s.color_mode.empty()) {
-    const fs::path first = first_image(train_dir);
+    const fs::path first = first_image(f.train_dir);
     io::ImageInfo info = io::image_info(io::read_file(first), first.string());
     if (!s.image_size) s.image_size = std::array<int64_t, 2>{info.height, info.width};
     if (s.color_mode.empty()) s.color_mode = info.channels == 1 ? "grayscale" : "rgb";
   }
-  datasets::ImageFolderOptions o{.class_names = class_names, .color_mode = s.color_mode, .image_size = *s.image_size,
-                                 .seed = seed, .interpolation = s.interpolation};
-  datasets::ImageFolder train = datasets::image_dataset_from_directory(train_dir, o);
-  if (train.class_names.size() > 256)
-    throw ValueError("'" + dir + "' has " + std::to_string(train.class_names.size()) +
+  f.options = {.class_names = class_names, .color_mode = s.color_mode, .image_size = *s.image_size, .seed = seed,
+               .interpolation = s.interpolation};
+  return f;
+}
+
+void check_classes(const std::string& dir, const std::vector<std::string>& class_names) {
+  if (class_names.size() > 256)
+    throw ValueError("'" + dir + "' has " + std::to_string(class_names.size()) +
                      " classes; kiln's command line takes up to 256");
+}
+
+}  // namespace
+
+FolderPipelines folder_pipelines(const std::string& dir, FolderSettings& s, uint32_t seed, int64_t validation_size,
+                                 int64_t batch_size, const std::string& cache) {
+  Folder f = open_folder(dir, s, seed, {});
+  datasets::ImageFiles files = datasets::list_image_files(f.train_dir, f.options);
+  check_classes(dir, files.class_names);
+  const auto n = static_cast<int64_t>(files.paths.size());
+  if (validation_size >= n)
+    throw ValueError("--validation-size must be in [0, " + std::to_string(n) + "), received " + std::to_string(validation_size));
+  auto part = [&](int64_t begin, int64_t end) {
+    return datasets::ImageFiles{{files.paths.begin() + begin, files.paths.begin() + end},
+                                {files.labels.begin() + begin, files.labels.begin() + end},
+                                files.class_names};
+  };
+  auto cached = [&](data::Dataset ds, const std::string& suffix) {
+    if (cache == "none") return ds;
+    return cache == "memory" ? ds.cache() : ds.cache(cache + suffix);
+  };
+  const int64_t channels = s.color_mode == "grayscale" ? 1 : s.color_mode == "rgb" ? 3 : 4;
+  FolderPipelines p{dir, files.class_names, {(*s.image_size)[0], (*s.image_size)[1], channels}, n - validation_size, {}, {}, {}};
+  // Decoded by the pipeline's threads while the model trains; the full shuffle draws each epoch's
+  // order as fit does for arrays.
+  p.train = cached(datasets::image_files_dataset(part(validation_size, n), f.options), "")
+                .shuffle(n - validation_size)
+                .batch(batch_size)
+                .prefetch();
+  if (validation_size > 0)
+    p.validation = cached(datasets::image_files_dataset(part(0, validation_size), f.options), ".validation")
+                       .batch(batch_size)
+                       .prefetch();
+  if (!f.test_dir.empty()) {
+    f.options.class_names = files.class_names;
+    f.options.shuffle = false;
+    p.test = datasets::image_pipeline_from_directory(f.test_dir, f.options).batch(batch_size).prefetch();
+  }
+  return p;
+}
+
+datasets::Dataset load_folder(const std::string& dir, FolderSettings& s, uint32_t seed,
+                              const std::vector<std::string>& class_names) {
+  Folder f = open_folder(dir, s, seed, class_names);
+  datasets::ImageFolder train = datasets::image_dataset_from_directory(f.train_dir, f.options);
+  check_classes(dir, train.class_names);
   datasets::Dataset data{dir, {}, {}, train.class_names};
   data.train = to_split(std::move(train));
-  if (split) {
-    o.class_names = data.class_names;
-    o.shuffle = false;
-    data.test = to_split(datasets::image_dataset_from_directory(root / "test", o));
+  if (!f.test_dir.empty()) {
+    f.options.class_names = data.class_names;
+    f.options.shuffle = false;
+    data.test = to_split(datasets::image_dataset_from_directory(f.test_dir, f.options));
   } else {
     Shape empty = data.train.images.shape();
     empty[0] = 0;

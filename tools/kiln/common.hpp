@@ -27,6 +27,21 @@ bool is_folder(const std::string& dataset);
 // given, fixes the classes and their order. Fills in `settings`.
 datasets::Dataset load_folder(const std::string& dir, FolderSettings& settings, uint32_t seed,
                               const std::vector<std::string>& class_names = {});
+// A folder as kiln train reads it: pipelines that decode the images on background threads while
+// the model trains. The training files (shuffled with `seed`) give the first validation_size
+// to validation; the test split is DIR/test as with load_folder. cache: "memory" keeps the
+// decoded images in memory after the first epoch, "none" decodes them every epoch (a folder
+// larger than memory), any other value is a file to keep them in (FILE and FILE.validation),
+// which later runs read instead of decoding.
+struct FolderPipelines {
+  std::string name;
+  std::vector<std::string> class_names;
+  Shape input;            // (height, width, channels)
+  int64_t train_samples;  // after the validation split
+  std::optional<data::Dataset> train, validation, test;
+};
+FolderPipelines folder_pipelines(const std::string& dir, FolderSettings& settings, uint32_t seed,
+                                 int64_t validation_size, int64_t batch_size, const std::string& cache);
 // The dataset a saved model was trained on, or `requested`: a built-in one by name, or a folder
 // read at the model's input size and channels, with its classes and preprocessing.
 datasets::Dataset load_dataset_for(const Model& model, const std::string& requested);

@@ -18,26 +18,42 @@ void run(const TrainArgs& a) {
   TrainRecipe recipe = resolve_recipe(a);
   if (a.threads > 0) set_num_threads(a.threads);
   utils::set_random_seed(recipe.seed);
-  datasets::Dataset data = load_dataset(recipe);
-  int64_t n = data.train.images.dim(0);
+  // A built-in dataset trains from arrays in memory; a folder through pipelines that decode its
+  // images on background threads while the model trains.
+  std::optional<datasets::Dataset> data;
+  std::optional<FolderPipelines> folder;
+  if (is_folder(recipe.dataset)) {
+    FolderSettings settings{recipe.image_size, recipe.color_mode, recipe.interpolation};
+    folder = folder_pipelines(recipe.dataset, settings, static_cast<uint32_t>(recipe.seed), recipe.validation_size,
+                              recipe.batch_size, a.cache);
+    recipe.image_size = settings.image_size;
+    recipe.color_mode = settings.color_mode;
+  } else {
+    data = load_dataset(recipe);
+  }
+  const std::string name = folder ? folder->name : data->name;
+  const std::vector<std::string>& class_names = folder ? folder->class_names : data->class_names;
+  const int64_t n = folder ? folder->train_samples + recipe.validation_size : data->train.images.dim(0);
   if (recipe.validation_size >= n)
     throw ValueError("--validation-size must be in [0, " + std::to_string(n) + "), received " +
                      std::to_string(recipe.validation_size));
-  // Images stay uint8; each batch becomes floats (pixel / 255) as it is drawn.
-  ByteTensor x_valid = data.train.images.slice(0, recipe.validation_size);
-  ByteTensor x_train = data.train.images.slice(recipe.validation_size, n);
-  ByteTensor y_valid = data.train.labels.slice(0, recipe.validation_size);
-  ByteTensor y_train = data.train.labels.slice(recipe.validation_size, n);
-
-  Shape input(data.train.images.shape().begin() + 1, data.train.images.shape().end());
-  Model model = build_model(recipe, input, static_cast<int64_t>(data.class_names.size()), data.name);
+  // Arrays stay uint8; each batch becomes floats (pixel / 255) as it is drawn.
+  ByteTensor x_valid, x_train, y_valid, y_train;
+  if (data) {
+    x_valid = data->train.images.slice(0, recipe.validation_size);
+    x_train = data->train.images.slice(recipe.validation_size, n);
+    y_valid = data->train.labels.slice(0, recipe.validation_size);
+    y_train = data->train.labels.slice(recipe.validation_size, n);
+  }
+  const Shape input = folder ? folder->input : Shape(data->train.images.shape().begin() + 1, data->train.images.shape().end());
+  Model model = build_model(recipe, input, static_cast<int64_t>(class_names.size()), name);
   const int epochs = recipe.epochs;
   const int64_t batch_size = recipe.batch_size;
-  const int64_t steps_per_epoch = (x_train.dim(0) + batch_size - 1) / batch_size;
-  model.class_names = data.class_names;
+  const int64_t steps_per_epoch = (n - recipe.validation_size + batch_size - 1) / batch_size;
+  model.class_names = class_names;
   model.preprocessing.rescale = 1.0 / 255.0;
   model.preprocessing.interpolation = recipe.interpolation;
-  model.metadata["dataset"] = data.name;
+  model.metadata["dataset"] = name;
   model.compile({.loss = LossRef(losses::get(recipe.loss)),
                  .optimizer = build_optimizer(recipe, steps_per_epoch),
                  .metrics = recipe.metrics});
@@ -46,7 +62,7 @@ void run(const TrainArgs& a) {
     std::cout << "Precision: mixed_bfloat16 (bf16 matrix products summed in float32, float32 weights)\n";
   warn_if_bf16_is_emulated(model);
 
-  std::filesystem::path out = a.output.empty() ? std::filesystem::path("models") / (std::filesystem::path(data.name).filename().string() + "-" +
+  std::filesystem::path out = a.output.empty() ? std::filesystem::path("models") / (std::filesystem::path(name).filename().string() + "-" +
                                   std::filesystem::path(recipe.model).stem().string())
                                                : std::filesystem::path(a.output);
   std::error_code ec;
@@ -56,7 +72,7 @@ void run(const TrainArgs& a) {
   io::write_file_atomic(out / "recipe.json", recipe.to_json().dump(2) + "\n");
   CSVLogger csv((out / "history.csv").string());
   // Redrawn after every epoch, so an image viewer shows the run as it goes.
-  plot::LearningCurvesPlotter curves(out / "curves.png", {.title = "Learning curves: " + data.name});
+  plot::LearningCurvesPlotter curves(out / "curves.png", {.title = "Learning curves: " + name});
   FitOptions fit{.epochs = epochs, .batch_size = batch_size, .verbose = a.verbose, .seed = recipe.seed};
   // The backup goes first, so that the others begin with the state it restores.
   std::optional<BackupAndRestore> backup;
@@ -67,16 +83,28 @@ void run(const TrainArgs& a) {
   // With a moving average, validation measures the averaged weights that training ends with.
   SwapEMAWeights swap_ema;
   if (model.optimizer()->common().use_ema) fit.callbacks.push_back(&swap_ema);
-  if (recipe.validation_size > 0) fit.validation_data = ValidationData{x_valid, y_valid};
-  model.fit(x_train, y_train, fit);
-
-  if (data.test.images.dim(0) > 0) {
-    if (a.verbose) std::cout << "Evaluating on the " << data.test.images.dim(0) << " test images\n";
-    Logs test = model.evaluate(data.test.images, data.test.labels, {.verbose = a.verbose ? 1 : 0});
-    std::printf("Test loss: %.4f - test accuracy: %.4f\n", test.at("loss"), test.at("accuracy"));
+  if (folder) {
+    if (folder->validation) fit.validation_data = ValidationData(*folder->validation);
+    fit.batch_size = FitOptions().batch_size;  // the pipeline's business
+    model.fit(*folder->train, fit);
   } else {
-    std::printf("No test split: %s has no train/ and test/ folders\n", data.name.c_str());
+    if (recipe.validation_size > 0) fit.validation_data = ValidationData{x_valid, y_valid};
+    model.fit(x_train, y_train, fit);
   }
+
+  const EvaluateOptions evaluate{.verbose = a.verbose ? 1 : 0};
+  std::optional<Logs> test;
+  if (folder && folder->test) {
+    if (a.verbose) std::cout << "Evaluating on the test images\n";
+    test = model.evaluate(*folder->test, evaluate);
+  } else if (data && data->test.images.dim(0) > 0) {
+    if (a.verbose) std::cout << "Evaluating on the " << data->test.images.dim(0) << " test images\n";
+    test = model.evaluate(data->test.images, data->test.labels, evaluate);
+  }
+  if (test)
+    std::printf("Test loss: %.4f - test accuracy: %.4f\n", test->at("loss"), test->at("accuracy"));
+  else
+    std::printf("No test split: %s has no train/ and test/ folders\n", name.c_str());
   model.save(out);
   std::printf("Saved the model to %s\n", out.string().c_str());
   if (epochs > 0) std::printf("Learning curves: %s\n", (out / "curves.png").c_str());
@@ -99,6 +127,9 @@ void add_train(CLI::App& app) {
   cmd->add_option("--color-mode", a->color_mode, "A folder's images as grayscale, rgb or rgba (default: grayscale if the "
                                                  "first image is grey, else rgb)")
       ->check(CLI::IsMember({"grayscale", "rgb", "rgba"}));
+  cmd->add_option("--cache", a->cache,
+                  "A folder's decoded images: memory (kept after the first epoch), none (decoded every epoch, for "
+                  "folders larger than memory), or a file to keep them in, which later runs read (default: memory)");
   cmd->add_option("--interpolation", a->interpolation, "How a folder's images are resized: bilinear, nearest or area "
                                                        "(default: bilinear)")
       ->check(CLI::IsMember({"bilinear", "nearest", "area"}));

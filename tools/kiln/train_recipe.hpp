@@ -23,6 +23,7 @@ struct TrainArgs {
   std::optional<bool> nesterov, use_ema;
   std::optional<int> early_stopping;      // patience
   bool checkpoint_best = false;
+  std::string cache = "memory";           // a folder dataset's cache: memory, none or a file
   std::optional<std::string> backup_dir;  // where the run keeps its BackupAndRestore backup
   std::vector<std::string> optimizer_args;  // KEY=VALUE, VALUE read as JSON where it parses
   std::optional<uint64_t> seed;

@@ -5,6 +5,7 @@
 #include <array>
 #include <optional>
 
+#include "kiln/data/dataset.hpp"
 #include "kiln/datasets/dataset.hpp"
 #include "kiln/trainer.hpp"
 
@@ -42,6 +43,17 @@ struct ImageFolder {
   std::vector<std::string> skipped;               // "path: why", with on_error "skip"
 };
 
+// The files image_dataset_from_directory takes, in its order (shuffled for the seed), and their
+// classes: what the in-memory and the streaming loaders read.
+struct ImageFiles {
+  std::vector<std::filesystem::path> paths;
+  std::vector<int32_t> labels;  // each file's class (empty with labels "")
+  std::vector<std::string> class_names;
+};
+// The listing and the split of image_dataset_from_directory (subset "training", "validation"
+// or none), with its messages and errors, without reading an image.
+ImageFiles list_image_files(const std::filesystem::path& directory, const ImageFolderOptions& options);
+
 // Finds the images (.png, .jpg, .jpeg, .bmp, .gif in any case, in every sub-folder of each class
 // folder), shuffles them, takes the subset, and decodes and resizes them on the library's
 // threads (io::decode_image: PNG, JPEG, BMP, a GIF's first frame).
@@ -51,6 +63,18 @@ ImageFolder image_dataset_from_directory(const std::filesystem::path& directory,
 // subset "both": (training, validation).
 std::pair<ImageFolder, ImageFolder> image_datasets_from_directory(
     const std::filesystem::path& directory, ImageFolderOptions options);
+
+// The same images as a pipeline that decodes each file when a batch needs it, on the
+// pipeline's threads: for folders larger than memory, and to decode while the model trains.
+// Unbatched, in image_dataset_from_directory's order; chain .cache(), .shuffle(), .batch(),
+// .prefetch() as with tf.data. Labels as label_mode says (int, or one-hot / 0-1 float
+// targets). A file that cannot be read throws IoError naming it when its batch is built, or
+// with on_error "skip" is left out of its batch (named in one warning on standard error).
+data::Dataset image_pipeline_from_directory(const std::filesystem::path& directory,
+                                            const ImageFolderOptions& options = {});
+// A pipeline over files already listed (a part of list_image_files' list, say), decoded as
+// `options` says.
+data::Dataset image_files_dataset(ImageFiles files, const ImageFolderOptions& options);
 
 // One image file decoded to `channels` (1, 3 or 4), cropped to the aspect ratio if asked, and
 // resized to (height, width): what image_dataset_from_directory does to each file, for a model

@@ -1,0 +1,106 @@
+#include "trainer_feed.hpp"
+
+#include <numeric>
+
+#include "data/spec.hpp"
+#include "trainer_checks.hpp"
+
+namespace kiln::detail {
+
+ArrayFeed::ArrayFeed(const Model& model, std::vector<Inputs> x, const Labels& y, std::vector<float> weights,
+                     int64_t batch_size, bool shuffle)
+    : x_(std::move(x)),
+      y_(y),
+      weights_(std::move(weights)),
+      n_(x_[0].rows()),
+      bs_(batch_size),
+      steps_((n_ + bs_ - 1) / bs_),
+      scale_(model.preprocessing.rescale),
+      shuffle_(shuffle),
+      order_(static_cast<size_t>(n_)),
+      targets_(y_, weights_, std::min(bs_, n_)) {
+  std::iota(order_.begin(), order_.end(), 0);
+  // One batch buffer per input, as a full batch and as the shorter last one: no allocation
+  // inside the loop.
+  for (const auto& in : x_) {
+    Shape batch_shape = in.shape();
+    batch_shape[0] = std::min(bs_, n_);
+    full_.emplace_back(batch_shape);
+    last_.push_back(full_.back().with_rows(n_ - (steps_ - 1) * bs_));
+  }
+  for (size_t k = 0; k < x_.size(); ++k) {
+    full_ptrs_.push_back(&full_[k]);
+    last_ptrs_.push_back(&last_[k]);
+  }
+}
+
+void ArrayFeed::start_epoch(int epoch, uint64_t seed) {
+  step_ = 0;
+  if (!shuffle_) return;
+  std::iota(order_.begin(), order_.end(), 0);
+  Rng(data::detail::shuffle_seed(seed, 0, epoch)).shuffle(std::span<int64_t>(order_));
+}
+
+int64_t ArrayFeed::next(std::span<const Tensor* const>& x, Targets& y) {
+  const int64_t begin = step_ * bs_, b = std::min(bs_, n_ - begin);
+  for (size_t k = 0; k < x_.size(); ++k) {
+    x_[k].gather(order_.data() + begin, b, (b == bs_ ? full_[k] : last_[k]).data(), scale_);
+    if (step_ + 1 < steps_) x_[k].prefetch(order_.data() + begin + bs_, std::min(bs_, n_ - begin - bs_));
+  }
+  x = b == bs_ ? full_ptrs_ : last_ptrs_;
+  y = targets_.gather(order_.data() + begin, b);
+  ++step_;
+  return b;
+}
+
+void check_batched(const data::Dataset& dataset, const char* what) {
+  if (dataset.batch_size() == 0)
+    throw ValueError(std::string(what) + ": the dataset is not batched; call .batch(32) (or another size) on it first");
+}
+
+void batch_views(const data::Batch& batch, double scale, std::vector<Tensor>& buffers, std::vector<Tensor>& views,
+                 std::vector<const Tensor*>& ptrs) {
+  const size_t inputs = batch.x.size();
+  buffers.resize(inputs);
+  views.resize(inputs);
+  ptrs.resize(inputs);
+  for (size_t k = 0; k < inputs; ++k) {
+    const Inputs& in = batch.x[k];
+    if (in.is_float()) {
+      views[k] = in.floats();
+    } else {
+      if (buffers[k].size() < shape_size(in.shape()) || buffers[k].row_size() != in.row_size())
+        buffers[k] = Tensor(in.shape());
+      views[k] = buffers[k].with_rows(in.rows()).reshape(in.shape());
+      in.copy_rows(0, in.rows(), views[k].data(), scale);
+    }
+    ptrs[k] = &views[k];
+  }
+}
+
+DatasetFeed::DatasetFeed(const Model& model, const data::Dataset& dataset, const char* what)
+    : model_(model), dataset_(dataset), what_(what), steps_(dataset.cardinality()) {
+  check_batched(dataset, what);
+}
+
+void DatasetFeed::start_epoch(int epoch, uint64_t seed) {
+  it_.reset();
+  it_.emplace(dataset_.iterate(epoch, seed, model_.preprocessing.rescale));
+}
+
+int64_t DatasetFeed::next(std::span<const Tensor* const>& x, Targets& y) {
+  if (!it_->next(batch_))
+    throw ValueError(std::string(what_) + ": the dataset ended before its " + std::to_string(steps_) + " batches");
+  const int64_t rows = batch_.size();
+  if (rows == 0) return 0;
+  if (batch_.y.size() == 0)
+    throw ValueError(std::string(what_) + ": the dataset's samples have no targets (a dataset of inputs only)");
+  check_data(model_, batch_.x, batch_.y, what_);
+  check_sample_weight(batch_.sample_weight, rows, what_);
+  batch_views(batch_, model_.preprocessing.rescale, buffers_, views_, ptrs_);
+  x = ptrs_;
+  y = batch_.y.at(0, batch_.sample_weight);
+  return rows;
+}
+
+}  // namespace kiln::detail

@@ -1,0 +1,82 @@
+// Where fit's training batches come from: arrays, gathered by a shuffled index into buffers
+// made once, or a pipeline's batches, converted to floats as the model takes them.
+#pragma once
+
+#include <optional>
+#include <span>
+
+#include "kiln/data/dataset.hpp"
+#include "kiln/model.hpp"
+#include "targets.hpp"
+
+namespace kiln::detail {
+
+class Feed {
+ public:
+  virtual ~Feed() = default;
+  // Batches per epoch, and the most rows a batch has.
+  virtual int64_t steps() const = 0;
+  virtual int64_t batch_rows() const = 0;
+  // Called before each epoch's batches, epochs in order from the first one run.
+  virtual void start_epoch(int epoch, uint64_t seed) = 0;
+  // The next batch: its rows (0 when every sample of it was left out), the inputs in `x` and
+  // the targets in `y`, valid until the next call.
+  virtual int64_t next(std::span<const Tensor* const>& x, Targets& y) = 0;
+  // Whether the batches come from a data::Dataset.
+  virtual bool is_pipeline() const { return false; }
+};
+
+// Arrays (fit's x and y, after validation_split), each epoch in an order drawn from fit's seed
+// and the epoch alone (so a resumed run has its epochs' orders), the order a pipeline's full
+// shuffle gives.
+class ArrayFeed : public Feed {
+ public:
+  ArrayFeed(const Model& model, std::vector<Inputs> x, const Labels& y, std::vector<float> weights,
+            int64_t batch_size, bool shuffle);
+  int64_t steps() const override { return steps_; }
+  int64_t batch_rows() const override { return std::min(bs_, n_); }
+  void start_epoch(int epoch, uint64_t seed) override;
+  int64_t next(std::span<const Tensor* const>& x, Targets& y) override;
+
+ private:
+  std::vector<Inputs> x_;
+  Labels y_;
+  std::vector<float> weights_;
+  int64_t n_, bs_, steps_, step_ = 0;
+  double scale_;
+  bool shuffle_;
+  std::vector<int64_t> order_;
+  std::vector<Tensor> full_, last_;
+  std::vector<const Tensor*> full_ptrs_, last_ptrs_;
+  TargetBatch targets_;
+};
+
+// A batched data::Dataset.
+class DatasetFeed : public Feed {
+ public:
+  DatasetFeed(const Model& model, const data::Dataset& dataset, const char* what);
+  int64_t steps() const override { return steps_; }
+  int64_t batch_rows() const override { return dataset_.batch_size(); }
+  void start_epoch(int epoch, uint64_t seed) override;
+  int64_t next(std::span<const Tensor* const>& x, Targets& y) override;
+  bool is_pipeline() const override { return true; }
+
+ private:
+  const Model& model_;
+  const data::Dataset& dataset_;
+  const char* what_;
+  int64_t steps_;
+  std::optional<data::Iterator> it_;
+  data::Batch batch_;
+  std::vector<Tensor> buffers_, views_;
+  std::vector<const Tensor*> ptrs_;
+};
+
+// Throws ValueError naming `what` unless the dataset is batched.
+void check_batched(const data::Dataset& dataset, const char* what);
+// The model's float inputs for a pipeline batch: floats as they are, bytes times the model's
+// rescale in `buffers` (grown as needed); views and ptrs receive what the model reads.
+void batch_views(const data::Batch& batch, double scale, std::vector<Tensor>& buffers,
+                 std::vector<Tensor>& views, std::vector<const Tensor*>& ptrs);
+
+}  // namespace kiln::detail

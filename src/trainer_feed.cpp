@@ -2,7 +2,6 @@
 
 #include <numeric>
 
-#include "data/spec.hpp"
 #include "trainer_checks.hpp"
 
 namespace kiln::detail {
@@ -37,8 +36,7 @@ ArrayFeed::ArrayFeed(const Model& model, std::vector<Inputs> x, const Labels& y,
 void ArrayFeed::start_epoch(int epoch, uint64_t seed) {
   step_ = 0;
   if (!shuffle_) return;
-  std::iota(order_.begin(), order_.end(), 0);
-  Rng(data::detail::shuffle_seed(seed, 0, epoch)).shuffle(std::span<int64_t>(order_));
+  order_ = orders_.order(seed, epoch, n_);
 }
 
 int64_t ArrayFeed::next(std::span<const Tensor* const>& x, Targets& y) {

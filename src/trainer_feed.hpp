@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 
+#include "data/spec.hpp"
 #include "kiln/data/dataset.hpp"
 #include "kiln/model.hpp"
 #include "targets.hpp"
@@ -26,9 +27,9 @@ class Feed {
   virtual bool is_pipeline() const { return false; }
 };
 
-// Arrays (fit's x and y, after validation_split), each epoch in an order drawn from fit's seed
-// and the epoch alone (so a resumed run has its epochs' orders), the order a pipeline's full
-// shuffle gives.
+// Arrays (fit's x and y, after validation_split), each epoch in the order of a pipeline's full
+// shuffle seeded with fit's seed (data::detail::EpochOrders; a resumed run gets its epochs'
+// orders).
 class ArrayFeed : public Feed {
  public:
   ArrayFeed(const Model& model, std::vector<Inputs> x, const Labels& y, std::vector<float> weights,
@@ -46,6 +47,7 @@ class ArrayFeed : public Feed {
   double scale_;
   bool shuffle_;
   std::vector<int64_t> order_;
+  data::detail::EpochOrders orders_;
   std::vector<Tensor> full_, last_;
   std::vector<const Tensor*> full_ptrs_, last_ptrs_;
   TargetBatch targets_;

@@ -115,10 +115,8 @@ namespace {
 
 // tf.data's shuffle: out of a buffer filled in order, a random element is taken and its place
 // refilled with the next one; when the input is spent, the buffer empties at random.
-void buffered_shuffle(std::vector<int64_t>& order, int64_t buffer_size, uint64_t seed) {
-  Rng rng(seed);
+void buffered_shuffle(std::vector<int64_t>& order, int64_t buffer_size, Rng& rng) {
   const auto n = static_cast<int64_t>(order.size());
-  if (buffer_size >= n) return rng.shuffle(std::span<int64_t>(order));
   std::vector<int64_t> buffer(order.begin(), order.begin() + buffer_size), out;
   out.reserve(order.size());
   for (int64_t next = buffer_size; !buffer.empty();) {
@@ -136,8 +134,17 @@ void buffered_shuffle(std::vector<int64_t>& order, int64_t buffer_size, uint64_t
 
 }  // namespace
 
-uint64_t shuffle_seed(uint64_t seed, size_t place, int epoch) {
-  return RandomStream(seed).fork(0x73687566 + place).fork(static_cast<uint64_t>(epoch)).key();
+std::vector<int64_t> EpochOrders::order(uint64_t seed, int epoch, int64_t n) {
+  std::lock_guard lock(mutex_);
+  if (!rng_ || seed != seed_ || epoch < epoch_ || static_cast<int64_t>(order_.size()) != n) {
+    rng_.emplace(seed);
+    seed_ = seed;
+    epoch_ = -1;
+    order_.resize(static_cast<size_t>(n));
+    std::iota(order_.begin(), order_.end(), 0);
+  }
+  for (; epoch_ < epoch; ++epoch_) rng_->shuffle(std::span<int64_t>(order_));
+  return order_;
 }
 
 std::vector<int64_t> apply(const std::vector<IndexOp>& ops, int64_t n, const Context& context) {
@@ -146,13 +153,26 @@ std::vector<int64_t> apply(const std::vector<IndexOp>& ops, int64_t n, const Con
   for (size_t k = 0; k < ops.size(); ++k) {
     const IndexOp& op = ops[k];
     const auto size = static_cast<int64_t>(order.size());
-    if (op.kind == IndexOp::kShuffle)
-      buffered_shuffle(order, op.n,
-                       shuffle_seed(op.seed ? *op.seed : context.seed, k, op.reshuffle_each_iteration ? context.epoch : 0));
-    else if (op.kind == IndexOp::kTake)
+    if (op.kind == IndexOp::kShuffle) {
+      // The first shuffle draws from the run's seed itself, as fit does for arrays; later ones
+      // from seeds of their own.
+      uint64_t seed = op.seed ? *op.seed : context.seed;
+      if (k > 0) seed = RandomStream(seed).fork(0x73687566 + k).key();
+      const int epoch = op.reshuffle_each_iteration ? context.epoch : 0;
+      if (op.n >= size) {
+        const std::vector<int64_t> perm = op.orders->order(seed, epoch, size);
+        std::vector<int64_t> shuffled(order.size());
+        for (size_t i = 0; i < order.size(); ++i) shuffled[i] = order[static_cast<size_t>(perm[i])];
+        order = std::move(shuffled);
+      } else {
+        Rng rng(RandomStream(seed).fork(static_cast<uint64_t>(epoch)).key());
+        buffered_shuffle(order, op.n, rng);
+      }
+    } else if (op.kind == IndexOp::kTake) {
       order.resize(static_cast<size_t>(std::min(op.n, size)));
-    else
+    } else {
       order.erase(order.begin(), order.begin() + std::min(op.n, size));
+    }
   }
   return order;
 }

@@ -3,6 +3,7 @@
 // samples and of batches, and how batches are built.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,12 +32,29 @@ class Node {
   virtual bool has_weights() const = 0;
 };
 
+// The full shuffles of a run: one Rng(seed) shuffles [0, n) again every epoch, each epoch's
+// order a shuffle of the one before (the order fit has always given arrays, which its documented
+// results were measured with). Keeps the last epoch's order and generator, so that epoch after
+// epoch costs one shuffle each; an earlier epoch or another seed starts again from epoch 0.
+class EpochOrders {
+ public:
+  std::vector<int64_t> order(uint64_t seed, int epoch, int64_t n);
+
+ private:
+  std::mutex mutex_;
+  std::optional<Rng> rng_;
+  uint64_t seed_ = 0;
+  int epoch_ = -1;
+  std::vector<int64_t> order_;
+};
+
 // shuffle, take or skip, over samples (before batch) or batches (after).
 struct IndexOp {
   enum Kind { kShuffle, kTake, kSkip } kind;
   int64_t n = 0;  // the buffer size, or the count taken or skipped
   std::optional<uint64_t> seed;
   bool reshuffle_each_iteration = true;
+  std::shared_ptr<EpochOrders> orders = std::make_shared<EpochOrders>();  // a full shuffle's
 };
 
 struct Spec {
@@ -48,10 +66,6 @@ struct Spec {
   int threads = 0;
 };
 
-// The seed of the shuffle at `place` among the operations, for an epoch of a run seeded `seed`.
-// A buffer as large as the data shuffles [0, n) with Rng(shuffle_seed(...)), as fit shuffles
-// arrays, so a pipeline of arrays shuffled in full trains as the arrays do.
-uint64_t shuffle_seed(uint64_t seed, size_t place, int epoch);
 // The indices [0, n) after ops, for the epoch and seed of `context`.
 std::vector<int64_t> apply(const std::vector<IndexOp>& ops, int64_t n, const Context& context);
 // Elements left after take and skip, from n.

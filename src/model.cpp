@@ -382,10 +382,10 @@ bool input_fits(std::span<const int64_t> want, std::span<const int64_t> got) {
   return !want.empty() && want.back() == 1 && std::ranges::equal(got, want.first(want.size() - 1));
 }
 
-Shape grayscale_image_shape(const Shape& want) {
-  if (want.size() == 2) return want;
-  if (want.size() == 3 && want[2] == 1) return {want[0], want[1]};
-  return {};
+std::optional<ImageInput> image_input(const Shape& want) {
+  if (want.size() == 2) return ImageInput{want[0], want[1], 1};
+  if (want.size() == 3 && (want[2] == 1 || want[2] == 3 || want[2] == 4)) return ImageInput{want[0], want[1], want[2]};
+  return std::nullopt;
 }
 
 }  // namespace kiln

@@ -184,6 +184,26 @@ TEST_F(Serving, Base64PngInstancesAreScaledAsTheModelSays) {
   EXPECT_NE(broken.body.find("instances[0]"), std::string::npos) << broken.body;
 }
 
+// Any image file kiln reads, of any size and colour: converted and resized as kiln predict does.
+TEST_F(Serving, Base64ImagesOfOtherSizesAndColoursAreConvertedAsPredictDoes) {
+  Sequential model = save_version(dir_.path(), 1, 4);
+  start();
+  ByteTensor rgb({7, 9, 3});
+  for (int64_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>((i * 37) % 256);
+  for (const std::string& file : {io::encode_png(rgb), io::encode_jpeg(rgb, 90)}) {
+    auto r = http("POST", url_ + ":predict",
+                  nlohmann::json({{"instances", {{{"b64", serving::encode_base64(file)}}}}}).dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    ByteTensor pixels = io::prepare_image(file, "test", 4, 4, 1, "bilinear", false);
+    Tensor want = model.predict(pixels.reshape({1, 4, 4, 1}));
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(r.json()["predictions"][0][c].get<float>(), want[c]);
+  }
+  auto text = http("POST", url_ + ":predict",
+                   nlohmann::json({{"instances", {{{"b64", serving::encode_base64("GIF87a but not really")}}}}}).dump());
+  EXPECT_EQ(text.status, 400);
+  EXPECT_NE(text.body.find("instances[0]"), std::string::npos) << text.body;
+}
+
 TEST_F(Serving, BadRequestsGetTheirStatusAndAMessageNamingTheProblem) {
   save_version(dir_.path(), 1, 5);
   serving::ServerOptions options;

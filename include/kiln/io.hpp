@@ -86,6 +86,12 @@ ByteTensor resize_image(const ByteTensor& image, int64_t height, int64_t width, 
 // smart_resize crop, before it resizes).
 ByteTensor crop_to_aspect_ratio(const ByteTensor& image, int64_t height, int64_t width);
 
+// Image bytes as a model input of (height, width, channels) takes them: decoded (decode_image),
+// cropped to the input's aspect ratio when `crop`, and resized with `interpolation`: what
+// datasets::load_image does to a file, and kiln serve to a {"b64": ...} instance.
+ByteTensor prepare_image(const std::string& bytes, const std::string& source, int64_t height, int64_t width,
+                         int64_t channels, const std::string& interpolation, bool crop);
+
 // Reads a whole file; throws IoError naming it.
 std::string read_file(const std::filesystem::path& path);
 // Writes a whole file through a temporary in the same folder and a rename, so a reader never

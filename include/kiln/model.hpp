@@ -223,8 +223,11 @@ Model clone_model(const Model& model);
 // without its last axis when that is a channel axis of 1, so that a model taking (28, 28, 1)
 // takes the (N, 28, 28) images of a dataset or of grayscale PNG files as they are.
 bool input_fits(std::span<const int64_t> want, std::span<const int64_t> got);
-// The shape a grayscale image must have for a model input shaped `want`: (H, W) for (H, W) or
-// (H, W, 1); empty when the input is not an image.
-Shape grayscale_image_shape(const Shape& want);
+// The image a model input shaped `want` takes: (H, W) is a grey image, (H, W, C) one of C = 1
+// (grey), 3 (RGB) or 4 (RGBA) channels; nullopt for inputs of other shapes.
+struct ImageInput {
+  int64_t height, width, channels;
+};
+std::optional<ImageInput> image_input(const Shape& want);
 
 }  // namespace kiln

@@ -253,9 +253,7 @@ ByteTensor load_image(const fs::path& path, std::array<int64_t, 2> size, int64_t
   if (bytes > kMaxFileBytes)
     throw IoError(path.string() + ": " + std::to_string(bytes) + " bytes, more than the " +
                   std::to_string(kMaxFileBytes) + " kiln reads for one image");
-  ByteTensor image = io::decode_image(io::read_file(path), path.string(), channels);
-  if (crop) image = io::crop_to_aspect_ratio(image, size[0], size[1]);
-  return io::resize_image(image, size[0], size[1], interpolation);
+  return io::prepare_image(io::read_file(path), path.string(), size[0], size[1], channels, interpolation, crop);
 }
 
 std::vector<int64_t> numpy_shuffle_order(int64_t n, uint32_t seed) {

@@ -82,6 +82,13 @@ ByteTensor resize_image(const ByteTensor& image, int64_t height, int64_t width,
   return out;
 }
 
+ByteTensor prepare_image(const std::string& bytes, const std::string& source, int64_t height, int64_t width,
+                         int64_t channels, const std::string& interpolation, bool crop) {
+  ByteTensor image = decode_image(bytes, source, channels);
+  if (crop) image = crop_to_aspect_ratio(image, height, width);
+  return resize_image(image, height, width, interpolation);
+}
+
 ByteTensor crop_to_aspect_ratio(const ByteTensor& image, int64_t height, int64_t width) {
   const int64_t H = image.dim(0), W = image.dim(1), C = image.dim(2);
   const int64_t crop_h =

@@ -99,19 +99,21 @@ std::optional<std::string_view> b64_of(dom::element e) {
 }
 
 // One sample of one input: a nested list of the input's shape (or of (H, W) for an (H, W, 1)
-// input), or {"b64": ...} holding an image of that size.
-void fill_sample(dom::element e, const TensorSpec& spec, double rescale, float* dst, const std::string& where) {
+// input), or {"b64": ...} holding an image file (PNG, JPEG, BMP, GIF) of any size, converted to
+// the input's channels and resized to it as the model's preprocessing says (kiln predict's way).
+void fill_sample(dom::element e, const TensorSpec& spec, const Preprocessing& pre, float* dst, const std::string& where) {
   if (auto text = b64_of(e)) {
-    const Shape image = grayscale_image_shape(spec.shape);
-    if (image.empty())
+    const auto image = image_input(spec.shape);
+    if (!image)
       bad(where + ": input '" + spec.name + "' takes shape " + shape_str(spec.shape) +
-          " per sample, not grayscale images; send the numbers instead of {\"b64\": ...}");
+          " per sample, not images; send the numbers instead of {\"b64\": ...}");
     auto bytes = decode_base64(*text);
     if (!bytes) bad(where + ": the \"b64\" value is not base64 (standard or URL-safe alphabet)");
     try {
-      ByteTensor pixels = io::parse_png_gray(*bytes, where, image);
+      ByteTensor pixels = io::prepare_image(*bytes, where, image->height, image->width, image->channels,
+                                            pre.interpolation, pre.crop_to_aspect_ratio);
       for (int64_t i = 0; i < pixels.size(); ++i)
-        dst[i] = static_cast<float>(static_cast<double>(pixels[i]) * rescale);
+        dst[i] = static_cast<float>(static_cast<double>(pixels[i]) * pre.rescale);
     } catch (const Error& err) {
       bad(std::string(err.what()) + " (input '" + spec.name + "')");
     }
@@ -168,10 +170,10 @@ void read_rows(dom::array list, const char* key, Batch& batch) {
     if (by_name) {
       dom::object o = instance.get_object().value_unsafe();
       for (size_t k = 0; k < batch.sig.inputs.size(); ++k)
-        fill_sample(named(o, batch.sig.inputs[k], where), batch.sig.inputs[k], batch.sig.rescale, batch.row(k, r),
+        fill_sample(named(o, batch.sig.inputs[k], where), batch.sig.inputs[k], batch.sig.preprocessing, batch.row(k, r),
                     where + "['" + batch.sig.inputs[k].name + "']");
     } else {
-      fill_sample(instance, only_input(batch.sig, where), batch.sig.rescale, batch.row(0, r), where);
+      fill_sample(instance, only_input(batch.sig, where), batch.sig.preprocessing, batch.row(0, r), where);
     }
     ++r;
   }
@@ -209,7 +211,7 @@ void read_columns(dom::element inputs, Batch& batch, int64_t max_rows) {
     dom::array samples;
     if (columns[k].get_array().get(samples)) bad(where + ": expected a list");
     for (dom::element sample : samples) {
-      fill_sample(sample, batch.sig.inputs[k], batch.sig.rescale, batch.row(k, r), where + "[" + std::to_string(r) + "]");
+      fill_sample(sample, batch.sig.inputs[k], batch.sig.preprocessing, batch.row(k, r), where + "[" + std::to_string(r) + "]");
       ++r;
     }
   }

@@ -62,7 +62,9 @@ nlohmann::json metadata(const std::string& name, const Servable& s) {
              {{"signature_def",
                {{"serving_default", {{"inputs", inputs}, {"outputs", outputs}, {"method_name", "tensorflow/serving/predict"}}}}}}},
             {"class_names", s.signature().class_names},
-            {"preprocessing", {{"rescale", s.signature().rescale}}}}}};
+            {"preprocessing", {{"rescale", s.signature().preprocessing.rescale},
+                                   {"interpolation", s.signature().preprocessing.interpolation},
+                                   {"crop_to_aspect_ratio", s.signature().preprocessing.crop_to_aspect_ratio}}}}}};
 }
 
 }  // namespace

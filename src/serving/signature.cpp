@@ -7,7 +7,7 @@ Signature signature_of(const Model& model) {
   for (const auto& in : model.inputs()) s.inputs.push_back({in.layer()->name(), in.shape()});
   for (const auto& out : model.outputs()) s.outputs.push_back({out.layer()->name(), out.shape()});
   s.class_names = model.class_names;
-  s.rescale = model.preprocessing.rescale;
+  s.preprocessing = model.preprocessing;
   if (auto it = model.metadata.find("dataset"); it != model.metadata.end()) s.dataset = it->second;
   return s;
 }

@@ -18,7 +18,8 @@ struct TensorSpec {
 struct Signature {
   std::vector<TensorSpec> inputs, outputs;
   std::vector<std::string> class_names;
-  double rescale = 1.0;  // uint8 pixels (b64 images) * rescale
+  // How a {"b64": ...} image becomes an input: the model's preprocessing (resize, rescale).
+  Preprocessing preprocessing;
   std::string dataset;   // what the model was trained on ("fashion-mnist"), when recorded
 };
 

@@ -128,11 +128,12 @@ datasets::Dataset load_folder(const std::string& dir, FolderSettings& s, uint32_
 datasets::Dataset load_dataset_for(const Model& model, const std::string& requested) {
   const std::string name = dataset_for(model, requested);
   if (!is_folder(name)) return datasets::load(name);
-  const Shape& in = model.input_shape();
-  if (in.size() != 2 && in.size() != 3)
-    throw ShapeError("the model takes inputs shaped " + shape_str(in) + ", not images; it cannot read '" + name + "'");
-  FolderSettings s{std::array<int64_t, 2>{in[0], in[1]}, in.size() == 2 || in[2] == 1 ? "grayscale" : in[2] == 4 ? "rgba" : "rgb",
-                   model.preprocessing.interpolation};
+  const auto image = image_input(model.input_shape());
+  if (!image)
+    throw ShapeError("the model takes inputs shaped " + shape_str(model.input_shape()) + ", not images; it cannot read '" +
+                     name + "'");
+  FolderSettings s{std::array<int64_t, 2>{image->height, image->width},
+                   image->channels == 1 ? "grayscale" : image->channels == 4 ? "rgba" : "rgb", model.preprocessing.interpolation};
   return load_folder(name, s, 0, model.class_names);
 }
 

@@ -67,16 +67,16 @@ void run(const PredictArgs& a) {
   warn_if_bf16_is_emulated(model);
   const Shape& in = model.input_shape();
   if (!a.images.empty()) {
-    if (in.size() != 2 && in.size() != 3)
-      throw ShapeError("the model takes inputs shaped " + shape_str(in) + " per sample, not images");
-    const int64_t channels = in.size() == 2 ? 1 : in[2];
+    const auto image = image_input(in);
+    if (!image) throw ShapeError("the model takes inputs shaped " + shape_str(in) + " per sample, not images");
     Shape batch = in;
     batch.insert(batch.begin(), static_cast<int64_t>(a.images.size()));
     ByteTensor pixels(batch);
     for (size_t i = 0; i < a.images.size(); ++i) {
       // Any PNG or JPEG: converted to the model's channels and resized to its input, as the
       // model's preprocessing says.
-      ByteTensor img = datasets::load_image(a.images[i], {in[0], in[1]}, channels, model.preprocessing.interpolation,
+      ByteTensor img = datasets::load_image(a.images[i], {image->height, image->width}, image->channels,
+                                            model.preprocessing.interpolation,
                                             model.preprocessing.crop_to_aspect_ratio);
       std::copy_n(img.data(), img.size(), pixels.data() + i * img.size());
     }

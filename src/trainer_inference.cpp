@@ -133,6 +133,7 @@ Logs Trainer::test_batches(ForEach&& for_each, Progbar* bar, const std::vector<C
   const double regularization = model_.regularization_loss();
   double loss_sum = 0.0;
   int64_t seen = 0, step = 0;
+  bool finished = false;
   Logs logs;
   for (auto* cb : callbacks) cb->on_test_begin(logs);
   for_each([&](std::span<const Tensor* const> batch, int64_t b, const Labels& y, std::span<const float> weights,
@@ -150,9 +151,12 @@ Logs Trainer::test_batches(ForEach&& for_each, Progbar* bar, const std::vector<C
     logs.set("loss", as_float32(loss_sum / static_cast<double>(seen)));
     for (auto& m : *metrics) logs.set(m->name(), m->result());
     if (bar) bar->update(step + 1, logs, last);
+    finished = finished || last;
     for (auto* cb : callbacks) cb->on_test_batch_end(step, logs);
     ++step;
   });
+  // A pipeline whose last batch was left out whole (files skipped) still ends the bar's line.
+  if (bar && !finished) bar->update(step, logs, true);
   for (auto* cb : callbacks) cb->on_test_end(logs);
   return logs;
 }

@@ -1,6 +1,7 @@
 // data::Dataset: the order of samples and batches, map, cache (memory and file), prefetch on
 // threads, errors, and fit / evaluate / predict over a pipeline against the same over arrays.
 #include <atomic>
+#include <cstring>
 #include <fstream>
 #include <kiln/data/dataset.hpp>
 #include <set>
@@ -145,15 +146,13 @@ TEST(Dataset, PrefetchOnThreadsGivesTheSameBatchesInTheSameOrder) {
 
 TEST(Dataset, MemoryCacheMakesEachSampleOnce) {
   auto calls = std::make_shared<std::atomic<int>>(0);
-  Dataset ds = numbered(20)
-                   .map([calls](Example& e, const RandomStream& r) {
-                     ++*calls;
-                     e.label = static_cast<int32_t>(r.bits(0) % 100);
-                   })
-                   .cache()
-                   .shuffle(20)
-                   .batch(6)
-                   .prefetch(2, 2);
+  Dataset cached = numbered(20)
+                       .map([calls](Example& e, const RandomStream& r) {
+                         ++*calls;
+                         e.label = static_cast<int32_t>(r.bits(0) % 100);
+                       })
+                       .cache();
+  Dataset ds = cached.shuffle(20).batch(6).prefetch(2, 2);
   auto labels_by_sample = [&](int epoch) {
     std::map<int, int> out;
     data::Iterator it = ds.iterate(epoch, 3);
@@ -167,6 +166,13 @@ TEST(Dataset, MemoryCacheMakesEachSampleOnce) {
   EXPECT_EQ(first, second);  // the random map's draws were cached
   EXPECT_EQ(first.size(), 20u);
   EXPECT_NE(firsts(ds, 0, 3), firsts(ds, 1, 3));  // still shuffled anew
+  // A map after the cache that edits its sample in place edits its own copy.
+  Dataset editing = cached.map([](Example& e, const RandomStream&) { std::get<ByteTensor>(e.x[0]).data()[1] = 99; });
+  std::vector<int64_t> sizes;
+  firsts(editing.batch(20), 0, 3, &sizes);
+  Batch b;
+  ASSERT_TRUE(cached.batch(20).iterate(0, 3).next(b));
+  EXPECT_EQ(b.x[0].bytes().data()[7 * 6 + 1], 7);
 }
 
 TEST(Dataset, FileCacheIsReadByALaterPipelineInsteadOfMakingTheSamples) {
@@ -221,7 +227,23 @@ TEST(Dataset, FileCacheIsReadByALaterPipelineInsteadOfMakingTheSamples) {
     values(pipeline("another ramp"));
     FAIL() << "expected IoError";
   } catch (const IoError& e) {
-    EXPECT_NE(std::string(e.what()).find("samples.cache"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("samples.cache' is damaged (holds"), std::string::npos) << e.what();
+  }
+  // A header that is not JSON, or claims samples of an absurd size, is refused before any
+  // allocation.
+  const std::string magic("KILNCCH1", 8);
+  auto header = [&](const std::string& json) {
+    std::string len(8, '\0');
+    const uint64_t n = json.size();
+    std::memcpy(len.data(), &n, 8);
+    return magic + len + json;
+  };
+  for (const std::string& bad :
+       {header("{not json"), header(R"({"name": "ramp", "size": 30, "layout": {"features": [{"shape": [1099511627776, 1099511627776], "dtype": "uint8"}], "target": []}})"),
+        header(R"({"name": "ramp", "size": 30, "layout": {"features": [{"shape": [-4], "dtype": "uint8"}], "target": []}})"),
+        magic + std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8)}) {
+    testing::write_bytes(file, bad);
+    EXPECT_THROW(pipeline("ramp"), IoError) << bad;
   }
 }
 

@@ -9,9 +9,11 @@
 // sample: the features' values, the label (int32) or target (float32), the weight (float32)
 // and a byte that says whether the sample was kept (1) or left out (2).
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -59,13 +61,22 @@ struct Layout {
     j["target"] = target;
     return j;
   }
+  // Throws when the layout is not one a cache writes: at most 64 features, each of at most
+  // 2^32 values (so that a record's size cannot overflow).
   static Layout from_json(const nlohmann::json& j) {
     Layout l;
-    for (const auto& f : j.at("features")) {
-      l.shapes.push_back(f.at("shape").get<Shape>());
+    auto bounded = [](Shape shape) {
+      if (shape.size() > 8 || shape_size(shape) > (int64_t{1} << 32))
+        throw ShapeError("a sample shaped " + shape_str(shape) + " is beyond what a cache holds");
+      return shape;
+    };
+    const auto& features = j.at("features");
+    if (!features.is_array() || features.size() > 64) throw ShapeError("expected at most 64 features");
+    for (const auto& f : features) {
+      l.shapes.push_back(bounded(f.at("shape").get<Shape>()));
       l.bytes.push_back(f.at("dtype") == "uint8");
     }
-    l.target = j.at("target").get<Shape>();
+    l.target = bounded(j.at("target").get<Shape>());
     return l;
   }
   std::string describe() const { return to_json().dump(); }
@@ -164,45 +175,58 @@ class CacheNode : public Node {
  private:
   std::filesystem::path partial() const { return file_.string() + ".partial"; }
 
-  // Takes an earlier run's complete file for the same data, if there is one.
+  // Takes an earlier run's complete file for the same data, if there is one: a file of another
+  // dataset's samples is made again; one that is not a cache, or whose header or size is
+  // damaged, is an IoError (never overwritten, never trusted).
   void open_existing() {
     int fd = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
+    struct Closer {
+      int& fd;
+      ~Closer() {
+        if (fd >= 0) ::close(fd);
+      }
+    } closer{fd};
+    const std::string name = file_.string();
     char head[16];
-    nlohmann::json header;
-    bool ours = false;
+    if (::pread(fd, head, 16, 0) != 16 || std::memcmp(head, kMagic, 8) != 0)
+      throw IoError("cache: '" + name + "' exists and is not a kiln cache file; remove it or name another file");
+    Layout layout;
+    int64_t offset = 0;
     try {
-      full_io(false, fd, head, 16, 0, file_.string());
-      ours = std::memcmp(head, kMagic, 8) == 0;
       uint64_t len;
       std::memcpy(&len, head + 8, 8);
-      if (ours && len < (1u << 20)) {
-        std::string text(len, '\0');
-        full_io(false, fd, text.data(), static_cast<int64_t>(len), 16, file_.string());
-        header = nlohmann::json::parse(text);
-        data_offset_ = (16 + static_cast<int64_t>(len) + 63) / 64 * 64;
-      }
-    } catch (const std::exception&) {
-      header = nullptr;  // a damaged header: the file is made again
+      if (len > (1u << 20)) throw IoError("a header of " + std::to_string(len) + " bytes");
+      std::string text(len, '\0');
+      full_io(false, fd, text.data(), static_cast<int64_t>(len), 16, name);
+      const nlohmann::json header = nlohmann::json::parse(text);
+      const auto& n = header.at("name");
+      const auto& count = header.at("size");
+      if (!n.is_string() || n.get<std::string>() != parent_->name() || !count.is_number_integer() ||
+          count.get<int64_t>() != size())
+        return;  // another dataset's cache (or another version of it): made again
+      layout = Layout::from_json(header.at("layout"));
+      offset = (16 + static_cast<int64_t>(len) + 63) / 64 * 64;
+      int64_t total;
+      struct stat st;
+      if (__builtin_mul_overflow(size(), layout.record_bytes(), &total) || __builtin_add_overflow(total, offset, &total))
+        throw IoError("records too large to address");
+      if (::fstat(fd, &st) != 0 || st.st_size != total)
+        throw IoError("holds " + std::to_string(st.st_size) + " bytes where its header says " + std::to_string(total));
+    } catch (const std::exception& e) {
+      throw IoError("cache: '" + name + "' is damaged (" + e.what() + "); remove it to make it again");
     }
-    if (!ours) {
-      ::close(fd);
-      throw IoError("cache: '" + file_.string() + "' exists and is not a kiln cache file; remove it or name another file");
+    for (int64_t i = 0; i < size(); ++i) {
+      char kept;
+      full_io(false, fd, &kept, 1, offset + (i + 1) * layout.record_bytes() - 1, name);
+      state_[i].store(kept == kKept ? kKept : kLeftOut, std::memory_order_relaxed);
     }
-    if (header.is_object() && header.value("name", "") == parent_->name() && header.value("size", -1) == size()) {
-      layout_ = Layout::from_json(header.at("layout"));
-      has_layout_ = true;
-      fd_ = fd;
-      reading_ = true;
-      std::vector<char> record(static_cast<size_t>(layout_.record_bytes()));
-      for (int64_t i = 0; i < size(); ++i) {
-        full_io(false, fd_, record.data(), 1, data_offset_ + (i + 1) * layout_.record_bytes() - 1, file_.string());
-        state_[i].store(record[0] == kKept ? kKept : kLeftOut, std::memory_order_relaxed);
-      }
-      stored_ = size();
-      return;
-    }
-    ::close(fd);  // another dataset's cache (or another version of it): made again
+    layout_ = std::move(layout);
+    has_layout_ = reading_ = true;
+    data_offset_ = offset;
+    stored_ = size();
+    fd_ = fd;
+    fd = -1;
   }
 
   void read(int64_t i, Example& e) const {
@@ -232,7 +256,9 @@ class CacheNode : public Node {
     {
       std::lock_guard lock(mutex_);
       if (!has_layout_) {
-        if (!kept) return;  // the layout comes from a kept sample; this one is made again next time
+        // A sample left out before any was kept needs no storage: its state says so (and in a
+        // file, a record never written reads as left out).
+        if (!kept) return;
         create(e);
       }
     }
@@ -262,9 +288,10 @@ class CacheNode : public Node {
   // The storage for every sample, laid out as `first`.
   void create(const Example& first) const {
     layout_ = Layout::of(first);
-    has_layout_ = true;
     const int64_t n = size();
     if (file_.empty()) {
+      bytes_.clear();
+      floats_.clear();
       for (size_t k = 0; k < layout_.shapes.size(); ++k) {
         Shape all = layout_.shapes[k];
         all.insert(all.begin(), n);
@@ -278,6 +305,7 @@ class CacheNode : public Node {
       }
       labels_.assign(static_cast<size_t>(n), 0);
       weights_.assign(static_cast<size_t>(n), 1.0f);
+      has_layout_ = true;
       return;
     }
     const std::string path = partial().string();
@@ -290,12 +318,24 @@ class CacheNode : public Node {
     std::memcpy(head.data(), kMagic, 8);
     std::memcpy(head.data() + 8, &len, 8);
     std::memcpy(head.data() + 16, text.data(), len);
-    full_io(true, fd_, head.data(), data_offset_, 0, path);
+    try {
+      full_io(true, fd_, head.data(), data_offset_, 0, path);
+    } catch (...) {
+      ::close(fd_);
+      fd_ = -1;
+      std::remove(path.c_str());
+      throw;
+    }
+    has_layout_ = true;
   }
 
   void finish_file() const {
     std::lock_guard lock(mutex_);
     if (reading_) return;
+    if (fd_ < 0) {  // every sample was left out: nothing to keep
+      reading_ = true;
+      return;
+    }
     if (::fsync(fd_) != 0 || std::rename(partial().c_str(), file_.c_str()) != 0)
       throw IoError("cache: cannot move '" + partial().string() + "' to '" + file_.string() + "': " + std::strerror(errno));
     reading_ = true;

@@ -135,8 +135,10 @@ Iterator Dataset::iterate(int epoch, std::optional<uint64_t> seed, std::optional
     const int threads = spec_->threads > 0 ? spec_->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     s->built.resize(s->spans.size());
     s->errors.resize(s->spans.size());
-    for (int t = 0; t < std::min<int64_t>(threads, static_cast<int64_t>(s->spans.size())); ++t)
-      s->threads.emplace_back([state = s.get()] { state->work(); });
+    Iterator it(std::move(s));  // from here its destructor stops and joins what was started
+    for (int t = 0; t < std::min<int64_t>(threads, static_cast<int64_t>(it.state_->spans.size())); ++t)
+      it.state_->threads.emplace_back([state = it.state_.get()] { state->work(); });
+    return it;
   }
   return Iterator(std::move(s));
 }

@@ -89,6 +89,10 @@ class MapNode : public Node {
   int64_t size() const override { return parent_->size(); }
   bool get(int64_t i, const Context& context, Example& e) const override {
     if (!parent_->get(i, context, e)) return false;
+    // The function gets the sample's own arrays: one that edits them in place must not change
+    // a cached sample (a memory cache hands out views of its storage).
+    for (auto& f : e.x) std::visit([](auto& t) { t = t.clone(); }, f);
+    if (!e.target.empty()) e.target = e.target.clone();
     const RandomStream random = RandomStream(context.seed)
                                     .fork(0x6d6170 + static_cast<uint64_t>(index_))
                                     .fork(static_cast<uint64_t>(context.epoch))

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <iostream>
 #include <random>
 
@@ -295,14 +296,36 @@ data::Dataset image_files_dataset(ImageFiles files, const ImageFolderOptions& o)
   const int64_t channels = channels_of(o.color_mode);
   const auto n = static_cast<int64_t>(files.paths.size());
   const auto classes = static_cast<int64_t>(files.class_names.size());
+  const bool labelled = !o.labels.empty() && !o.label_mode.empty();
+  if (labelled) {
+    if (static_cast<int64_t>(files.labels.size()) != n)
+      throw ValueError("image_files_dataset: " + std::to_string(n) + " files but " +
+                       std::to_string(files.labels.size()) + " labels");
+    for (size_t i = 0; i < files.labels.size(); ++i)
+      if (files.labels[i] < 0 || files.labels[i] >= classes)
+        throw ValueError("image_files_dataset: '" + files.paths[i].string() + "' has label " +
+                         std::to_string(files.labels[i]) + ", outside the " + std::to_string(classes) + " classes");
+  }
+  // The files and their labels, in order, identify the data (a cache file of another seed's
+  // order or split is not taken for this one): FNV-1a over them.
+  uint64_t digest = 0xcbf29ce484222325ull;
+  auto mix = [&digest](const std::string& text) {
+    for (unsigned char c : text) digest = (digest ^ c) * 0x100000001b3ull;
+    digest = (digest ^ 0xff) * 0x100000001b3ull;
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    mix(files.paths[i].string());
+    if (labelled) mix(std::to_string(files.labels[i]));
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(digest));
   std::string name = "images(" + std::to_string(n) + " files from '" + (n ? files.paths[0].parent_path().string() : "") +
-                     "', " + std::to_string(o.image_size[0]) + "x" + std::to_string(o.image_size[1]) + " " +
+                     "' " + hex + ", " + std::to_string(o.image_size[0]) + "x" + std::to_string(o.image_size[1]) + " " +
                      o.color_mode + ", " + o.interpolation + (o.crop_to_aspect_ratio ? ", cropped" : "") +
                      ", labels " + (o.labels.empty() ? "none" : o.label_mode) + ")";
   // A file skipped is named once, however many epochs meet it.
   auto warned = std::make_shared<std::vector<std::atomic<bool>>>(static_cast<size_t>(n));
   auto shared = std::make_shared<const ImageFiles>(std::move(files));
-  const bool labelled = !o.labels.empty() && !o.label_mode.empty();
   return data::Dataset::from_function(
       n,
       [shared, warned, o, channels, classes, labelled](int64_t i, data::Example& e) {

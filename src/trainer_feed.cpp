@@ -56,24 +56,9 @@ void check_batched(const data::Dataset& dataset, const char* what) {
     throw ValueError(std::string(what) + ": the dataset is not batched; call .batch(32) (or another size) on it first");
 }
 
-void batch_views(const data::Batch& batch, double scale, std::vector<Tensor>& buffers, std::vector<Tensor>& views,
-                 std::vector<const Tensor*>& ptrs) {
-  const size_t inputs = batch.x.size();
-  buffers.resize(inputs);
-  views.resize(inputs);
-  ptrs.resize(inputs);
-  for (size_t k = 0; k < inputs; ++k) {
-    const Inputs& in = batch.x[k];
-    if (in.is_float()) {
-      views[k] = in.floats();
-    } else {
-      if (buffers[k].size() < shape_size(in.shape()) || buffers[k].row_size() != in.row_size())
-        buffers[k] = Tensor(in.shape());
-      views[k] = buffers[k].with_rows(in.rows()).reshape(in.shape());
-      in.copy_rows(0, in.rows(), views[k].data(), scale);
-    }
-    ptrs[k] = &views[k];
-  }
+void batch_views(const data::Batch& batch, std::vector<const Tensor*>& ptrs) {
+  ptrs.clear();
+  for (const Inputs& in : batch.x) ptrs.push_back(&in.floats());
 }
 
 DatasetFeed::DatasetFeed(const Model& model, const data::Dataset& dataset, const char* what)
@@ -95,7 +80,7 @@ int64_t DatasetFeed::next(std::span<const Tensor* const>& x, Targets& y) {
     throw ValueError(std::string(what_) + ": the dataset's samples have no targets (a dataset of inputs only)");
   check_data(model_, batch_.x, batch_.y, what_);
   check_sample_weight(batch_.sample_weight, rows, what_);
-  batch_views(batch_, model_.preprocessing.rescale, buffers_, views_, ptrs_);
+  batch_views(batch_, ptrs_);
   x = ptrs_;
   y = batch_.y.at(0, batch_.sample_weight);
   return rows;

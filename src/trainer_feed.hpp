@@ -70,15 +70,13 @@ class DatasetFeed : public Feed {
   int64_t steps_;
   std::optional<data::Iterator> it_;
   data::Batch batch_;
-  std::vector<Tensor> buffers_, views_;
   std::vector<const Tensor*> ptrs_;
 };
 
 // Throws ValueError naming `what` unless the dataset is batched.
 void check_batched(const data::Dataset& dataset, const char* what);
-// The model's float inputs for a pipeline batch: floats as they are, bytes times the model's
-// rescale in `buffers` (grown as needed); views and ptrs receive what the model reads.
-void batch_views(const data::Batch& batch, double scale, std::vector<Tensor>& buffers,
-                 std::vector<Tensor>& views, std::vector<const Tensor*>& ptrs);
+// What the model reads of a pipeline batch iterated with the model's rescale (so every input is
+// floats already, converted by the pipeline's threads): one pointer per input, into `ptrs`.
+void batch_views(const data::Batch& batch, std::vector<const Tensor*>& ptrs);
 
 }  // namespace kiln::detail

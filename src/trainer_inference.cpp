@@ -181,12 +181,11 @@ template <typename Check, typename Fn>
 void for_each_dataset_batch(const data::Dataset& x, double scale, Check&& check, Fn&& fn) {
   data::Iterator it = x.iterate(0, {}, scale);
   data::Batch batch;
-  std::vector<Tensor> buffers, views;
   std::vector<const Tensor*> ptrs;
   for (int64_t step = 0, steps = x.cardinality(); it.next(batch); ++step) {
     if (batch.size() == 0) continue;
     check(batch);
-    detail::batch_views(batch, scale, buffers, views, ptrs);
+    detail::batch_views(batch, ptrs);
     fn(std::span<const Tensor* const>(ptrs), batch.size(), batch.y, std::span<const float>(batch.sample_weight),
        int64_t{0}, step + 1 == steps);
   }

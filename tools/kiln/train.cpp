@@ -73,7 +73,7 @@ void run(const TrainArgs& a) {
   CSVLogger csv((out / "history.csv").string());
   // Redrawn after every epoch, so an image viewer shows the run as it goes.
   plot::LearningCurvesPlotter curves(out / "curves.png", {.title = "Learning curves: " + name});
-  FitOptions fit{.epochs = epochs, .batch_size = batch_size, .verbose = a.verbose, .seed = recipe.seed};
+  FitOptions fit{.epochs = epochs, .verbose = a.verbose, .seed = recipe.seed};
   // The backup goes first, so that the others begin with the state it restores.
   std::optional<BackupAndRestore> backup;
   if (a.backup_dir) fit.callbacks.push_back(&backup.emplace(*a.backup_dir));
@@ -85,10 +85,10 @@ void run(const TrainArgs& a) {
   if (model.optimizer()->common().use_ema) fit.callbacks.push_back(&swap_ema);
   if (folder) {
     if (folder->validation) fit.validation_data = ValidationData(*folder->validation);
-    fit.batch_size = FitOptions().batch_size;  // the pipeline's business
-    model.fit(*folder->train, fit);
+    model.fit(*folder->train, fit);  // batched by the pipeline
   } else {
     if (recipe.validation_size > 0) fit.validation_data = ValidationData{x_valid, y_valid};
+    fit.batch_size = batch_size;
     model.fit(x_train, y_train, fit);
   }
 

@@ -76,7 +76,8 @@ TEST(BackupAndRestore, ARunStoppedAnywhereEndsAsTheUninterruptedOne) {
     const Outcome reference = fit_with_backup(optimizer, tmp / "reference");
     EXPECT_FALSE(std::filesystem::exists(tmp / "reference")) << "a finished fit removes its backup";
     // Stopped after an epoch's backup, and in the middle of an epoch (which is run again).
-    for (const auto& [crash_epoch, crash_batch] : {std::pair{1, -1}, std::pair{2, 2}, std::pair{0, 4}}) {
+    for (const auto& crash_at : {std::pair{1, -1}, std::pair{2, 2}, std::pair{0, 4}}) {
+      const int crash_epoch = crash_at.first, crash_batch = crash_at.second;
       SCOPED_TRACE("crash at epoch " + std::to_string(crash_epoch) + " batch " + std::to_string(crash_batch));
       const auto dir = tmp / ("crash" + std::to_string(crash_epoch) + std::to_string(crash_batch));
       int epoch_now = 0;

@@ -63,6 +63,11 @@ TEST(Idx, MalformedFilesNameTheFileAndTheProblem) {
   expect_idx_error(p("wraps"), "[65536, 262144, 1073741824] describe more than 16 GiB");
   testing::write_bytes(p("huge"), idx(0x08, {4294967295u, 4294967295u}, 16));
   expect_idx_error(p("huge"), "describe more than 16 GiB");
+  // A billion bytes claimed by a 16-byte file is refused before anything is allocated.
+  testing::write_bytes(p("claims"), idx(0x08, {1000, 1000, 1000}, 16));
+  expect_idx_error(p("claims"), "the data needs 1000000000 bytes, the file ends after 16");
+  write_gz(p("claims.gz"), idx(0x08, {1000, 1000, 1000}, 16));
+  expect_idx_error(p("claims.gz"), "describe 1000000000 bytes, more than a gzip file of");
   testing::write_bytes(p("empty"), "");
   expect_idx_error(p("empty"), "truncated");
   expect_idx_error(p("missing"), "cannot open");

@@ -90,6 +90,24 @@ TEST_F(ImageFolderTest, IndexesAsKerasDoes) {
   EXPECT_EQ(f.images.data()[16 * 4], 124);
 }
 
+TEST_F(ImageFolderTest, FollowedLinksAreListedButCyclesAreNotEntered) {
+  // cat/up -> cat and cat/more/loop -> cat/more: cycles, which would never end (and branch: each
+  // link doubles the paths) if entered; dog/cats -> cat is a plain link, listed as Keras lists it.
+  fs::create_directory_symlink(root / "cat", root / "cat/up");
+  fs::create_directory_symlink(root / "cat/more", root / "cat/more/loop");
+  fs::create_directory_symlink(root / "cat", root / "dog/cats");
+  auto opts = plain();
+  opts.follow_links = true;
+  std::vector<std::string> names;
+  for (const auto& p : datasets::image_dataset_from_directory(root.path(), opts).file_paths)
+    names.push_back(p.lexically_relative(root.path()).string());
+  EXPECT_EQ(names, (std::vector<std::string>{"cat/0.png", "cat/1.png", "cat/2.png", "cat/more/x.JPG", "dog/0.png",
+                                             "dog/1.png", "dog/cats/0.png", "dog/cats/1.png", "dog/cats/2.png",
+                                             "dog/cats/more/x.JPG"}));
+  opts.follow_links = false;
+  EXPECT_EQ(datasets::image_dataset_from_directory(root.path(), opts).file_paths.size(), 6u);
+}
+
 TEST_F(ImageFolderTest, ClassNamesChooseAndOrderTheClasses) {
   auto opts = plain();
   opts.class_names = {"dog"};

@@ -81,6 +81,9 @@ TEST(ModelIo, BrokenFoldersAreExplained) {
 
   testing::write_bytes(dir / "config.json", "{\"class_name\": ");
   expect_load_error(dir, "not valid JSON");
+  // A number no double holds is refused as well (nlohmann reports it as out_of_range).
+  testing::write_bytes(dir / "config.json", "{\"class_name\": 1e999}");
+  expect_load_error(dir, "not valid JSON");
 
   auto unknown = good;
   unknown["config"]["layers"][2]["class_name"] = "Conv3D";

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "io/json_fields.hpp"
 #include "io/named_weights.hpp"
 #include "kiln/io.hpp"
 #include "kiln/model.hpp"
@@ -51,12 +52,7 @@ void BackupAndRestore::on_train_begin(const Logs&) {
   restored_epochs_ = 0;
   if (!has_backup()) return;
   const std::string where = (dir_ / kState).string();
-  nlohmann::json state;
-  try {
-    state = nlohmann::json::parse(io::read_file(dir_ / kState));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw IoError(where + ": not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json state = io::parse_json<nlohmann::json, IoError>(io::read_file(dir_ / kState), where);
   Optimizer& optimizer = *model()->optimizer();
   FitState restored;
   nlohmann::json counters;

@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -32,15 +33,15 @@ std::map<std::string, std::string> read_archive_members(const std::filesystem::p
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
-  if (archive_read_open_filename(a.get(), file.c_str(), 1 << 16) != ARCHIVE_OK)
-    throw IoError(file + ": cannot open as an archive: " + archive_error_string(a.get()));
-  const std::set<std::string> wanted(members.begin(), members.end());
-  std::map<std::string, std::string> found;
-  std::vector<std::string> seen;
+  // libarchive's message, when it has one (it may have none: a null string).
   auto fail = [&](const std::string& what) {
     const char* why = archive_error_string(a.get());
     throw IoError(file + ": " + what + (why ? std::string(": ") + why : std::string()));
   };
+  if (archive_read_open_filename(a.get(), file.c_str(), 1 << 16) != ARCHIVE_OK) fail("cannot open as an archive");
+  const std::set<std::string> wanted(members.begin(), members.end());
+  std::map<std::string, std::string> found;
+  std::vector<std::string> seen;
   archive_entry* entry = nullptr;
   while (found.size() < wanted.size()) {
     int rc = archive_read_next_header(a.get(), &entry);
@@ -56,8 +57,10 @@ std::map<std::string, std::string> read_archive_members(const std::filesystem::p
     if (declared < 0 || static_cast<uint64_t>(declared) > max_bytes)
       throw IoError(file + ": member '" + name + "' holds " + std::to_string(declared) +
                     " bytes, more than the " + std::to_string(max_bytes) + " kiln reads");
+    // The declared size is a header's claim: at most 64 MiB is reserved on its word, the rest
+    // only as the data arrives.
     std::string bytes;
-    bytes.reserve(static_cast<size_t>(declared));
+    bytes.reserve(static_cast<size_t>(std::min<int64_t>(declared, int64_t{64} << 20)));
     char buf[1 << 16];
     for (;;) {
       la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);

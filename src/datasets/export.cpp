@@ -57,8 +57,9 @@ ExportSummary export_image_folder(const Dataset& data, const fs::path& dir,
   std::vector<std::string> folders;
   for (int64_t c = 0; c < classes; ++c) folders.push_back(class_folder_name(c, data.class_names));
   ExportSummary summary;
-  for (const auto& [split_name, split] :
-       {std::pair{"train", &data.train}, std::pair{"test", &data.test}}) {
+  for (const auto& part : {std::pair{"train", &data.train}, std::pair{"test", &data.test}}) {
+    const std::string split_name = part.first;
+    const Split* split = part.second;
     for (int64_t c = 0; c < classes; ++c) {
       fs::create_directories(dir / split_name / folders[static_cast<size_t>(c)], ec);
       if (ec) throw IoError("cannot create '" + (dir / split_name).string() + "': " + ec.message());

@@ -70,6 +70,19 @@ ByteTensor read_idx(const std::filesystem::path& path) {
     if (__builtin_mul_overflow(total, static_cast<uint64_t>(d), &total) || total > kMaxBytes)
       throw IoError(file + ": IDX dimensions " + shape_str(shape) +
                     " describe more than 16 GiB of data");
+  // Nor more than the file can hold, so that a 20-byte header cannot claim gigabytes: a plain
+  // file holds the values themselves, and deflate expands data at most 1032 times.
+  std::error_code ec;
+  const uint64_t file_bytes = std::filesystem::file_size(path, ec);
+  if (!ec) {
+    const uint64_t header = 4 + 4 * static_cast<uint64_t>(rank);
+    if (gzdirect(f.get()) && total > file_bytes - header)
+      throw IoError(file + ": truncated: the data needs " + std::to_string(total) + " bytes, the file ends after " +
+                    std::to_string(file_bytes - header));
+    if (!gzdirect(f.get()) && total / 1032 > file_bytes)
+      throw IoError(file + ": IDX dimensions " + shape_str(shape) + " describe " + std::to_string(total) +
+                    " bytes, more than a gzip file of " + std::to_string(file_bytes) + " bytes can hold");
+  }
   ByteTensor t(shape);
   read_exact(f.get(), t.data(), static_cast<size_t>(total), file, "data");
   unsigned char extra;

@@ -3,6 +3,8 @@
 // then decode and resize every image on the thread pool.
 #include "kiln/datasets/image_folder.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -78,11 +80,28 @@ std::vector<fs::path> image_files(const fs::path& dir, bool follow_links) {
   auto how = fs::directory_options::skip_permission_denied;
   if (follow_links) how |= fs::directory_options::follow_directory_symlink;
   std::error_code ec;
+  // With links followed, a link to a folder above it (a cycle) is not entered: the folders on
+  // the way down, by device and inode, root first.
+  std::vector<std::pair<dev_t, ino_t>> above;
+  auto identity = [](const fs::path& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? std::pair{st.st_dev, st.st_ino} : std::pair<dev_t, ino_t>{0, 0};
+  };
+  if (follow_links) above.push_back(identity(dir));
   for (fs::recursive_directory_iterator it(dir, how, ec), end; !ec && it != end; it.increment(ec)) {
-    // A symlink cycle, with links followed, would never end: bounded by depth.
     if (it.depth() > 64)
       throw IoError("'" + it->path().string() + "' is nested more than 64 folders deep");
-    if (is_image_file_name(it->path()) && !it->is_directory(ec))
+    std::error_code entry_ec;  // a dangling link is neither a folder nor an image; the listing goes on
+    if (follow_links && it->is_directory(entry_ec)) {
+      above.resize(static_cast<size_t>(it.depth()) + 1);  // this entry's folder and those above it
+      const auto id = identity(it->path());
+      if (std::find(above.begin(), above.end(), id) != above.end())
+        it.disable_recursion_pending();
+      else
+        above.push_back(id);
+      continue;
+    }
+    if (is_image_file_name(it->path()) && !it->is_directory(entry_ec))
       found.emplace_back(it->path().parent_path().string(), it->path().filename().string());
   }
   if (ec) throw IoError("cannot list '" + dir.string() + "': " + ec.message());

@@ -9,6 +9,17 @@
 
 namespace kiln::io {
 
+// JSON text parsed, or Err "WHERE: not valid JSON (...)" for anything nlohmann refuses: bad
+// syntax, and numbers beyond a double too (out_of_range, which is not a parse_error).
+template <typename Json = nlohmann::json, typename Err = ConfigError>
+Json parse_json(const std::string& text, const std::string& where) {
+  try {
+    return Json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Err(where + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
 inline const nlohmann::json& field(const nlohmann::json& obj, const char* key, const std::string& where) {
   if (!obj.is_object() || !obj.contains(key))
     throw ConfigError(where + ": missing field '" + key + "'");

@@ -104,13 +104,8 @@ void Model::save(const std::filesystem::path& dir) const {
 
 Model load_model(const std::filesystem::path& dir) {
   auto config_path = dir / "config.json";
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(io::read_file(config_path));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(config_path.string() + ": not valid JSON (" + e.what() + ")");
-  }
-  Model model = io::model_from_config(config, config_path.string());
+  Model model = io::model_from_config(io::parse_json(io::read_file(config_path), config_path.string()),
+                                      config_path.string());
   auto weights_path = dir / "model.safetensors";
   io::assign_named_weights(model, io::read_safetensors(weights_path), weights_path.string());
   return model;

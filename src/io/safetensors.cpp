@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "io/json_fields.hpp"
 #include "kiln/io.hpp"
 
 namespace kiln::io {
@@ -35,12 +36,8 @@ std::map<std::string, Tensor> parse_safetensors(const std::string& bytes, const 
   if (n > kMaxHeader || n > bytes.size() - 8)
     fail(source, "header length " + std::to_string(n) + " exceeds the " +
                      std::to_string(bytes.size() - 8) + " bytes that follow it");
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(bytes.substr(8, n));
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(source, std::string("header is not valid JSON (") + e.what() + ")");
-  }
+  const nlohmann::json header =
+      io::parse_json<nlohmann::json, IoError>(bytes.substr(8, n), source + ": not a valid safetensors file: header");
   if (!header.is_object()) fail(source, "header is not a JSON object");
   const uint64_t data_size = bytes.size() - 8 - n;
   const char* data = bytes.data() + 8 + n;

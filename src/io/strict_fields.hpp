@@ -19,12 +19,13 @@ template <typename Json, typename Names>
 void reject_unknown_fields(const Json& obj, const Names& known, const std::string& where,
                            const std::set<std::string>& unlisted = {}) {
   if (!obj.is_object()) return;
-  for (const auto& [key, value] : obj.items()) {
+  for (const auto& item : obj.items()) {
+    const auto& key = item.key();
     if (std::ranges::any_of(known, [&](const auto& k) { return key == k; })) continue;
     std::string names;
     for (const auto& k : known)
       if (!unlisted.contains(std::string(k))) names += (names.empty() ? "" : ", ") + std::string(k);
-    throw ConfigError(where + ": unknown field '" + key + "' (" + value.dump() + "); it takes " + names);
+    throw ConfigError(where + ": unknown field '" + key + "' (" + item.value().dump() + "); it takes " + names);
   }
 }
 

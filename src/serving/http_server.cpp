@@ -21,6 +21,7 @@
 
 #include "kiln/error.hpp"
 #include "kiln/serving.hpp"
+#include "serving/http_request.hpp"
 #include "serving/rest_api.hpp"
 
 namespace kiln::serving {
@@ -72,8 +73,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read() {
     parser_.emplace();
-    parser_->body_limit(static_cast<uint64_t>(shared_.options.max_body_bytes));
-    parser_->header_limit(64 * 1024);
+    limit_request(*parser_, shared_.options.max_body_bytes);
     reading_since_ = Clock::now();
     reading_ = true;
     http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
@@ -102,11 +102,7 @@ class Session : public std::enable_shared_from_this<Session> {
       target_ = std::string(parser_->get().target());
       if (method_.empty()) method_ = "-";
       if (target_.empty()) target_ = "-";
-      const bool too_big = ec == http::error::body_limit;
-      return write(error_response(too_big ? 413 : 400,
-                                  too_big ? "the request body is over the limit of " + std::to_string(shared_.options.max_body_bytes) +
-                                                " bytes (--max_body_bytes)"
-                                          : "malformed HTTP request: " + ec.message()));
+      return write(unreadable_request(ec, shared_.options.max_body_bytes));
     }
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive() && !shared_.stopping.load();
@@ -114,10 +110,8 @@ class Session : public std::enable_shared_from_this<Session> {
     method_ = std::string(req.method_string());
     target_ = std::string(req.target());
     if (req.method() == http::verb::options && !shared_.options.cors_allow_origin.empty()) return write({204, "", ""});
-    auto view = [](beast::string_view v) { return std::string_view(v.data(), v.size()); };
-    HttpRequest request{view(req.method_string()), view(req.target()), req.body(), view(req[http::field::authorization])};
     // An answer computed on this thread is written at once; one from a batch thread is posted here.
-    shared_.api.handle(request, [self = shared_from_this()](HttpResponse response) {
+    shared_.api.handle(rest_request(req), [self = shared_from_this()](HttpResponse response) {
       net::dispatch(self->socket_.get_executor(),
                     [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
     });
@@ -167,7 +161,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Socket socket_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   std::optional<http::response<http::string_body>> response_;
   Shared& shared_;
   std::string peer_, method_, target_, reason_;

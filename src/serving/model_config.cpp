@@ -3,6 +3,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "io/json_fields.hpp"
 #include "kiln/error.hpp"
 #include "kiln/io.hpp"
 
@@ -148,11 +149,7 @@ std::vector<ModelSource> parse_model_config(const std::string& text, const std::
   nlohmann::json root;
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '{') {
-    try {
-      root = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw ConfigError(source + ": not valid JSON (" + e.what() + ")");
-    }
+    root = io::parse_json(text, source);
   } else {
     root = TextFormat(text, source).message(false);
   }

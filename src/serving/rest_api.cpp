@@ -12,7 +12,8 @@ namespace {
 
 constexpr std::string_view kModels = "/v1/models/";
 
-std::string json_dump(const nlohmann::json& j) { return j.dump(); }
+// Invalid UTF-8 (a request target is raw bytes, and error messages quote it) becomes U+FFFD.
+std::string json_dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 // The integer query parameter `key` of a target ("...?count=8&start=3"), or `fallback`.
 int64_t query_int(std::string_view target, std::string_view key, int64_t fallback) {

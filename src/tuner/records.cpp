@@ -41,12 +41,7 @@ std::vector<Trial> read_trials(const std::filesystem::path& project) {
     const auto path = trial_dir(project, id) / "trial.json";
     if (!std::filesystem::exists(path)) break;
     const std::string where = path.string();
-    nlohmann::ordered_json j;
-    try {
-      j = nlohmann::ordered_json::parse(io::read_file(path));
-    } catch (const nlohmann::json::parse_error& e) {
-      throw ConfigError(where + ": not valid JSON (" + e.what() + ")");
-    }
+    nlohmann::ordered_json j = io::parse_json<nlohmann::ordered_json>(io::read_file(path), where);
     Trial t;
     t.id = io::get_as<int>(j, "trial_id", where, "an integer");
     if (!j.contains("hyperparameters") || !j["hyperparameters"].is_object())

@@ -72,7 +72,7 @@ void plot_search(const std::filesystem::path& path, const HyperParameter& hp,
     if (v.is_number()) x = v.get<double>();
     if (v.is_boolean()) x = v.get<bool>();
     for (size_t i = 0; i < d.categories.size() && !v.is_boolean(); ++i)
-      if (hp.values[i] == v) x = static_cast<double>(i);
+      if (hp.values[i].dump() == v.dump()) x = static_cast<double>(i);
     d.value.push_back(x);
   }
   plot::search_results(d, path);

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common.hpp"
+#include "io/json_fields.hpp"
 #include "io/strict_fields.hpp"
 #include "recipes.hpp"
 #include "train_callbacks.hpp"
@@ -22,12 +23,7 @@ void check_recipe_fields(const nlohmann::json& file, const std::string& where) {
 }
 
 nlohmann::json read_recipe_file(const std::string& path) {
-  nlohmann::json file;
-  try {
-    file = nlohmann::json::parse(io::read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(path + ": not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json file = io::parse_json(io::read_file(path), path);
   check_recipe_fields(file, path);
   return file;
 }
@@ -203,13 +199,7 @@ namespace {
 Model model_of(const TrainRecipe& r, const Shape& input, int64_t classes) {
   if (!r.architecture.is_null()) return io::model_from_config(r.architecture, r.model + " (the recipe's architecture)");
   if (is_recipe(r.model)) return recipe_model(r.model, input, classes);
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(io::read_file(r.model));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(r.model + ": not valid JSON (" + e.what() + ")");
-  }
-  return io::model_from_config(config, r.model);
+  return io::model_from_config(io::parse_json(io::read_file(r.model), r.model), r.model);
 }
 }  // namespace
 

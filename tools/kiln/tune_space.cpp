@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "io/json_fields.hpp"
 #include "io/strict_fields.hpp"
 
 namespace kiln::cli {
@@ -52,11 +53,7 @@ void declare(tuner::HyperParameters& hp, const std::string& name,
 }
 
 nlohmann::ordered_json read_json(const std::string& path) {
-  try {
-    return nlohmann::ordered_json::parse(io::read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(path + ": not valid JSON (" + e.what() + ")");
-  }
+  return io::parse_json<nlohmann::ordered_json>(io::read_file(path), path);
 }
 
 }  // namespace

@@ -71,9 +71,8 @@ class Dropout : public Layer {
   double rate() const { return rate_; }
 
  private:
-  // Values per mask entry (1 for Dropout, the positions of a channel for SpatialDropout2D) and
-  // mask entries per sample.
-  int64_t run_ = 1, entries_ = 0;
+  // Mask entries per sample (the channels, for SpatialDropout2D).
+  int64_t entries_ = 0;
   double rate_;
   bool spatial_;
 };

@@ -44,7 +44,12 @@ template <int W>
 KILN_INLINE void exp_all(float* x, int64_t n) {
   using V = typename VecOf<W>::type;
   int64_t i = 0;
-  for (; i + W <= n; i += W) exp_vector<W>(*reinterpret_cast<V*>(x + i));
+  for (; i + W <= n; i += W) {
+    V v;
+    detail::load(v, x + i);
+    exp_vector<W>(v);
+    detail::store(x + i, v);
+  }
   if (i == n) return;
   V tail{};
   std::memcpy(&tail, x + i, sizeof(float) * (n - i));

@@ -89,7 +89,8 @@ KILN_INLINE void kernel_emulated(int64_t pairs, const uint32_t* a, const uint32_
   for (int64_t p = 0; p < pairs; ++p) {
     V lo[NV], hi[NV];
     for (int j = 0; j < NV; ++j) {
-      U u = *reinterpret_cast<const U*>(b + p * NR + j * W);
+      U u;
+      detail::load(u, b + p * NR + j * W);
       lo[j] = __builtin_bit_cast(V, u << 16);
       hi[j] = __builtin_bit_cast(V, u & 0xffff0000u);
     }

@@ -18,12 +18,25 @@ namespace kiln::cpu::detail {
 constexpr int64_t KC = 512;        // depth of one pass over K
 constexpr int64_t MC_BLOCKS = 16;  // row blocks of A that stay in L2 while B's panels stream by
 
-// Vectors of W floats (or 32-bit integers), loaded and stored without alignment requirements.
+// Vectors of W floats (or 32-bit integers).
 template <int W>
 struct VecOf {
   typedef float type __attribute__((vector_size(4 * W), aligned(4)));
   typedef uint32_t bits __attribute__((vector_size(4 * W), aligned(4)));
 };
+
+// A vector loaded from, or stored to, memory of any alignment. Through memcpy (one unaligned
+// move), not through a cast pointer: clang drops the typedef's aligned(4) once the type has gone
+// through a template and then moves with vmovaps, which faults where a row is not 32-byte aligned.
+// (No vector return values: GCC warns that they change the ABI outside the target functions.)
+template <typename V, typename T>
+KILN_INLINE void load(V& v, const T* p) {
+  std::memcpy(&v, p, sizeof v);
+}
+template <typename V, typename T>
+KILN_INLINE void store(T* p, const V& v) {
+  std::memcpy(p, &v, sizeof v);
+}
 
 struct Args {
   bool trans_a, trans_b;
@@ -80,16 +93,26 @@ KILN_INLINE void store_whole_tile(const typename VecOf<W>::type (&acc)[MR][NV], 
   using V = typename VecOf<W>::type;
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
-    V* row = reinterpret_cast<V*>(c + i * ldc);
+    float* row = c + i * ldc;
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {
-      V v = s.beta != 0.0f ? row[j] + s.alpha * acc[i][j] : s.alpha * acc[i][j];
+      V v = s.alpha * acc[i][j], m;
+      if (s.beta != 0.0f) {
+        load(m, row + j * W);
+        v = m + v;
+      }
       if constexpr (WithEpilogue) {
-        if constexpr (WithScale) v *= *reinterpret_cast<const V*>(s.epilogue.scale + j * W);
-        if (s.epilogue.bias) v += *reinterpret_cast<const V*>(s.epilogue.bias + j * W);
+        if constexpr (WithScale) {
+          load(m, s.epilogue.scale + j * W);
+          v *= m;
+        }
+        if (s.epilogue.bias) {
+          load(m, s.epilogue.bias + j * W);
+          v += m;
+        }
         if (s.epilogue.relu) v = v < 0.0f ? V{} : v;
       }
-      row[j] = v;
+      store(row + j * W, v);
     }
   }
 }

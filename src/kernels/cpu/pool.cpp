@@ -118,7 +118,7 @@ void global_pool_backward(PoolOp op, float* dx, bool accumulate, const float* do
                           const float* out, int64_t B, int64_t n, int64_t C) {
   for (int64_t b = 0; b < B; ++b) {
     float* d = dx + b * n * C;
-    const float* image = x + b * n * C;
+    const float* image = op == PoolOp::kMax ? x + b * n * C : nullptr;  // x is null for averages
     if (!accumulate) std::fill_n(d, n * C, 0.0f);
     for (int64_t c = 0; c < C; ++c) {
       const float g = dout[b * C + c];

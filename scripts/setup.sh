@@ -19,6 +19,7 @@ packages=(
   clang libclang-rt-14-dev                  # the sanitized build and its libFuzzer harnesses
   chromium chromium-driver                  # the browser test of kiln serve's page
   python3                                   # the CLI test writes its PNG fixtures with it
+  python3-onnx python3-opencv python3-numpy # ONNX export checked by onnx's checker and OpenCV
   dataset-fashion-mnist                     # the data, in /usr/share/datasets/fashion-mnist
 )
 missing=()

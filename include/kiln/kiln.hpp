@@ -25,6 +25,7 @@
 #include "kiln/metrics.hpp"
 #include "kiln/mixed_precision.hpp"
 #include "kiln/model.hpp"
+#include "kiln/onnx.hpp"
 #include "kiln/optimizers.hpp"
 #include "kiln/parallel.hpp"
 #include "kiln/plot.hpp"

@@ -14,5 +14,6 @@ void add_plot(CLI::App& app);
 void add_serve(CLI::App& app);
 void add_tune(CLI::App& app);
 void add_datasets(CLI::App& app);
+void add_export(CLI::App& app);
 
 }  // namespace kiln::cli

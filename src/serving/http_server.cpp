@@ -177,14 +177,14 @@ struct Server::Impl {
   explicit Impl(ServerOptions opts)
       : options(std::move(opts)),
         threads(options.threads > 0 ? options.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
-        models(options.models, options.batching, threads, options.timeout_seconds, *options.log),
-        api(models, {.max_instances = options.max_instances, .auth_token = options.auth_token}),
+        models(std::in_place, options.models, options.batching, threads, options.timeout_seconds, *options.log),
+        api(*models, {.max_instances = options.max_instances, .auth_token = options.auth_token}),
         shared{options, api} {
     if (options.models.empty()) throw ValueError("kiln serve: no model to serve");
     raise_file_limit();
     for (int i = 0; i < threads; ++i) loops.push_back(std::make_unique<Loop>());
     acceptor.emplace(loops[0]->io);
-    models.poll();
+    models->poll();
     beast::error_code ec;
     const auto address = net::ip::make_address(options.host, ec);
     if (ec) throw ValueError("--host: '" + options.host + "' is not an IP address");
@@ -250,14 +250,14 @@ struct Server::Impl {
       poll_wake.wait_for(lock, std::chrono::milliseconds(static_cast<int64_t>(options.poll_seconds * 1000)));
       if (poll_stop) break;
       lock.unlock();
-      models.poll();
+      models->poll();
       lock.lock();
     }
   }
 
   ServerOptions options;
   int threads;
-  ModelManager models;
+  std::optional<ModelManager> models;  // emptied first when the server goes (see ~Server)
   RestApi api;
   Shared shared;
   std::vector<std::unique_ptr<Loop>> loops;
@@ -271,8 +271,11 @@ struct Server::Impl {
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 Server::~Server() {
-  // Sessions and timers go with their loops, before the models and the API they use.
+  // The models' threads end first (answering what they still hold): a request's callback holds
+  // its connection, whose socket must be closed while its loop's io_context still exists. Then
+  // the connections and timers go with their loops, before the API they use.
   impl_->acceptor.reset();
+  impl_->models.reset();
   impl_->loops.clear();
 }
 

@@ -45,10 +45,10 @@ KILN_INLINE void exp_all(float* x, int64_t n) {
   using V = typename VecOf<W>::type;
   int64_t i = 0;
   for (; i + W <= n; i += W) {
-    V v;
-    detail::load(v, x + i);
+    V v;  // through memcpy: see VecOf
+    std::memcpy(&v, x + i, sizeof v);
     exp_vector<W>(v);
-    detail::store(x + i, v);
+    std::memcpy(x + i, &v, sizeof v);
   }
   if (i == n) return;
   V tail{};

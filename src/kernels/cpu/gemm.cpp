@@ -40,7 +40,7 @@ KILN_INLINE void micro_kernel(const ARows& a, const float* b, int64_t ldb, const
 #pragma GCC unroll 4
     for (int64_t k = 0; k < a.run; ++k) {
       V bv[NV];
-      for (int j = 0; j < NV; ++j) load(bv[j], br + k * ldb + j * W);
+      for (int j = 0; j < NV; ++j) std::memcpy(&bv[j], br + k * ldb + j * W, sizeof(V));
       for (int i = 0; i < MR; ++i) {
         float ai = ar[i][k * a.ks];
         for (int j = 0; j < NV; ++j) acc[i][j] += ai * bv[j];

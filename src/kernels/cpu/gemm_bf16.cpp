@@ -90,7 +90,7 @@ KILN_INLINE void kernel_emulated(int64_t pairs, const uint32_t* a, const uint32_
     V lo[NV], hi[NV];
     for (int j = 0; j < NV; ++j) {
       U u;
-      detail::load(u, b + p * NR + j * W);
+      std::memcpy(&u, b + p * NR + j * W, sizeof u);
       lo[j] = __builtin_bit_cast(V, u << 16);
       hi[j] = __builtin_bit_cast(V, u & 0xffff0000u);
     }

@@ -18,25 +18,15 @@ namespace kiln::cpu::detail {
 constexpr int64_t KC = 512;        // depth of one pass over K
 constexpr int64_t MC_BLOCKS = 16;  // row blocks of A that stay in L2 while B's panels stream by
 
-// Vectors of W floats (or 32-bit integers).
+// Vectors of W floats (or 32-bit integers). They go to and from memory through std::memcpy (one
+// unaligned move), never through a cast pointer: clang drops the typedef's aligned(4) once the
+// type has passed through a template, and then moves with vmovaps, which faults on a row that is
+// not 32-byte aligned (and warns, -Walign-mismatch, where such a vector is passed by reference).
 template <int W>
 struct VecOf {
   typedef float type __attribute__((vector_size(4 * W), aligned(4)));
   typedef uint32_t bits __attribute__((vector_size(4 * W), aligned(4)));
 };
-
-// A vector loaded from, or stored to, memory of any alignment. Through memcpy (one unaligned
-// move), not through a cast pointer: clang drops the typedef's aligned(4) once the type has gone
-// through a template and then moves with vmovaps, which faults where a row is not 32-byte aligned.
-// (No vector return values: GCC warns that they change the ABI outside the target functions.)
-template <typename V, typename T>
-KILN_INLINE void load(V& v, const T* p) {
-  std::memcpy(&v, p, sizeof v);
-}
-template <typename V, typename T>
-KILN_INLINE void store(T* p, const V& v) {
-  std::memcpy(p, &v, sizeof v);
-}
 
 struct Args {
   bool trans_a, trans_b;
@@ -98,21 +88,21 @@ KILN_INLINE void store_whole_tile(const typename VecOf<W>::type (&acc)[MR][NV], 
     for (int j = 0; j < NV; ++j) {
       V v = s.alpha * acc[i][j], m;
       if (s.beta != 0.0f) {
-        load(m, row + j * W);
+        std::memcpy(&m, row + j * W, sizeof m);
         v = m + v;
       }
       if constexpr (WithEpilogue) {
         if constexpr (WithScale) {
-          load(m, s.epilogue.scale + j * W);
+          std::memcpy(&m, s.epilogue.scale + j * W, sizeof m);
           v *= m;
         }
         if (s.epilogue.bias) {
-          load(m, s.epilogue.bias + j * W);
+          std::memcpy(&m, s.epilogue.bias + j * W, sizeof m);
           v += m;
         }
         if (s.epilogue.relu) v = v < 0.0f ? V{} : v;
       }
-      store(row + j * W, v);
+      std::memcpy(row + j * W, &v, sizeof v);
     }
   }
 }

@@ -9,6 +9,10 @@
 
 namespace kiln::io {
 
+// JSON for a message: invalid UTF-8 (strings that came from raw bytes, not from a JSON parser)
+// shown as U+FFFD instead of thrown as nlohmann's type_error.
+inline std::string shown(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
 // JSON text parsed, or Err "WHERE: not valid JSON (...)" for anything nlohmann refuses: bad
 // syntax, and numbers beyond a double too (out_of_range, which is not a parse_error).
 template <typename Json = nlohmann::json, typename Err = ConfigError>

@@ -126,7 +126,7 @@ nlohmann::json list(const nlohmann::json& object, const char* key) {
 std::string one_string(const nlohmann::json& object, const char* key, const std::string& where) {
   const auto values = list(object, key);
   if (values.size() != 1 || !values[0].is_string())
-    throw ConfigError(where + ": expected one string '" + key + "', received " + (values.empty() ? "none" : values.dump()));
+    throw ConfigError(where + ": expected one string '" + key + "', received " + (values.empty() ? "none" : io::shown(values)));
   return values[0].get<std::string>();
 }
 
@@ -140,7 +140,7 @@ int64_t integer(const nlohmann::json& v, const std::string& where) {
     } catch (const std::exception&) {
     }
   }
-  throw ConfigError(where + ": expected an integer, received " + v.dump());
+  throw ConfigError(where + ": expected an integer, received " + io::shown(v));
 }
 
 }  // namespace
@@ -164,13 +164,13 @@ std::vector<ModelSource> parse_model_config(const std::string& text, const std::
     m.base_path = one_string(config, "base_path", where);
     for (const auto& platform : list(config, "model_platform"))
       if (platform != "tensorflow" && platform != "kiln")
-        throw ConfigError(where + ": model_platform " + platform.dump() + " is not served by kiln (\"tensorflow\" or \"kiln\")");
+        throw ConfigError(where + ": model_platform " + io::shown(platform) + " is not served by kiln (\"tensorflow\" or \"kiln\")");
     const auto policies = list(config, "model_version_policy");
     if (policies.size() > 1) throw ConfigError(where + ": more than one model_version_policy");
     if (policies.size() == 1) {
       const auto& p = policies[0];
       if (!p.is_object() || p.size() != 1)
-        throw ConfigError(where + ": model_version_policy must hold one of latest, all, specific; received " + p.dump());
+        throw ConfigError(where + ": model_version_policy must hold one of latest, all, specific; received " + io::shown(p));
       const std::string kind = p.begin().key();
       const auto body = list(p, kind.c_str());
       const auto& fields = body.empty() ? nlohmann::json::object() : body[0];

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "io/json_fields.hpp"
 #include "serving/page.hpp"
 #include "serving/samples.hpp"
 
@@ -13,7 +14,7 @@ namespace {
 constexpr std::string_view kModels = "/v1/models/";
 
 // Invalid UTF-8 (a request target is raw bytes, and error messages quote it) becomes U+FFFD.
-std::string json_dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+std::string json_dump(const nlohmann::json& j) { return io::shown(j); }
 
 // The integer query parameter `key` of a target ("...?count=8&start=3"), or `fallback`.
 int64_t query_int(std::string_view target, std::string_view key, int64_t fallback) {

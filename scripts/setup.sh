@@ -16,6 +16,7 @@ packages=(
   libgraphviz-dev                           # the layout of a model's graph (plot::model)
   libboost-dev libsimdjson-dev              # kiln serve: HTTP (Boost.Beast), request bodies
   libgtest-dev curl                         # tests
+  dpkg-dev file                             # cpack's Debian packages (dpkg-shlibdeps)
   clang libclang-rt-14-dev                  # the sanitized build and its libFuzzer harnesses
   chromium chromium-driver                  # the browser test of kiln serve's page
   python3                                   # the CLI test writes its PNG fixtures with it

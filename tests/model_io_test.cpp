@@ -61,6 +61,7 @@ TEST(ModelIo, ConfigAndWeightsAreLaidOutAsKerasDoes) {
   EXPECT_EQ(weights.at("dense/bias").shape(), (Shape{5}));
   EXPECT_EQ(weights.at("dense_1/kernel").shape(), (Shape{5, 3}));
   EXPECT_EQ(weights.size(), 4u);
+  EXPECT_EQ(config["kiln_version"], KILN_PROJECT_VERSION);  // CMake's project(VERSION)
 }
 
 void expect_load_error(const testing::TempDir& dir, const std::string& reason) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "kiln/build_info.hpp"
+
 namespace kiln::serving {
 
 // A served model: its name in URLs, and a base path holding numbered version folders (or one
@@ -67,5 +69,8 @@ class Server {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The libraries the server is built with, beyond the core library's (kiln::libraries()).
+std::vector<Component> libraries();
 
 }  // namespace kiln::serving

@@ -4,14 +4,13 @@
 #include "io/model_config.hpp"
 #include "io/named_weights.hpp"
 #include "kiln/io.hpp"
+#include "kiln/version.hpp"
 
 namespace kiln {
 
 namespace io {
 
 namespace {
-
-constexpr const char* kVersion = "0.1.0";
 
 void read_compile_config(const nlohmann::json& config, Model& model, const std::string& source) {
   if (!config.contains("compile_config") || config["compile_config"].is_null()) return;

@@ -8,7 +8,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"kiln: train, evaluate and use image classifiers, the Keras way"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "kiln 0.1.0");
+  kiln::cli::add_version_flag(app);
   kiln::cli::add_train(app);
   kiln::cli::add_evaluate(app);
   kiln::cli::add_predict(app);

@@ -35,16 +35,21 @@ install(FILES ${PROJECT_BINARY_DIR}/kilnConfig.cmake ${PROJECT_BINARY_DIR}/kilnC
         DESTINATION ${KILN_CMAKE_DIR} COMPONENT dev)
 
 # pkg-config: prefix relative to the .pc file's folder, so these move with the prefix too. A
-# static kiln lists what it links for `pkg-config --static`.
+# static kiln lists the libraries it links for `pkg-config --static`, as plain link flags (not
+# Requires.private, which would pull in those libraries' own static dependencies: Debian ships
+# their shared libraries).
 set(KILN_PKGCONFIG_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 file(RELATIVE_PATH KILN_PC_TO_PREFIX ${CMAKE_INSTALL_PREFIX}/${KILN_PKGCONFIG_DIR} ${CMAKE_INSTALL_PREFIX})
-set(KILN_PC_REQUIRES_PRIVATE "")
 set(KILN_PC_LIBS_PRIVATE "")
-set(KILN_SERVING_PC_REQUIRES_PRIVATE "")
+set(KILN_SERVING_PC_LIBS_PRIVATE "")
 if(KILN_STATIC)
-  set(KILN_PC_REQUIRES_PRIVATE "zlib libcurl libcrypto spng libjpeg libarchive cairo cairo-png cairo-svg cairo-pdf libgvc")
-  set(KILN_PC_LIBS_PRIVATE "-lgif -pthread")
-  set(KILN_SERVING_PC_REQUIRES_PRIVATE "simdjson")
+  list(JOIN SPNG_LDFLAGS " " spng)
+  list(JOIN JPEG_LDFLAGS " " jpeg)
+  list(JOIN ARCHIVE_LDFLAGS " " archive)
+  list(JOIN CAIRO_LDFLAGS " " cairo)
+  list(JOIN GVC_LDFLAGS " " gvc)
+  set(KILN_PC_LIBS_PRIVATE "${spng} ${jpeg} ${archive} ${cairo} ${gvc} -lcurl -lcrypto -lgif -lz -pthread")
+  set(KILN_SERVING_PC_LIBS_PRIVATE "-lsimdjson")
 endif()
 configure_file(cmake/kiln.pc.in ${PROJECT_BINARY_DIR}/kiln.pc @ONLY)
 configure_file(cmake/kiln-serving.pc.in ${PROJECT_BINARY_DIR}/kiln-serving.pc @ONLY)

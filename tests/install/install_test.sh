@@ -42,8 +42,9 @@ build_with_cmake() {
   local name=$1 at=$2
   cmake -S "$here" -B "$WORK/$name" -G Ninja -DCMAKE_PREFIX_PATH="$at" -DCMAKE_CXX_FLAGS="$flags" >"$WORK/$name.log" 2>&1 &&
     cmake --build "$WORK/$name" >>"$WORK/$name.log" 2>&1
-  check "$name: the outside project configures and builds with find_package(kiln)" test $? -eq 0 ||
-    tail -20 "$WORK/$name.log"
+  local rc=$?
+  check "$name: the outside project configures and builds with find_package(kiln)" test $rc -eq 0
+  ((rc == 0)) || tail -20 "$WORK/$name.log"
   run_app "$name" "$WORK/$name/app"
 }
 run_app() {
@@ -67,7 +68,9 @@ check "pkg-config --cflags --libs kiln kiln-serving: $pc_flags" matches "$pc_fla
 libdir=$(PKG_CONFIG_PATH=$pc_dir pkg-config --variable=libdir kiln)
 # shellcheck disable=SC2086
 g++ -std=c++20 $flags "$here/app.cpp" -o "$WORK/app_pc" $pc_flags -Wl,-rpath,"$libdir" >"$WORK/pc.log" 2>&1
-check "the outside program builds with pkg-config" test $? -eq 0 || tail -20 "$WORK/pc.log"
+rc=$?
+check "the outside program builds with pkg-config" test $rc -eq 0
+((rc == 0)) || tail -20 "$WORK/pc.log"
 run_app pkg-config "$WORK/app_pc"
 
 # The prefix moved elsewhere: the CMake package finds itself where it now is.

@@ -16,7 +16,7 @@ struct Component {
 
 // The instruction sets this CPU offers kiln's kernels, the one in use first.
 std::vector<std::string> instruction_sets();
-// The compiler and C++ standard library that built the library.
+// The compiler that built the library, and the C++ standard it compiled to.
 Component compiler();
 // The libraries the core library links (the serving library adds its own:
 // kiln::serving::libraries()): run-time versions where a library reports one, else the headers'.

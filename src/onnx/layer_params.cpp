@@ -34,18 +34,16 @@ Geometry window(const nlohmann::json& cfg, const char* size_key, const Shape& in
   return g;
 }
 
-const Tensor& weight_of(const Layer& layer, const std::string& name) {
-  for (const auto& p : layer.params())
-    if (p.name == name) return p.value;
-  throw ValueError("ONNX export: layer '" + layer.name() + "' has no weight '" + name + "'");
-}
-
 const Tensor* maybe_weight(const Layer& layer, const std::string& name) {
   for (const auto& p : layer.params())
     if (p.name == name) return &p.value;
   return nullptr;
 }
 
+const Tensor& weight_of(const Layer& layer, const std::string& name) {
+  if (const Tensor* t = maybe_weight(layer, name)) return *t;
+  throw ValueError("ONNX export: layer '" + layer.name() + "' has no weight '" + name + "'");
+}
 
 Affine batch_norm_affine(const Layer& bn) {
   const Tensor& mean = weight_of(bn, "moving_mean");

@@ -13,9 +13,6 @@ namespace {
 
 constexpr std::string_view kModels = "/v1/models/";
 
-// Invalid UTF-8 (a request target is raw bytes, and error messages quote it) becomes U+FFFD.
-std::string json_dump(const nlohmann::json& j) { return io::shown(j); }
-
 // The integer query parameter `key` of a target ("...?count=8&start=3"), or `fallback`.
 int64_t query_int(std::string_view target, std::string_view key, int64_t fallback) {
   const auto q = target.find('?');
@@ -72,7 +69,7 @@ nlohmann::json metadata(const std::string& name, const Servable& s) {
 }  // namespace
 
 HttpResponse error_response(int status, const std::string& message) {
-  return {status, json_dump({{"error", message}})};
+  return {status, io::shown({{"error", message}})};
 }
 
 void RestApi::handle(const HttpRequest& request, std::function<void(HttpResponse)> done) const {
@@ -131,7 +128,7 @@ void RestApi::route(const HttpRequest& request, Labels& labels, const Respond& r
       }
       list.push_back(entry);
     }
-    respond({200, json_dump({{"models", list}})});
+    respond({200, io::shown({{"models", list}})});
     return;
   }
   if (path.starts_with("/kiln/models/") && path.ends_with("/samples")) {
@@ -178,7 +175,7 @@ void RestApi::model_request(const HttpRequest& request, std::string_view rest, L
     if (request.method != "GET")
       throw RequestError(405, std::string(request.method) + " is not allowed here; GET the status or metadata, POST to :predict or :classify");
     const std::string body =
-        want_metadata ? json_dump(metadata(name, *models_.find(name, version))) : json_dump(models_.status(name, version));
+        want_metadata ? io::shown(metadata(name, *models_.find(name, version))) : io::shown(models_.status(name, version));
     if (version) labels.version = std::to_string(*version);
     respond({200, body});
     return;

@@ -27,7 +27,7 @@ set(CPACK_DEBIAN_DEV_PACKAGE_NAME libkiln-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "kiln (= ${PROJECT_VERSION}), nlohmann-json3-dev (>= 3.10)")
 if(KILN_STATIC)
-  string(APPEND CPACK_DEBIAN_DEV_PACKAGE_DEPENDS ", zlib1g-dev, libspng-dev, libjpeg-dev, libgif-dev, libarchive-dev, "
+  string(APPEND CPACK_DEBIAN_DEV_PACKAGE_DEPENDS ", zlib1g-dev, libspng-dev, libjpeg-dev, libgif-dev, libarchive-dev, libhdf5-dev, "
          "libcurl4-openssl-dev | libcurl-dev, libssl-dev, libcairo2-dev, libgraphviz-dev, libboost-dev, libsimdjson-dev")
 endif()
 set(CPACK_COMPONENT_DEV_DESCRIPTION

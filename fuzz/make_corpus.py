@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the seed corpus's files made by other tools (Pillow, gzip, tarfile) or by hand:
 images, IDX files, CIFAR archives, history.csv, SPACE.json, image-folder listings, HTTP
-requests, REST bodies and kiln serve's model config files. kiln-made seeds (models, weights, caches, trials, recipes) come from
+requests, REST bodies, kiln serve's model config files and Keras's files (h5py). kiln-made seeds (models, weights, caches, trials, recipes) come from
 the make_seeds program. Usage: make_corpus.py CORPUS_DIR (files are rewritten in place)."""
 import base64
 import gzip
@@ -10,7 +10,9 @@ import json
 import os
 import struct
 import sys
+import shutil
 import tarfile
+import tempfile
 
 from PIL import Image
 
@@ -134,6 +136,25 @@ def text_seeds():
     put("image_folder", "split", "\xd5one/1.png\none/2.png\ntwo/3.png\ntwo/4.gif\nthree/5.bmp\n")
 
 
+def keras_seeds():
+    """Keras's files as Keras 2 and Keras 3 lay them out, written by tests/keras/make_keras_files.py
+    from the kiln-made small CNN seeds (make_seeds writes those first)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "keras"))
+    import make_keras_files
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(f"{tmp}/model")
+        shutil.copy(os.path.join(corpus, "model_config", "kiln-small-cnn.json"), f"{tmp}/model/config.json")
+        shutil.copy(os.path.join(corpus, "safetensors", "kiln-small-cnn.safetensors"), f"{tmp}/model/model.safetensors")
+        make_keras_files.main(f"{tmp}/model", tmp, "small-cnn")
+        for name in ["small-cnn.keras", "small-cnn.k2.h5", "small-cnn.noinput.k2.h5", "small-cnn.weights.h5"]:
+            put("keras_file", name, open(f"{tmp}/{name}", "rb").read())
+        kiln = json.load(open(f"{tmp}/model/config.json"))
+        put("keras_config", "keras2-small-cnn.json", json.dumps(make_keras_files.keras2_config(kiln)))
+        put("keras_config", "keras3-small-cnn.json", json.dumps(make_keras_files.keras3_config(kiln)))
+        put("keras_config", "keras2-noinput-small-cnn.json",
+            json.dumps(make_keras_files.keras2_config(kiln, input_layer=False)))
+
+
 def requests():
     image = base64.b64encode(encoded(pixels(5, 5, "L"), "PNG")).decode()
     rows = [[[[0.5]] * 5] * 5]
@@ -181,4 +202,5 @@ images()
 idx_files()
 cifar_archives()
 text_seeds()
+keras_seeds()
 requests()

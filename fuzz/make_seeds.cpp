@@ -53,6 +53,19 @@ void model_seeds(const fs::path& corpus) {
     model.compile({.optimizer = "adam", .metrics = {"accuracy"}});
     write(corpus / "model_config" / ("kiln-" + name + ".json"), io::model_config(model).dump(1));
   }
+  // Keras 3 archives as kiln writes them, and their config.json (the Keras 2 layouts' seeds come
+  // from make_corpus.py, written with h5py).
+  const fs::path scratch = fs::temp_directory_path() / "kiln-make-seeds-keras";
+  fs::create_directories(scratch);
+  for (auto& [name, model] : models) {
+    const fs::path keras = scratch / (name + ".keras");
+    model.save(keras);
+    // The MLP's 100 KB of weights would only slow the fuzzer down.
+    if (name != "mlp") write(corpus / "keras_file" / ("kiln-" + name + ".keras"), io::read_file(keras));
+    write(corpus / "keras_config" / ("kiln-" + name + ".json"),
+          io::read_archive_members(keras, {{"config.json"}}).at("config.json"));
+  }
+  fs::remove_all(scratch);
   Sequential cnn = fuzz::small_cnn();
   write(corpus / "safetensors" / "kiln-small-cnn.safetensors", io::safetensors_bytes(io::named_weights(cnn), {{"format", "kiln"}}));
   write(corpus / "safetensors" / "kiln-empty.safetensors", io::safetensors_bytes({}, {}));

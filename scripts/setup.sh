@@ -10,7 +10,8 @@ packages=(
   libcli11-dev nlohmann-json3-dev           # command line, JSON
   zlib1g-dev libspng-dev                    # gzip (IDX files), PNG
   libjpeg62-turbo-dev libgif-dev           # JPEG, GIF
-  libarchive-dev                            # dataset archives (CIFAR)
+  libarchive-dev                            # archives (CIFAR's, Keras's .keras)
+  libhdf5-dev python3-h5py                  # Keras's .h5 files; the tests write them with h5py
   libcurl4-openssl-dev libssl-dev           # dataset download, SHA-256
   libcairo2-dev fonts-dejavu-core           # pictures (PNG, SVG, PDF) and their text
   libgraphviz-dev                           # the layout of a model's graph (plot::model)

@@ -223,14 +223,14 @@ TEST_F(CifarTest, TruncatedOrForeignArchivesAreRejected) {
 TEST_F(CifarTest, OversizedMemberIsRefusedBeforeItIsRead) {
   fs::path p = write(make_archive({{"big.bin", std::string(5000, 'x')}}));
   try {
-    datasets::read_archive_members(p, {"big.bin"}, 4096);
+    io::read_archive_members(p, {{"big.bin", 4096}});
     ADD_FAILURE() << "no error";
   } catch (const IoError& e) {
     EXPECT_NE(std::string(e.what()).find("member 'big.bin' holds 5000 bytes, more than the 4096"),
               std::string::npos)
         << e.what();
   }
-  EXPECT_EQ(datasets::read_archive_members(p, {"big.bin"}, 5000).at("big.bin").size(), 5000u);
+  EXPECT_EQ(io::read_archive_members(p, {{"big.bin", 5000}}).at("big.bin").size(), 5000u);
 }
 
 }  // namespace

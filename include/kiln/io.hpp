@@ -16,10 +16,17 @@ namespace kiln {
 
 // Loads a model saved by Model::save, Sequential or functional (hold a Sequential in a
 // Sequential: `Sequential m = load_model(dir)`); throws IoError or ConfigError naming the file
-// and the problem.
-Model load_model(const std::filesystem::path& dir);
+// and the problem. `path` is a kiln model folder, or a file Keras saved: a Keras 3 .keras archive
+// or a legacy full-model .h5 (Keras 2, or Keras 3's legacy writer). A Keras file's layers,
+// activations and options are all checked before any weight is read, and one ConfigError lists
+// every item kiln cannot run. A Keras model records no preprocessing: its rescale is 1/255,
+// or 1 when it begins with a Rescaling layer (metadata["rescale"] says which).
+Model load_model(const std::filesystem::path& path);
 
 namespace io {
+
+// Whether `path` is a file in one of Keras's formats (a zip, or an HDF5 file), by its first bytes.
+bool is_keras_file(const std::filesystem::path& path);
 
 // The architecture and settings of a model as config.json holds them.
 nlohmann::ordered_json model_config(const Model& model);
@@ -91,6 +98,19 @@ ByteTensor crop_to_aspect_ratio(const ByteTensor& image, int64_t height, int64_t
 // datasets::load_image does to a file, and kiln serve to a {"b64": ...} instance.
 ByteTensor prepare_image(const std::string& bytes, const std::string& source, int64_t height, int64_t width,
                          int64_t channels, const std::string& interpolation, bool crop);
+
+// A member to take from an archive: at most max_bytes (a larger one, by its header's claim or
+// as it unpacks, is an IoError), and whether its absence is an error.
+struct ArchiveMember {
+  std::string name;
+  uint64_t max_bytes = uint64_t{1} << 30;
+  bool required = true;
+};
+// The contents of the named members of a tar (plain, gzip, bzip2 or xz) or zip archive, read
+// with libarchive. Throws IoError naming the archive on a corrupt or truncated archive, a
+// missing required member (listing those it holds), or a member over its limit.
+std::map<std::string, std::string> read_archive_members(const std::filesystem::path& archive,
+                                                        const std::vector<ArchiveMember>& members);
 
 // Reads a whole file; throws IoError naming it.
 std::string read_file(const std::filesystem::path& path);

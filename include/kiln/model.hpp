@@ -77,13 +77,16 @@ class Model {
   // Keras's table: layer (type), output shape, params (and, for a model that is not a plain
   // chain, what each layer is connected to); then the totals.
   void summary(std::ostream& out = std::cout) const;
-  // Writes DIR/config.json and DIR/model.safetensors as one unit (see docs/formats.md).
+  // Writes DIR/config.json and DIR/model.safetensors as one unit (see docs/formats.md); to a
+  // path ending in .keras, a Keras 3 archive that Keras's load_model reads.
   void save(const std::filesystem::path& dir) const;
   // Keras's save_weights / load_weights: every weight in one safetensors file, named
   // "<layer>/<weight>" as in a saved model's model.safetensors, written atomically (a temporary
   // beside it, then a rename). load_weights reads such a file, or a saved model's
   // model.safetensors, into a model of the same architecture; IoError naming the weight when one
-  // is missing, misshaped or belongs to no layer.
+  // is missing, misshaped or belongs to no layer. It also reads Keras's weights files (.weights.h5
+  // of Keras 3, Keras 2's save_weights .h5, or a full-model .h5), matching layers as Keras does:
+  // by class and order (Keras 3) or by order among the layers with weights (Keras 2).
   void save_weights(const std::filesystem::path& path) const;
   void load_weights(const std::filesystem::path& path);
 

@@ -1,6 +1,7 @@
 // CIFAR-10 and CIFAR-100 from their binary archives: records of label bytes and a 32x32x3 image
 // stored plane by plane, turned channels-last as Keras gives them.
 #include "kiln/datasets/cifar.hpp"
+#include "kiln/io.hpp"
 
 namespace kiln::datasets {
 
@@ -49,9 +50,10 @@ Split parse_records(const std::vector<const std::string*>& parts,
 
 std::pair<Split, Split> read_cifar_archive(const std::filesystem::path& archive,
                                            const CifarLayout& layout) {
-  std::vector<std::string> members = layout.train_members;
-  members.push_back(layout.test_member);
-  auto contents = read_archive_members(archive, members);
+  std::vector<io::ArchiveMember> members;
+  for (const auto& m : layout.train_members) members.push_back({m});
+  members.push_back({layout.test_member});
+  auto contents = io::read_archive_members(archive, members);
   std::vector<const std::string*> train;
   for (const auto& m : layout.train_members) train.push_back(&contents.at(m));
   return {parse_records(train, layout.train_members, archive.string(), layout),

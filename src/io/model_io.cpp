@@ -1,6 +1,7 @@
 // Model::save and load_model: config.json + model.safetensors, for Sequential and functional
 // models alike.
 #include "io/json_fields.hpp"
+#include "io/keras.hpp"
 #include "io/model_config.hpp"
 #include "io/named_weights.hpp"
 #include "kiln/io.hpp"
@@ -97,11 +98,21 @@ Model model_from_config(const nlohmann::json& config, const std::string& source)
 
 void Model::save(const std::filesystem::path& dir) const {
   require_built("save");
+  if (dir.extension() == ".keras") return io::save_keras_file(*this, dir);
+  if (dir.extension() == ".h5")
+    throw IoError(dir.string() + ": kiln writes Keras 3's .keras format, not the legacy .h5; save to a .keras "
+                  "path, or to a folder for kiln's own format");
   io::write_folder_atomic(dir, {{"model.safetensors", io::safetensors_bytes(io::named_weights(*this), {{"format", "kiln"}})},
                                 {"config.json", io::model_config(*this).dump(2) + "\n"}});
 }
 
 Model load_model(const std::filesystem::path& dir) {
+  if (std::filesystem::is_regular_file(dir)) {
+    if (!io::is_keras_file(dir))
+      throw IoError(dir.string() + ": a file that is neither a .keras archive nor an HDF5 .h5 model; kiln loads "
+                    "those and model folders (config.json + model.safetensors)");
+    return io::load_keras_file(dir);
+  }
   auto config_path = dir / "config.json";
   Model model = io::model_from_config(io::parse_json(io::read_file(config_path), config_path.string()),
                                       config_path.string());

@@ -1,5 +1,6 @@
 // Weights by name: what Model::save and load_model store in model.safetensors, and Keras's
 // save_weights / load_weights, which write and read one such file on its own.
+#include "io/keras.hpp"
 #include "io/named_weights.hpp"
 #include "kiln/io.hpp"
 
@@ -49,6 +50,11 @@ void Model::save_weights(const std::filesystem::path& path) const {
 
 void Model::load_weights(const std::filesystem::path& path) {
   require_built("load_weights");
+  if (io::is_keras_file(path)) {
+    const auto file = io::h5::File::open(path);
+    io::assign_named_weights(*this, io::read_keras_weights(file, *this), path.string());
+    return;
+  }
   io::assign_named_weights(*this, io::read_safetensors(path), path.string());
 }
 

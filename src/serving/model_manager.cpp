@@ -17,14 +17,15 @@ std::optional<int64_t> version_number(const std::string& name) {
   return v;
 }
 
+// A kiln model folder, or a file Keras saved (.keras, .h5).
 bool is_model_folder(const fs::path& dir) {
   std::error_code ec;
-  return fs::is_regular_file(dir / "config.json", ec);
+  return fs::is_regular_file(dir / "config.json", ec) || io::is_keras_file(dir);
 }
 
 fs::file_time_type stamp_of(const fs::path& dir) {
   std::error_code ec;
-  auto t = fs::last_write_time(dir / "config.json", ec);
+  auto t = fs::last_write_time(fs::is_regular_file(dir, ec) ? dir : dir / "config.json", ec);
   return ec ? fs::file_time_type{} : t;
 }
 }  // namespace

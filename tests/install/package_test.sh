@@ -17,7 +17,7 @@ field() { dpkg-deb --field "$1" "$2"; }
 check "kiln's version is $version" test "$(field "$tool" Version)" = "$version"
 depends=$(field "$tool" Depends)
 depends_on=$(tr ',|' '\n\n' <<<"$depends" | awk '{ print $1 }')
-for p in libc6 libstdc++6 libspng0 libjpeg62-turbo libgif7 libarchive13 libcurl4 libssl3 libcairo2 libgvc6 zlib1g; do
+for p in libc6 libstdc++6 libspng0 libjpeg62-turbo libgif7 libarchive13 libhdf5-103-1 libcurl4 libssl3 libcairo2 libgvc6 zlib1g; do
   check "kiln depends on $p: $depends" grep -qxF "$p" <<<"$depends_on"
 done
 dev_depends=$(field "$dev" Depends)

@@ -15,6 +15,7 @@ void add_serve(CLI::App& app);
 void add_tune(CLI::App& app);
 void add_datasets(CLI::App& app);
 void add_export(CLI::App& app);
+void add_convert(CLI::App& app);
 // kiln --version: the version, this CPU's instruction sets, the compiler and the libraries.
 void add_version_flag(CLI::App& app);
 

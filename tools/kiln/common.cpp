@@ -1,6 +1,7 @@
 #include "common.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 
 namespace kiln::cli {
@@ -9,6 +10,55 @@ std::string dataset_for(const Model& model, const std::string& requested) {
   if (!requested.empty()) return requested;
   auto it = model.metadata.find("dataset");
   return it != model.metadata.end() ? it->second : "fashion-mnist";
+}
+
+namespace {
+
+// "1/255", "0.00392", "1": a positive scale.
+double parse_rescale(const std::string& text) {
+  const size_t slash = text.find('/');
+  try {
+    size_t used = 0;
+    const double num = std::stod(text.substr(0, slash), &used);
+    double value = num;
+    bool whole = used == (slash == std::string::npos ? text.size() : slash);
+    if (slash != std::string::npos) {
+      size_t den_used = 0;
+      const std::string den_text = text.substr(slash + 1);
+      const double den = std::stod(den_text, &den_used);
+      whole = whole && den_used == den_text.size() && den != 0;
+      value = num / den;
+    }
+    if (whole && value > 0 && std::isfinite(value)) return value;
+  } catch (const std::exception&) {
+  }
+  throw ValueError("--rescale: expected a positive number or a fraction such as 1/255, received '" + text + "'");
+}
+
+}  // namespace
+
+Model load_model_to_run(const std::string& path, const std::string& rescale, const std::string& compile_if_needed) {
+  Model model = load_model(path);
+  const bool imported = model.metadata.count("imported_from") > 0;
+  if (!rescale.empty()) {
+    model.preprocessing.rescale = parse_rescale(rescale);
+  } else if (imported) {
+    std::cerr << "kiln: " << path << " is a Keras model, which records no preprocessing: pixels are scaled by "
+              << model.metadata["rescale"] << "; --rescale changes it\n";
+  }
+  if (!model.compiled() && !compile_if_needed.empty()) {
+    std::cerr << "kiln: " << path << " has no compile settings kiln can take"
+              << (model.metadata.count("keras_compile") ? " (" + model.metadata["keras_compile"] + ")" : std::string())
+              << "; using loss " << compile_if_needed << " with accuracy\n";
+    model.compile({.loss = losses::get(compile_if_needed), .optimizer = optimizers::get("sgd"), .metrics = {"accuracy"}});
+  }
+  return model;
+}
+
+void add_rescale_option(CLI::App* cmd, std::string& rescale) {
+  cmd->add_option("--rescale", rescale,
+                  "Scale of the pixels (0-255) before the model, e.g. 1/255 (default: the model's own; for a Keras "
+                  "file, 1/255 unless the model begins with a Rescaling layer)");
 }
 
 bool is_folder(const std::string& dataset) {

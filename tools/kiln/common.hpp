@@ -1,6 +1,7 @@
 // Helpers the subcommands share: which dataset and split a command works on.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <array>
 #include <kiln/kiln.hpp>
 #include <optional>
@@ -48,6 +49,15 @@ datasets::Dataset load_dataset_for(const Model& model, const std::string& reques
 
 // One split ("train" or "test") of a dataset; throws ValueError on other names.
 const datasets::Split& split_of(const datasets::Dataset& data, const std::string& split);
+
+// The model at `path` (a kiln model folder, or a .keras / .h5 file Keras saved) as evaluate,
+// predict and summary use it. `rescale` ("1/255", "0.5", ...; empty: keep) replaces the pixels'
+// scale. A Keras file records no preprocessing, so a note on stderr says which scale is used
+// and how --rescale changes it; an uncompiled model is compiled with `compile_if_needed`'s loss
+// (with accuracy) when one is given, and the note says so.
+Model load_model_to_run(const std::string& path, const std::string& rescale, const std::string& compile_if_needed = "");
+// Adds --rescale, the option load_model_to_run takes, to a subcommand.
+void add_rescale_option(CLI::App* cmd, std::string& rescale);
 
 // Whether any layer computes in mixed_bfloat16.
 bool uses_bf16(const Model& model);

@@ -11,7 +11,7 @@ namespace kiln::cli {
 namespace {
 
 struct EvaluateArgs {
-  std::string dir, dataset, split = "test", report_dir, tta;
+  std::string dir, dataset, split = "test", report_dir, tta, rescale;
   int64_t batch_size = 32, mistakes = 25;
   bool json = false, report = false;
 };
@@ -76,10 +76,8 @@ void report(const EvaluateArgs& a, Model& model, const datasets::Dataset& data, 
 }
 
 void run(const EvaluateArgs& a) {
-  Model model = load_model(a.dir);
+  Model model = load_model_to_run(a.dir, a.rescale, "sparse_categorical_crossentropy");
   warn_if_bf16_is_emulated(model);
-  if (!model.compiled())
-    throw ConfigError(a.dir + "/config.json has no compile_config, so there is no loss to evaluate");
   datasets::Dataset data = load_dataset_for(model, a.dataset);
   const datasets::Split& split = split_of(data, a.split);
   Logs logs = model.evaluate(split.images, split.labels,
@@ -95,7 +93,9 @@ void run(const EvaluateArgs& a) {
 void add_evaluate(CLI::App& app) {
   auto* cmd = app.add_subcommand("evaluate", "Loss and metrics of a saved model on a dataset split");
   auto a = std::make_shared<EvaluateArgs>();
-  cmd->add_option("DIR", a->dir, "Model folder (config.json + model.safetensors)")->required();
+  cmd->add_option("MODEL", a->dir, "Model folder (config.json + model.safetensors), or a Keras .keras or .h5 file")
+      ->required();
+  add_rescale_option(cmd, a->rescale);
   cmd->add_option("--dataset", a->dataset, "Dataset (default: the one the model was trained on)");
   cmd->add_option("--split", a->split, "Which split")->check(CLI::IsMember({"test", "train"}))->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "Samples per batch")->check(CLI::PositiveNumber)->capture_default_str();

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   kiln::cli::add_tune(app);
   kiln::cli::add_datasets(app);
   kiln::cli::add_export(app);
+  kiln::cli::add_convert(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

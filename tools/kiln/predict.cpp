@@ -9,7 +9,7 @@ namespace kiln::cli {
 namespace {
 
 struct PredictArgs {
-  std::string dir, dataset, split = "test", indices, tta;
+  std::string dir, dataset, split = "test", indices, tta, rescale;
   std::vector<std::string> images;
   bool json = false;
 };
@@ -63,7 +63,7 @@ void print(const Model& model, const Tensor& probs, int64_t row, const nlohmann:
 void run(const PredictArgs& a) {
   if (a.images.empty() == a.indices.empty())
     throw ValueError("give either image files or --indices with --dataset, not both or neither");
-  Model model = load_model(a.dir);
+  Model model = load_model_to_run(a.dir, a.rescale);
   warn_if_bf16_is_emulated(model);
   const Shape& in = model.input_shape();
   if (!a.images.empty()) {
@@ -105,7 +105,8 @@ void run(const PredictArgs& a) {
 void add_predict(CLI::App& app) {
   auto* cmd = app.add_subcommand("predict", "Classify image files (PNG, JPEG) or dataset images with a saved model");
   auto a = std::make_shared<PredictArgs>();
-  cmd->add_option("DIR", a->dir, "Model folder (config.json + model.safetensors)")->required();
+  cmd->add_option("DIR", a->dir, "Model folder (config.json + model.safetensors), or a Keras .keras or .h5 file")->required();
+  add_rescale_option(cmd, a->rescale);
   cmd->add_option("IMAGES", a->images,
                   "PNG or JPEG files, converted to the model's channels and resized to its input as its "
                   "preprocessing says");

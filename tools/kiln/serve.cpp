@@ -37,8 +37,12 @@ std::vector<serving::ModelSource> models_of(const ServeArgs& a) {
   if (!a.model_config_file.empty()) return serving::read_model_config(a.model_config_file);
   std::filesystem::path base = a.model_dir.empty() ? a.model_base_path : a.model_dir;
   std::string name = a.model_name;
-  if (name.empty()) name = (base.has_filename() ? base : base.parent_path()).filename().string();
-  if (!std::filesystem::is_directory(base)) throw IoError("'" + base.string() + "' is not a folder");
+  // A folder serves under its name, a Keras file (model.keras) under its name without extension.
+  const bool keras_file = io::is_keras_file(base);
+  const auto named = base.has_filename() ? base : base.parent_path();
+  if (name.empty()) name = (keras_file ? named.stem() : named.filename()).string();
+  if (!keras_file && !std::filesystem::is_directory(base))
+    throw IoError("'" + base.string() + "' is not a folder (nor a Keras .keras or .h5 file)");
   return {{.name = name, .base_path = base, .version_policy = a.version_policy, .versions = a.versions}};
 }
 
@@ -64,7 +68,7 @@ void add_serve(CLI::App& app) {
   auto a = std::make_shared<ServeArgs>();
   auto& o = a->options;
   o.batching.max_batch_size = 64;
-  cmd->add_option("MODEL", a->model_dir, "A model folder, or a folder of numbered version folders");
+  cmd->add_option("MODEL", a->model_dir, "A model folder, a Keras .keras or .h5 file, or a folder of numbered version folders");
   cmd->add_option("--model_name", a->model_name, "The model's name in URLs (default: the folder's name)");
   cmd->add_option("--model_base_path", a->model_base_path, "A folder of numbered version folders (TF Serving's layout)");
   cmd->add_option("--model_config_file", a->model_config_file,

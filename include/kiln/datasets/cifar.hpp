@@ -49,11 +49,4 @@ struct CifarLayout {
 std::pair<Split, Split> read_cifar_archive(const std::filesystem::path& archive,
                                            const CifarLayout& layout);
 
-// The contents of the named members of a tar archive (plain, gzip, bzip2 or xz), read with
-// libarchive. Throws IoError naming the archive on a corrupt or truncated archive, a missing
-// member (listing those it holds), or a member larger than max_bytes.
-std::map<std::string, std::string> read_archive_members(const std::filesystem::path& archive,
-                                                        const std::vector<std::string>& members,
-                                                        uint64_t max_bytes = uint64_t{1} << 30);
-
 }  // namespace kiln::datasets

@@ -1,15 +1,14 @@
-// Reading chosen members of a tar archive with libarchive, which handles the compressions and
-// tar dialects; kiln only checks what it is given.
+// Reading chosen members of an archive (tar in its dialects and compressions, zip) with
+// libarchive; kiln only checks what it is given.
 #include <archive.h>
 #include <archive_entry.h>
 
 #include <algorithm>
 #include <memory>
-#include <set>
 
-#include "kiln/datasets/cifar.hpp"
+#include "kiln/io.hpp"
 
-namespace kiln::datasets {
+namespace kiln::io {
 
 namespace {
 
@@ -25,21 +24,23 @@ std::string listing(const std::vector<std::string>& names) {
 }  // namespace
 
 std::map<std::string, std::string> read_archive_members(const std::filesystem::path& path,
-                                                        const std::vector<std::string>& members,
-                                                        uint64_t max_bytes) {
+                                                        const std::vector<ArchiveMember>& members) {
   const std::string file = path.string();
   Archive a(archive_read_new(), &archive_read_free);
   if (!a) throw IoError(file + ": cannot start the archive reader");
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
+  // The seekable reader finds members through the central directory, as unzip does.
+  archive_read_support_format_zip_seekable(a.get());
   // libarchive's message, when it has one (it may have none: a null string).
   auto fail = [&](const std::string& what) {
     const char* why = archive_error_string(a.get());
     throw IoError(file + ": " + what + (why ? std::string(": ") + why : std::string()));
   };
   if (archive_read_open_filename(a.get(), file.c_str(), 1 << 16) != ARCHIVE_OK) fail("cannot open as an archive");
-  const std::set<std::string> wanted(members.begin(), members.end());
+  std::map<std::string, uint64_t> wanted;
+  for (const auto& m : members) wanted.emplace(m.name, m.max_bytes);
   std::map<std::string, std::string> found;
   std::vector<std::string> seen;
   archive_entry* entry = nullptr;
@@ -50,7 +51,9 @@ std::map<std::string, std::string> read_archive_members(const std::filesystem::p
       fail("corrupt or truncated archive after " + std::to_string(seen.size()) + " members");
     std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
     seen.push_back(name);
-    if (!wanted.count(name) || found.count(name)) continue;
+    auto want = wanted.find(name);
+    if (want == wanted.end() || found.count(name)) continue;
+    const uint64_t max_bytes = want->second;
     if (archive_entry_filetype(entry) != AE_IFREG)
       throw IoError(file + ": member '" + name + "' is not a file");
     const int64_t declared = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
@@ -74,8 +77,8 @@ std::map<std::string, std::string> read_archive_members(const std::filesystem::p
     found.emplace(name, std::move(bytes));
   }
   for (const auto& m : members)
-    if (!found.count(m))
-      throw IoError(file + ": the archive has no member '" + m + "'; it holds " + listing(seen));
+    if (m.required && !found.count(m.name))
+      throw IoError(file + ": the archive has no member '" + m.name + "'; it holds " + listing(seen));
   return found;
 }
 

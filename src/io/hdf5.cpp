@@ -6,6 +6,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <type_traits>
@@ -22,6 +23,13 @@ namespace {
 void quiet() {
   static std::once_flag once;
   std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+}
+
+// libhdf5 knows open files by name, also those only in memory: each gets its own, so that the
+// same file may be open twice at once (two threads loading one model).
+std::string memory_name(const std::string& source) {
+  static std::atomic<uint64_t> count{0};
+  return source + " (in memory #" + std::to_string(++count) + ")";
 }
 
 // The description of the innermost (first pushed) error on libhdf5's stack.
@@ -121,7 +129,7 @@ File File::open_image(const std::string& bytes, const std::string& source) {
   if (H5Pset_fapl_core(fapl.get(), 1 << 20, 0) < 0 ||
       H5Pset_file_image(fapl.get(), const_cast<char*>(bytes.data()), bytes.size()) < 0)
     fail(source, "cannot hold the HDF5 file in memory");
-  hid_t id = H5Fopen(source.c_str(), H5F_ACC_RDONLY, fapl.get());
+  hid_t id = H5Fopen(memory_name(source).c_str(), H5F_ACC_RDONLY, fapl.get());
   if (id < 0) fail(source, "cannot open as an HDF5 file");
   return File(id, source);
 }
@@ -131,7 +139,7 @@ File File::create_in_memory(const std::string& source) {
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   if (H5Pset_fapl_core(fapl.get(), 1 << 20, 0) < 0)
     fail(source, "cannot make an HDF5 file in memory");
-  hid_t id = H5Fcreate(source.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+  hid_t id = H5Fcreate(memory_name(source).c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
   if (id < 0) fail(source, "cannot make an HDF5 file in memory");
   return File(id, source);
 }

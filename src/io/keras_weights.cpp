@@ -78,7 +78,9 @@ Weights read_keras3_weights(const h5::File& file, const std::vector<LayerRef>& l
                     "' (" + layer->class_name() + ") in Keras 3's layout");
     take_layer(file, *layer, keras3_vars(file, group), group, out);
   }
-  for (const auto& name : file.members("layers")) {
+  const std::vector<std::string> groups =
+      file.is_group("layers") ? file.members("layers") : std::vector<std::string>{};
+  for (const auto& name : groups) {
     const std::string group = "layers/" + name;
     if (!matched.count(group) && !keras3_vars(file, group).empty())
       throw IoError(file.source() + ": '" + group +

@@ -95,6 +95,9 @@ void run(const PredictArgs& a) {
   for (size_t i = 0; i < idx.size(); ++i)
     std::copy_n(split.images.data() + idx[i] * row, row, pixels.data() + i * row);
   Tensor probs = model.predict(pixels, {.tta = a.tta});
+  // A model without class names (one Keras saved) takes the dataset's, when their counts agree.
+  if (model.class_names.empty() && static_cast<int64_t>(data.class_names.size()) == probs.row_size())
+    model.class_names = data.class_names;
   for (size_t i = 0; i < idx.size(); ++i)
     print(model, probs, static_cast<int64_t>(i), {{"index", idx[i]}},
           a.split + "[" + std::to_string(idx[i]) + "]", a.json);

@@ -88,9 +88,12 @@ std::vector<std::string> read_strings(hid_t attr, const std::string& source,
     H5Tset_size(mem.get(), H5T_VARIABLE);
     H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
     std::vector<char*> ptrs(n, nullptr);
-    if (H5Aread(attr, mem.get(), ptrs.data()) < 0) fail(source, "cannot read " + what);
-    for (char* p : ptrs) out.emplace_back(p ? p : "");
+    // A read that fails part way may have allocated some of the strings: they are freed either way.
+    const bool read = H5Aread(attr, mem.get(), ptrs.data()) >= 0;
+    if (read)
+      for (char* p : ptrs) out.emplace_back(p ? p : "");
     H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, ptrs.data());
+    if (!read) fail(source, "cannot read " + what);
     return out;
   }
   const size_t size = H5Tget_size(type.get());

@@ -15,25 +15,7 @@ using Members = std::vector<std::pair<std::string, std::string>>;
 
 // A tar archive of the members, gzip-compressed unless `gzip` is false.
 std::string make_archive(const Members& members, bool gzip = true) {
-  archive* a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  if (gzip) archive_write_add_filter_gzip(a);
-  std::vector<char> buf(1 << 22);
-  size_t used = 0;
-  EXPECT_EQ(archive_write_open_memory(a, buf.data(), buf.size(), &used), ARCHIVE_OK);
-  for (const auto& [name, bytes] : members) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, name.c_str());
-    archive_entry_set_size(e, static_cast<la_int64_t>(bytes.size()));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_write_header(a, e);
-    archive_write_data(a, bytes.data(), bytes.size());
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return std::string(buf.data(), used);
+  return testing::archive_bytes(members, gzip ? "tar.gz" : "tar");
 }
 
 // The value a record's image byte takes in these fixtures: distinct per record, channel, row

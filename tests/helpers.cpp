@@ -1,5 +1,8 @@
 #include "helpers.hpp"
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -30,6 +33,40 @@ TempDir::~TempDir() {
 void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string archive_bytes(const std::vector<std::pair<std::string, std::string>>& members,
+                          const std::string& format) {
+  std::string out;
+  archive* a = archive_write_new();
+  if (format == "zip") {
+    archive_write_set_format_zip(a);
+  } else {
+    archive_write_set_format_pax_restricted(a);
+    if (format == "tar.gz") archive_write_add_filter_gzip(a);
+  }
+  archive_write_set_bytes_in_last_block(a, 1);
+  EXPECT_EQ(archive_write_open(
+                a, &out, nullptr,
+                [](archive*, void* data, const void* buf, size_t n) -> la_ssize_t {
+                  static_cast<std::string*>(data)->append(static_cast<const char*>(buf), n);
+                  return static_cast<la_ssize_t>(n);
+                },
+                nullptr),
+            ARCHIVE_OK);
+  for (const auto& [name, bytes] : members) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_size(e, static_cast<la_int64_t>(bytes.size()));
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_write_header(a, e);
+    archive_write_data(a, bytes.data(), bytes.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
 }
 
 void materialize(Layer& layer, const std::vector<Shape>& input_shapes, uint64_t seed) {

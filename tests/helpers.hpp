@@ -26,6 +26,9 @@ class TempDir {
 };
 
 void write_bytes(const std::filesystem::path& path, const std::string& bytes);
+// An archive of (name, bytes) members made with libarchive: "tar.gz", "tar" or "zip" (deflated).
+std::string archive_bytes(const std::vector<std::pair<std::string, std::string>>& members,
+                          const std::string& format);
 
 // Builds `layer` for per-sample input shapes and gives each weight its own random storage.
 void materialize(Layer& layer, const std::vector<Shape>& input_shapes, uint64_t seed);

@@ -2,9 +2,6 @@
 // load_weights, every unsupported item listed at once, and malformed archives and HDF5 files
 // refused with errors that name the file and the item. (tests/keras/keras_import_test.py checks
 // files laid out as Keras 2 and Keras 3 write them, made with h5py.)
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <cstring>
 #include <functional>
 
@@ -176,30 +173,7 @@ TEST(KerasFile, EveryUnsupportedItemIsListedAtOnce) {
 
 // A zip of (name, bytes) members, deflated.
 std::string zip(const std::vector<std::pair<std::string, std::string>>& members) {
-  std::string out;
-  archive* a = archive_write_new();
-  archive_write_set_format_zip(a);
-  archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open(
-      a, &out, nullptr,
-      [](archive*, void* data, const void* buf, size_t n) -> la_ssize_t {
-        static_cast<std::string*>(data)->append(static_cast<const char*>(buf), n);
-        return static_cast<la_ssize_t>(n);
-      },
-      nullptr);
-  for (const auto& [name, bytes] : members) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, name.c_str());
-    archive_entry_set_size(e, static_cast<la_int64_t>(bytes.size()));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_write_header(a, e);
-    archive_write_data(a, bytes.data(), bytes.size());
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return out;
+  return testing::archive_bytes(members, "zip");
 }
 
 class KerasMalformed : public ::testing::Test {

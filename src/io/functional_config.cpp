@@ -74,6 +74,15 @@ struct LayerEntry {
 
 }  // namespace
 
+nlohmann::ordered_json endpoint_refs(const std::vector<SymbolicTensor>& tensors,
+                                     const std::vector<detail::LayerCall>& calls) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& t : tensors)
+    for (const auto& call : calls)
+      if (call.node == t.node().get()) out.push_back({t.layer()->name(), call.node_index, 0});
+  return out;
+}
+
 nlohmann::ordered_json functional_config(const Model& model) {
   std::vector<detail::LayerCall> calls = detail::layer_calls(model);
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
@@ -95,17 +104,10 @@ nlohmann::ordered_json functional_config(const Model& model) {
     layers.push_back(
         {{"class_name", layer->class_name()}, {"config", cfg}, {"name", layer->name()}, {"inbound_nodes", inbound}});
   }
-  auto endpoints = [&](const std::vector<SymbolicTensor>& tensors) {
-    nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const auto& t : tensors)
-      for (const auto& call : calls)
-        if (call.node == t.node().get()) out.push_back({t.layer()->name(), call.node_index, 0});
-    return out;
-  };
   return {{"name", model.name()},
           {"layers", layers},
-          {"input_layers", endpoints(model.inputs())},
-          {"output_layers", endpoints(model.outputs())}};
+          {"input_layers", endpoint_refs(model.inputs(), calls)},
+          {"output_layers", endpoint_refs(model.outputs(), calls)}};
 }
 
 Model functional_from_config(const Json& inner, const std::string& source) {

@@ -46,6 +46,10 @@ std::map<std::string, Tensor> read_keras_weights(const h5::File& file, const Mod
 // "Conv2D" -> "conv2d"), which names a layer's group in Keras 3's weights file.
 std::string keras_snake_case(const std::string& class_name);
 
+// Each layer's group in Keras 3's weights file, in order: "layers/<snake_case>", with "_k" for
+// the k-th later layer of the same class.
+std::vector<std::string> keras3_groups(const std::vector<LayerRef>& layers);
+
 // Loads a .keras archive or a legacy .h5 model.
 Model load_keras_file(const std::filesystem::path& path);
 // Writes the model as a Keras 3 .keras archive.

@@ -12,6 +12,7 @@
 
 #include "graph_walk.hpp"
 #include "io/keras.hpp"
+#include "io/model_config.hpp"
 #include "kiln/io.hpp"
 #include "kiln/layers/registry.hpp"
 #include "kiln/version.hpp"
@@ -73,7 +74,7 @@ Json layer_entry(const Layer& layer, const Json& build_input_shape) {
   return entry;
 }
 
-Json sequential_config(const Model& model) {
+Json keras_sequential_config(const Model& model) {
   const Json input_shape = batch_shape(model.input_shape());
   Json layers = Json::array({input_entry(model.inputs()[0])});
   for (const auto& call : detail::layer_calls(model))
@@ -89,7 +90,7 @@ Json sequential_config(const Model& model) {
   return top;
 }
 
-Json functional_config(const Model& model) {
+Json keras_functional_config(const Model& model) {
   const std::vector<detail::LayerCall> calls = detail::layer_calls(model);
   Json layers = Json::array();
   for (const auto& layer : model.layers()) {
@@ -126,18 +127,11 @@ Json functional_config(const Model& model) {
     entry["inbound_nodes"] = inbound;
     layers.push_back(entry);
   }
-  auto endpoints = [&](const std::vector<SymbolicTensor>& tensors) {
-    Json out = Json::array();
-    for (const auto& t : tensors)
-      for (const auto& call : calls)
-        if (call.node == t.node().get()) out.push_back({t.layer()->name(), call.node_index, 0});
-    return out;
-  };
   Json config = {{"name", model.name()},
                  {"trainable", true},
                  {"layers", layers},
-                 {"input_layers", endpoints(model.inputs())},
-                 {"output_layers", endpoints(model.outputs())}};
+                 {"input_layers", endpoint_refs(model.inputs(), calls)},
+                 {"output_layers", endpoint_refs(model.outputs(), calls)}};
   Json top = wrapped("keras.src.models.functional", "Functional", config, "Functional");
   top["build_config"] = {{"input_shape", nullptr}};
   return top;
@@ -162,14 +156,11 @@ Json compile_config(const Model& model) {
 
 std::string weights_file(const Model& model, const std::string& source) {
   h5::File file = h5::File::create_in_memory(source + " model.weights.h5");
-  std::map<std::string, int> used;
-  for (const auto& layer : model.layers()) {
-    const std::string base = keras_snake_case(layer->class_name());
-    auto [it, first] = used.emplace(base, 0);
-    if (!first) ++it->second;
+  const std::vector<std::string> groups = keras3_groups(model.layers());
+  for (size_t k = 0; k < groups.size(); ++k) {
+    const auto& layer = model.layers()[k];
     if (layer->params().empty()) continue;
-    const std::string vars =
-        "layers/" + (first ? base : base + "_" + std::to_string(it->second)) + "/vars";
+    const std::string vars = groups[k] + "/vars";
     file.create_group(vars);
     const auto& params = layer->params();
     for (size_t i = 0; i < params.size(); ++i)
@@ -231,8 +222,8 @@ std::string zip_stored(const std::vector<std::pair<std::string, std::string>>& m
 
 void save_keras_file(const Model& model, const std::filesystem::path& path) {
   const std::string source = path.string();
-  Json config =
-      model.class_name() == "Sequential" ? sequential_config(model) : functional_config(model);
+  Json config = model.class_name() == "Sequential" ? keras_sequential_config(model)
+                                                   : keras_functional_config(model);
   if (model.compiled()) config["compile_config"] = compile_config(model);
   const Json metadata = {{"keras_version", kKerasLayoutVersion},
                          {"date_saved", now_keras_style()},

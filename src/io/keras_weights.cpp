@@ -62,16 +62,25 @@ std::string keras_snake_case(const std::string& class_name) {
   return s;
 }
 
-Weights read_keras3_weights(const h5::File& file, const std::vector<LayerRef>& layers) {
-  Weights out;
+std::vector<std::string> keras3_groups(const std::vector<LayerRef>& layers) {
   std::map<std::string, int> used;  // per snake-case class name, how many came before
-  std::set<std::string> matched;
+  std::vector<std::string> groups;
   for (const auto& layer : layers) {
-    std::string base = keras_snake_case(layer->class_name());
+    const std::string base = keras_snake_case(layer->class_name());
     auto [it, first] = used.emplace(base, 0);
     if (!first) ++it->second;
-    std::string group = "layers/" + (first ? base : base + "_" + std::to_string(it->second));
-    matched.insert(group);
+    groups.push_back("layers/" + (first ? base : base + "_" + std::to_string(it->second)));
+  }
+  return groups;
+}
+
+Weights read_keras3_weights(const h5::File& file, const std::vector<LayerRef>& layers) {
+  Weights out;
+  const std::vector<std::string> groups_of = keras3_groups(layers);
+  const std::set<std::string> matched(groups_of.begin(), groups_of.end());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const auto& layer = layers[i];
+    const std::string& group = groups_of[i];
     if (layer->params().empty()) continue;
     if (!file.is_group(group))
       throw IoError(file.source() + ": no group '" + group + "' for layer '" + layer->name() +

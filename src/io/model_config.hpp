@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "graph_walk.hpp"
 #include "kiln/model.hpp"
 
 namespace kiln::io {
@@ -19,6 +20,10 @@ Sequential sequential_from_config(const nlohmann::json& inner, const std::string
 // "input_layers", "output_layers"}.
 nlohmann::ordered_json functional_config(const Model& model);
 Model functional_from_config(const nlohmann::json& inner, const std::string& source);
+
+// input_layers / output_layers: [layer, node index, 0] for each tensor, numbered as `calls` are.
+nlohmann::ordered_json endpoint_refs(const std::vector<SymbolicTensor>& tensors,
+                                     const std::vector<detail::LayerCall>& calls);
 
 // An InputLayer's per-sample shape: Keras 2's "batch_input_shape" or Keras 3's "batch_shape".
 Shape input_layer_shape(const nlohmann::json& config, const std::string& where);

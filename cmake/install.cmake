@@ -1,5 +1,5 @@
 # cmake --install: the kiln tool, the libraries, the public headers, a relocatable CMake package
-# (find_package(kiln) -> kiln::kiln, kiln::serving), pkg-config files, the docs and the bash
+# (find_package(kiln) -> kiln::kiln, kiln::serving, kiln::mpi where MPI was found), pkg-config files, the docs and the bash
 # completion. Components: "runtime" (the tool, shared libraries, docs, completion) and "dev"
 # (headers, static libraries and the .so links, the CMake and pkg-config files), which
 # cmake/package.cmake makes the Debian packages kiln and libkiln-dev.
@@ -17,7 +17,11 @@ endif()
 file(RELATIVE_PATH kiln_bin_to_lib ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_LIBDIR})
 set_target_properties(kiln_cli PROPERTIES INSTALL_RPATH "$ORIGIN/${kiln_bin_to_lib}")
 
-install(TARGETS kiln kiln_serving EXPORT kilnTargets
+set(kiln_libraries kiln kiln_serving)
+if(KILN_HAS_MPI)
+  list(APPEND kiln_libraries kiln_mpi)
+endif()
+install(TARGETS ${kiln_libraries} EXPORT kilnTargets
   RUNTIME COMPONENT runtime
   LIBRARY COMPONENT runtime NAMELINK_COMPONENT dev
   ARCHIVE COMPONENT dev)

@@ -29,6 +29,9 @@ set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "kiln (= ${PROJECT_VERSION}), nlohmann-json
 if(KILN_STATIC)
   string(APPEND CPACK_DEBIAN_DEV_PACKAGE_DEPENDS ", zlib1g-dev, libspng-dev, libjpeg-dev, libgif-dev, libarchive-dev, libhdf5-dev, "
          "libcurl4-openssl-dev | libcurl-dev, libssl-dev, libcairo2-dev, libgraphviz-dev, libboost-dev, libsimdjson-dev")
+  if(KILN_HAS_MPI)
+    string(APPEND CPACK_DEBIAN_DEV_PACKAGE_DEPENDS ", mpi-default-dev")
+  endif()
 endif()
 set(CPACK_COMPONENT_DEV_DESCRIPTION
     "kiln's C++ headers, CMake package and pkg-config files, to build programs against kiln:\n\

@@ -12,6 +12,7 @@ packages=(
   libjpeg62-turbo-dev libgif-dev           # JPEG, GIF
   libarchive-dev                            # archives (CIFAR's, Keras's .keras)
   libhdf5-dev python3-h5py                  # Keras's .h5 files; the tests write them with h5py
+  libopenmpi-dev openmpi-bin                # data-parallel training over MPI (kiln::mpi), mpirun for its tests
   libcurl4-openssl-dev libssl-dev           # dataset download, SHA-256
   libcairo2-dev fonts-dejavu-core           # pictures (PNG, SVG, PDF) and their text
   libgraphviz-dev                           # the layout of a model's graph (plot::model)

@@ -12,7 +12,7 @@ ctest --test-dir build --output-on-failure -j 2
 
 # -O1 keeps the sanitized builds quick to compile and their reports readable.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-  -DKILN_WERROR=ON -DKILN_SANITIZE=ON -DKILN_BUILD_EXTRAS=OFF -DBUILD_SHARED_LIBS=OFF
+  -DKILN_WERROR=ON -DKILN_SANITIZE=ON -DKILN_BUILD_EXTRAS=OFF -DBUILD_SHARED_LIBS=OFF -DKILN_MPI=OFF
 cmake --build build-asan
 ctest --test-dir build-asan --output-on-failure -j 2
 

@@ -108,6 +108,18 @@ void Engine::allocate_weights(const std::shared_ptr<const void>& owner) {
     }
     layer->owner_ = owner;
   }
+  // Layers run first in their arena order, so the weights of the layers first called at or after
+  // node i are the arena's tail from the first such layer's first weight.
+  std::vector<int64_t> layer_begin(layers_.size() + 1, offset);
+  for (size_t l = layers_.size(); l-- > 0;)
+    layer_begin[l] = layers_[l]->params().empty() ? layer_begin[l + 1] : layers_[l]->params()[0].value.data() - weights_.data();
+  std::vector<int> first_node(layers_.size(), static_cast<int>(nodes_.size()));
+  for (int i = static_cast<int>(nodes_.size()); i-- > 0;) first_node[layer_of_[i]] = i;
+  final_from_.assign(nodes_.size(), offset);
+  for (size_t i = 0, l = 0; i < nodes_.size(); ++i) {
+    while (l < layers_.size() && first_node[l] < static_cast<int>(i)) ++l;
+    final_from_[i] = layer_begin[l];
+  }
   grads_clear_ = true;
   planned_batch_ = 0;
 }

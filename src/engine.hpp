@@ -22,6 +22,16 @@ struct EngineNode {
   std::vector<int> inputs;
 };
 
+class GradientExchange;
+// A data-parallel step's part (kiln/distribute.hpp): this process has some rows of a global
+// batch of global_rows, so the loss gradient is divided by global_rows; the exchange sums the
+// gradient arena across the processes as backward produces it, before the regularizers'
+// gradients (the same on every process) are added.
+struct StepShare {
+  int64_t global_rows;
+  GradientExchange* exchange;
+};
+
 class Engine {
  public:
   Engine(std::vector<Shape> input_shapes, std::vector<EngineNode> nodes, std::vector<int> outputs);
@@ -59,9 +69,12 @@ class Engine {
   // From the first output's loss gradient back to every trainable weight, with the gradients of
   // their regularizers: gradients add up until apply_gradients, or (fused) the step is applied
   // where each gradient is produced.
-  void backward(const Loss& loss, const Targets& targets, const FusedStep* fused);
+  // With a share, the gradients are the global batch's, summed across the processes (never fused).
+  void backward(const Loss& loss, const Targets& targets, const FusedStep* fused, const StepShare* share = nullptr);
   void apply_gradients(Optimizer& optimizer);
-  void train_step(const Loss& loss, Optimizer& optimizer, const Targets& targets);
+  void train_step(const Loss& loss, Optimizer& optimizer, const Targets& targets, const StepShare* share = nullptr);
+  // The step of a process that has no rows of this global batch: zero gradients join the sum.
+  void shared_step_without_rows(Optimizer& optimizer, const StepShare& share);
   // The sum of the regularizers' penalties on the trainable weights (Keras's model.losses).
   double regularization_loss() const;
   // The optimizer's end of training on the trainable weights (Optimizer::finalize_variable_values).
@@ -88,6 +101,8 @@ class Engine {
   // Which nodes run backward, which inputs get gradients and which weights the optimizer trains,
   // from the layers' trainable flags now (a callback may freeze a layer between steps).
   void refresh_trainable();
+  // Adds the regularizers' gradients of the trainable weights.
+  void add_penalty_gradients();
 
   int num_inputs_;
   std::vector<EngineNode> nodes_;
@@ -121,6 +136,9 @@ class Engine {
   std::vector<char> needs_grad_;   // per tensor
   std::vector<char> weight_grads_; // per layer
   std::vector<WeightRange> ranges_;  // one per trainable weight (a kernel, a bias)
+  // Per node: where in the gradient arena the weights begin whose gradients are final once
+  // backward has passed the node (the layers first called at or after it), for the exchange.
+  std::vector<int64_t> final_from_;
   std::vector<char> seen_;         // per layer, scratch of one backward pass
   bool fusable_ = false;           // every trainable layer can take a fused step, and runs once
 

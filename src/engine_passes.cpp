@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine.hpp"
+#include "distribute/gradient_exchange.hpp"
 #include "kiln/regularizers.hpp"
 
 namespace kiln::detail {
@@ -78,36 +79,56 @@ void Engine::forward(std::span<const Tensor* const> x, bool training) {
   }
 }
 
-void Engine::backward(const Loss& loss, const Targets& targets, const FusedStep* fused) {
+void Engine::backward(const Loss& loss, const Targets& targets, const FusedStep* fused, const StepShare* share) {
   refresh_trainable();
   const int n = static_cast<int>(nodes_.size()), out = outputs_[0], producer = producer_[out];
   const char* activation = loss.fused_activation();
   bool fuse_activation = activation && producer >= 0 && consumers_[out].empty() &&
                          nodes_[producer].layer->output_activation() == activation;
-  loss.backward(values_[out], targets, static_cast<float>(view_batch_), grads_of_[out], fuse_activation);
+  const float rows = static_cast<float>(share ? share->global_rows : view_batch_);
+  loss.backward(values_[out], targets, rows, grads_of_[out], fuse_activation);
   std::fill(seen_.begin(), seen_.end(), 0);
+  GradientExchange* exchange = share ? share->exchange : nullptr;
+  if (exchange) exchange->begin(grads_.data(), grads_.size());
   const RandomStream step_stream = RandomStream(seed_).fork(step_);
   for (int i = n; i-- > 0;) {
     int t = num_inputs_ + i, l = layer_of_[i];
-    if (!needs_grad_[t] || grad_passes_through_[i]) continue;
-    Context ctx{.training = true,
-                .grad_is_preactivation = fuse_activation && i == producer,
-                .accumulate = seen_[l] || !grads_clear_,
-                .weight_grads = static_cast<bool>(weight_grads_[l]),
-                .fused_step = fused,
-                .scratch = backward_scratch_[i],
-                .saved = saved_[i],
-                .random = step_stream.fork(i)};
-    seen_[l] = 1;
-    nodes_[i].layer->backward(ctx, node_inputs_[i], values_[t], grads_of_[t], input_grads_[i]);
+    if (needs_grad_[t] && !grad_passes_through_[i]) {
+      Context ctx{.training = true,
+                  .grad_is_preactivation = fuse_activation && i == producer,
+                  .accumulate = seen_[l] || !grads_clear_,
+                  .weight_grads = static_cast<bool>(weight_grads_[l]),
+                  .fused_step = fused,
+                  .scratch = backward_scratch_[i],
+                  .saved = saved_[i],
+                  .random = step_stream.fork(i)};
+      seen_[l] = 1;
+      nodes_[i].layer->backward(ctx, node_inputs_[i], values_[t], grads_of_[t], input_grads_[i]);
+    }
+    if (exchange) exchange->ready(final_from_[i]);
   }
   if (fused) return;  // a layer with a regularizer is never fused
+  if (exchange) exchange->finish();
+  add_penalty_gradients();
+  grads_clear_ = false;
+}
+
+void Engine::add_penalty_gradients() {
   for (size_t l = 0; l < layers_.size(); ++l) {
     if (!weight_grads_[l]) continue;
     for (auto& p : layers_[l]->params())
       if (p.trainable && p.regularizer) p.regularizer->add_gradient(p.grad.data(), p.value.data(), p.value.size());
   }
+}
+
+void Engine::shared_step_without_rows(Optimizer& optimizer, const StepShare& share) {
+  refresh_trainable();
+  if (grads_clear_) std::fill_n(grads_.data(), grads_.size(), 0.0f);
+  share.exchange->begin(grads_.data(), grads_.size());
+  share.exchange->finish();
+  add_penalty_gradients();
   grads_clear_ = false;
+  apply_gradients(optimizer);
 }
 
 double Engine::regularization_loss() const {
@@ -126,15 +147,15 @@ void Engine::apply_gradients(Optimizer& optimizer) {
   grads_clear_ = true;
 }
 
-void Engine::train_step(const Loss& loss, Optimizer& optimizer, const Targets& targets) {
+void Engine::train_step(const Loss& loss, Optimizer& optimizer, const Targets& targets, const StepShare* share) {
   refresh_trainable();
   std::optional<FusedStep> step = optimizer.fused_step();
-  if (step && grads_clear_ && fusable_) {
+  if (step && grads_clear_ && fusable_ && !share) {
     backward(loss, targets, &*step);
     optimizer.count_fused_step();
     return;
   }
-  backward(loss, targets, nullptr);
+  backward(loss, targets, nullptr, share);
   apply_gradients(optimizer);
 }
 

@@ -8,6 +8,7 @@
 #include "kiln/data/dataset.hpp"
 #include "kiln/model.hpp"
 #include "kiln/random.hpp"
+#include "distribute/replicas.hpp"
 #include "engine.hpp"
 #include "trainer_checks.hpp"
 #include "trainer_feed.hpp"
@@ -82,6 +83,8 @@ History Trainer::run_fit(detail::Feed& feed, const std::optional<ValidationData>
     detail::check_sample_weight(val->sample_weight, val->x[0].rows(), "fit validation_data");
   }
   if (val && val->dataset) detail::check_batched(*val->dataset, "fit validation_data");
+  detail::Replicas replicas(options.distribute.get());
+  feed.set_share(replicas.rank(), replicas.size());
   const int64_t steps = feed.steps();
   FitState state{.seed = options.seed ? *options.seed : utils::global_rng().next()};
   model_.set_seed(state.seed);
@@ -89,11 +92,15 @@ History Trainer::run_fit(detail::Feed& feed, const std::optional<ValidationData>
   std::optional<metrics::MetricList> metrics;
 
   ProgbarLogger progbar(*options.out);
-  std::vector<Callback*> callbacks{&progbar};
-  callbacks.insert(callbacks.end(), options.callbacks.begin(), options.callbacks.end());
+  std::vector<Callback*> all{&progbar};
+  all.insert(all.end(), options.callbacks.begin(), options.callbacks.end());
+  const std::vector<Callback*> callbacks = replicas.callbacks(all);
+  // The other processes' callbacks print nothing: their messages are the chief's.
+  std::ostream quiet(nullptr);
   for (auto* cb : callbacks) {
     cb->set_model(&model_);
-    cb->set_params({options.epochs, steps, options.verbose, options.out});
+    cb->set_params({options.epochs, steps, replicas.chief() ? options.verbose : 0,
+                    replicas.chief() ? options.out : &quiet});
     cb->set_fit_state(&state);
   }
 
@@ -101,9 +108,12 @@ History Trainer::run_fit(detail::Feed& feed, const std::optional<ValidationData>
   model_.stop_training = false;
   for (auto* cb : callbacks) cb->on_train_begin(logs);
   // A callback may have set the state to an earlier run's (BackupAndRestore): continue it, with
-  // its epochs' order of batches as they would have had.
-  model_.set_seed(state.seed);
+  // its epochs' order of batches as they would have had. Under a strategy every process
+  // continues the chief's.
+  replicas.sync_from_chief(model_, state);
+  model_.set_seed(replicas.stream_seed(state.seed));
   model_.set_random_step(state.random_step);
+  detail::Engine& engine = *model_.engine_;
   using Clock = std::chrono::steady_clock;
   for (int epoch = state.epoch; epoch < options.epochs && !model_.stop_training; ++epoch) {
     logs = Logs();
@@ -122,28 +132,35 @@ History Trainer::run_fit(detail::Feed& feed, const std::optional<ValidationData>
       const auto asked = Clock::now();
       const int64_t b = feed.next(batch, yb);
       waited += Clock::now() - asked;
-      if (b > 0) {
+      if (feed.global_rows() > 0) {
         if (!metrics) metrics.emplace(model_.make_metrics(yb.sparse()));
-        const Tensor& out = model_.forward(batch, true);
-        // b times the batch's loss as Keras reports it: the weighted mean loss plus the penalties.
-        loss_sum += model_.loss()->forward(out, yb) + static_cast<double>(b) * model_.regularization_loss();
-        seen += b;
-        metrics->update(out, yb);
-        model_.train_step(yb);
-        logs.set("loss", as_float32(loss_sum / static_cast<double>(seen)));
-        for (auto& m : *metrics) logs.set(m->name(), m->result());
+        const detail::StepShare* share = replicas.step_share(feed.global_rows());
+        if (b > 0) {
+          const Tensor& out = model_.forward(batch, true);
+          // b times the batch's loss as Keras reports it: the weighted mean loss plus the penalties.
+          loss_sum += model_.loss()->forward(out, yb) + static_cast<double>(b) * model_.regularization_loss();
+          seen += b;
+          metrics->update(out, yb);
+          engine.train_step(*model_.loss(), *model_.optimizer(), yb, share);
+        } else {
+          engine.shared_step_without_rows(*model_.optimizer(), *share);
+        }
+        replicas.log_results(logs, loss_sum, seen, *metrics);
       }
       for (auto* cb : callbacks) cb->on_train_batch_end(step, logs);
       // As Keras's fit: a batch hook that stops training ends the epoch here; validation and
       // on_epoch_end still run.
+      model_.stop_training = replicas.any(model_.stop_training);
       if (model_.stop_training) break;
     }
     state.from_pipeline = feed.is_pipeline();
     state.data_wait_seconds = std::chrono::duration<double>(waited).count();
     state.train_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    replicas.average_moving_statistics(model_);
     if (val) {
-      Logs val_logs = val->dataset ? run_test(*val->dataset, nullptr, callbacks)
-                                   : run_test(val->x, val->y, val->sample_weight, options.batch_size, nullptr, callbacks);
+      Logs val_logs = val->dataset ? run_test(*val->dataset, nullptr, callbacks, replicas)
+                                   : run_test(val->x, val->y, val->sample_weight, options.batch_size, nullptr,
+                                              callbacks, replicas);
       for (const auto& [k, v] : val_logs.items()) logs.set("val_" + k, v);
     }
     state.history.epoch.push_back(epoch);
@@ -151,6 +168,7 @@ History Trainer::run_fit(detail::Feed& feed, const std::optional<ValidationData>
     state.epoch = epoch + 1;
     state.random_step = model_.random_step();
     for (auto* cb : callbacks) cb->on_epoch_end(epoch, logs);
+    model_.stop_training = replicas.any(model_.stop_training);
   }
   if (options.epochs > 0) model_.finalize_variable_values();
   for (auto* cb : callbacks) cb->on_train_end(logs);

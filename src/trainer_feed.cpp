@@ -2,6 +2,7 @@
 
 #include <numeric>
 
+#include "kiln/distribute.hpp"
 #include "trainer_checks.hpp"
 
 namespace kiln::detail {
@@ -19,18 +20,38 @@ ArrayFeed::ArrayFeed(const Model& model, std::vector<Inputs> x, const Labels& y,
       order_(static_cast<size_t>(n_)),
       targets_(y_, weights_, std::min(bs_, n_)) {
   std::iota(order_.begin(), order_.end(), 0);
-  // One batch buffer per input, as a full batch and as the shorter last one: no allocation
-  // inside the loop.
+  // One batch buffer per input: no allocation inside the loop.
   for (const auto& in : x_) {
     Shape batch_shape = in.shape();
     batch_shape[0] = std::min(bs_, n_);
-    full_.emplace_back(batch_shape);
-    last_.push_back(full_.back().with_rows(n_ - (steps_ - 1) * bs_));
+    buffers_.emplace_back(batch_shape);
+  }
+  make_views();
+}
+
+void ArrayFeed::make_views() {
+  full_.clear();
+  last_.clear();
+  full_ptrs_.clear();
+  last_ptrs_.clear();
+  const int64_t last_rows = n_ - (steps_ - 1) * bs_;
+  auto rows_of = [&](int64_t rows) {
+    const auto share = distribute::share_of(rows, rank_, size_);
+    return share.end - share.begin;
+  };
+  for (const auto& buffer : buffers_) {
+    full_.push_back(buffer.with_rows(rows_of(std::min(bs_, n_))));
+    last_.push_back(buffer.with_rows(rows_of(last_rows)));
   }
   for (size_t k = 0; k < x_.size(); ++k) {
     full_ptrs_.push_back(&full_[k]);
     last_ptrs_.push_back(&last_[k]);
   }
+}
+
+void ArrayFeed::set_share(int rank, int size) {
+  Feed::set_share(rank, size);
+  make_views();
 }
 
 void ArrayFeed::start_epoch(int epoch, uint64_t seed) {
@@ -41,14 +62,21 @@ void ArrayFeed::start_epoch(int epoch, uint64_t seed) {
 
 int64_t ArrayFeed::next(std::span<const Tensor* const>& x, Targets& y) {
   const int64_t begin = step_ * bs_, b = std::min(bs_, n_ - begin);
+  const auto share = distribute::share_of(b, rank_, size_);
+  const int64_t first = begin + share.begin, rows = share.end - share.begin;
+  const bool full = step_ + 1 < steps_ || b == std::min(bs_, n_);
   for (size_t k = 0; k < x_.size(); ++k) {
-    x_[k].gather(order_.data() + begin, b, (b == bs_ ? full_[k] : last_[k]).data(), scale_);
-    if (step_ + 1 < steps_) x_[k].prefetch(order_.data() + begin + bs_, std::min(bs_, n_ - begin - bs_));
+    x_[k].gather(order_.data() + first, rows, (full ? full_[k] : last_[k]).data(), scale_);
+    if (step_ + 1 < steps_) {
+      const auto next = distribute::share_of(std::min(bs_, n_ - begin - bs_), rank_, size_);
+      x_[k].prefetch(order_.data() + begin + bs_ + next.begin, next.end - next.begin);
+    }
   }
-  x = b == bs_ ? full_ptrs_ : last_ptrs_;
-  y = targets_.gather(order_.data() + begin, b);
+  x = full ? full_ptrs_ : last_ptrs_;
+  y = targets_.gather(order_.data() + first, rows);
+  global_rows_ = b;
   ++step_;
-  return b;
+  return rows;
 }
 
 void check_batched(const data::Dataset& dataset, const char* what) {
@@ -75,15 +103,28 @@ int64_t DatasetFeed::next(std::span<const Tensor* const>& x, Targets& y) {
   if (!it_->next(batch_))
     throw ValueError(std::string(what_) + ": the dataset ended before its " + std::to_string(steps_) + " batches");
   const int64_t rows = batch_.size();
+  global_rows_ = rows;
   if (rows == 0) return 0;
   if (batch_.y.size() == 0)
     throw ValueError(std::string(what_) + ": the dataset's samples have no targets (a dataset of inputs only)");
   check_data(model_, batch_.x, batch_.y, what_);
   check_sample_weight(batch_.sample_weight, rows, what_);
-  batch_views(batch_, ptrs_);
+  if (size_ == 1) {
+    batch_views(batch_, ptrs_);
+    x = ptrs_;
+    y = batch_.y.at(0, batch_.sample_weight);
+    return rows;
+  }
+  const auto share = distribute::share_of(rows, rank_, size_);
+  shares_.clear();
+  ptrs_.clear();
+  for (const Inputs& in : batch_.x) shares_.push_back(in.floats().slice(share.begin, share.end));
+  for (const Tensor& t : shares_) ptrs_.push_back(&t);
   x = ptrs_;
-  y = batch_.y.at(0, batch_.sample_weight);
-  return rows;
+  share_y_ = batch_.y.slice(share.begin, share.end);
+  const std::span<const float> weights(batch_.sample_weight);
+  y = share_y_.at(0, weights.empty() ? weights : weights.subspan(share.begin, share.end - share.begin));
+  return share.end - share.begin;
 }
 
 }  // namespace kiln::detail

@@ -25,6 +25,20 @@ class Feed {
   virtual int64_t next(std::span<const Tensor* const>& x, Targets& y) = 0;
   // Whether the batches come from a data::Dataset.
   virtual bool is_pipeline() const { return false; }
+  // Makes next() give process `rank`'s share of each batch (distribute::share_of) of a run over
+  // `size` processes; steps() and global_rows() stay the whole batches'.
+  virtual void set_share(int rank, int size) {
+    rank_ = rank;
+    size_ = size;
+  }
+  // The rows of the last batch next() gave, over every process.
+  int64_t global_rows() const { return global_rows_; }
+
+ protected:
+  // The most rows a process gets of a batch of `rows`.
+  int64_t share_rows(int64_t rows) const { return (rows + size_ - 1) / size_; }
+  int rank_ = 0, size_ = 1;
+  int64_t global_rows_ = 0;
 };
 
 // Arrays (fit's x and y, after validation_split), each epoch in the order of a pipeline's full
@@ -35,11 +49,15 @@ class ArrayFeed : public Feed {
   ArrayFeed(const Model& model, std::vector<Inputs> x, const Labels& y, std::vector<float> weights,
             int64_t batch_size, bool shuffle);
   int64_t steps() const override { return steps_; }
-  int64_t batch_rows() const override { return std::min(bs_, n_); }
+  int64_t batch_rows() const override { return share_rows(std::min(bs_, n_)); }
   void start_epoch(int epoch, uint64_t seed) override;
   int64_t next(std::span<const Tensor* const>& x, Targets& y) override;
+  void set_share(int rank, int size) override;
 
  private:
+  // This process's views of the buffers for a full batch and for the last one.
+  void make_views();
+
   std::vector<Inputs> x_;
   Labels y_;
   std::vector<float> weights_;
@@ -48,7 +66,7 @@ class ArrayFeed : public Feed {
   bool shuffle_;
   std::vector<int64_t> order_;
   data::detail::EpochOrders orders_;
-  std::vector<Tensor> full_, last_;
+  std::vector<Tensor> buffers_, full_, last_;
   std::vector<const Tensor*> full_ptrs_, last_ptrs_;
   TargetBatch targets_;
 };
@@ -58,7 +76,7 @@ class DatasetFeed : public Feed {
  public:
   DatasetFeed(const Model& model, const data::Dataset& dataset, const char* what);
   int64_t steps() const override { return steps_; }
-  int64_t batch_rows() const override { return dataset_.batch_size(); }
+  int64_t batch_rows() const override { return share_rows(dataset_.batch_size()); }
   void start_epoch(int epoch, uint64_t seed) override;
   int64_t next(std::span<const Tensor* const>& x, Targets& y) override;
   bool is_pipeline() const override { return true; }
@@ -70,6 +88,8 @@ class DatasetFeed : public Feed {
   int64_t steps_;
   std::optional<data::Iterator> it_;
   data::Batch batch_;
+  std::vector<Tensor> shares_;  // this process's rows of batch_'s inputs
+  Labels share_y_;
   std::vector<const Tensor*> ptrs_;
 };
 

@@ -7,6 +7,7 @@
 #include "kiln/data/dataset.hpp"
 #include "kiln/model.hpp"
 #include "kiln/trainer.hpp"
+#include "distribute/replicas.hpp"
 #include "engine.hpp"
 #include "targets.hpp"
 #include "trainer_checks.hpp"
@@ -127,7 +128,7 @@ void Trainer::infer(std::span<const Tensor* const> batch, int64_t n, const std::
 
 template <typename ForEach>
 Logs Trainer::test_batches(ForEach&& for_each, Progbar* bar, const std::vector<Callback*>& callbacks,
-                           const std::string& tta) {
+                           const detail::Replicas& replicas, const std::string& tta) {
   std::optional<metrics::MetricList> metrics;
   // Keras's test loss adds the regularizers' penalties too.
   const double regularization = model_.regularization_loss();
@@ -141,64 +142,89 @@ Logs Trainer::test_batches(ForEach&& for_each, Progbar* bar, const std::vector<C
     for (auto* cb : callbacks) cb->on_test_batch_begin(step, logs);
     if (seen == 0) check_tta(tta, batch, "evaluate");
     if (!metrics) metrics.emplace(model_.make_metrics(y.sparse()));
-    infer(batch, b, tta, [&](int64_t first, int64_t rows, std::span<const Tensor* const> outputs) {
+    if (b > 0) infer(batch, b, tta, [&](int64_t first, int64_t rows, std::span<const Tensor* const> outputs) {
       const Tensor& out = *outputs[0];
       const Targets targets = y.at(first_target + first, weights);
       loss_sum += model_.loss()->forward(out, targets) + static_cast<double>(rows) * regularization;
       metrics->update(out, targets);
     });
     seen += b;
-    logs.set("loss", as_float32(loss_sum / static_cast<double>(seen)));
-    for (auto& m : *metrics) logs.set(m->name(), m->result());
-    if (bar) bar->update(step + 1, logs, last);
+    if (seen > 0) {
+      logs.set("loss", as_float32(loss_sum / static_cast<double>(seen)));
+      for (auto& m : *metrics) logs.set(m->name(), m->result());
+    }
+    // Under a strategy the bar ends with the results over every process's samples.
+    if (bar) bar->update(step + 1, logs, last && !replicas.active());
     finished = finished || last;
     for (auto* cb : callbacks) cb->on_test_batch_end(step, logs);
     ++step;
   });
+  if (replicas.active()) {
+    if (!metrics) metrics.emplace(model_.make_metrics(true));
+    replicas.log_results(logs, loss_sum, seen, *metrics);
+  }
   // A pipeline whose last batch was left out whole (files skipped) still ends the bar's line.
-  if (bar && !finished) bar->update(step, logs, true);
+  if (bar && (!finished || replicas.active())) bar->update(step, logs, true);
   for (auto* cb : callbacks) cb->on_test_end(logs);
   return logs;
 }
 
 Logs Trainer::run_test(std::span<const Inputs> x, const Labels& y, std::span<const float> sample_weight,
                        int64_t batch_size, Progbar* bar, const std::vector<Callback*>& callbacks,
-                       const std::string& tta) {
+                       const detail::Replicas& replicas, const std::string& tta) {
+  // This process's contiguous share of the samples (all of them alone).
+  const auto share = replicas.share(x[0].rows());
+  std::vector<Inputs> mine;
+  for (const auto& in : x) mine.push_back(in.slice(share.begin, share.end));
   return test_batches(
       [&](auto&& fn) {
-        for_each_batch(x, batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
-          fn(batch, b, y, sample_weight, begin, begin + b == x[0].rows());
+        if (share.end == share.begin) {
+          fn(std::span<const Tensor* const>(), int64_t{0}, y, sample_weight, share.begin, true);
+          return;
+        }
+        for_each_batch(mine, batch_size, [&](std::span<const Tensor* const> batch, int64_t begin, int64_t b) {
+          fn(batch, b, y, sample_weight, share.begin + begin, share.begin + begin + b == share.end);
         });
       },
-      bar, callbacks, tta);
+      bar, callbacks, replicas, tta);
 }
 
 namespace {
 
-// Calls fn(batch, rows, y, weights, 0, last) for each non-empty batch of a pipeline's pass,
-// checked by check(batch) first.
+// Calls fn(batch, rows, y, weights, first, last) for each non-empty batch of a pipeline's pass,
+// checked by check(batch) first: its rows from `first` on, this process's share of it under a
+// strategy (all of it alone).
 template <typename Check, typename Fn>
-void for_each_dataset_batch(const data::Dataset& x, double scale, Check&& check, Fn&& fn) {
+void for_each_dataset_batch(const data::Dataset& x, double scale, const detail::Replicas& replicas, Check&& check,
+                            Fn&& fn) {
   data::Iterator it = x.iterate(0, {}, scale);
   data::Batch batch;
   std::vector<const Tensor*> ptrs;
+  std::vector<Tensor> shares;
   for (int64_t step = 0, steps = x.cardinality(); it.next(batch); ++step) {
     if (batch.size() == 0) continue;
     check(batch);
     detail::batch_views(batch, ptrs);
-    fn(std::span<const Tensor* const>(ptrs), batch.size(), batch.y, std::span<const float>(batch.sample_weight),
-       int64_t{0}, step + 1 == steps);
+    const auto share = replicas.share(batch.size());
+    if (replicas.active()) {
+      shares.clear();
+      for (const Tensor* t : ptrs) shares.push_back(t->slice(share.begin, share.end));
+      ptrs.clear();
+      for (const Tensor& t : shares) ptrs.push_back(&t);
+    }
+    fn(std::span<const Tensor* const>(ptrs), share.end - share.begin, batch.y,
+       std::span<const float>(batch.sample_weight), share.begin, step + 1 == steps);
   }
 }
 
 }  // namespace
 
 Logs Trainer::run_test(const data::Dataset& x, Progbar* bar, const std::vector<Callback*>& callbacks,
-                       const std::string& tta) {
+                       const detail::Replicas& replicas, const std::string& tta) {
   return test_batches(
       [&](auto&& fn) {
         for_each_dataset_batch(
-            x, model_.preprocessing.rescale,
+            x, model_.preprocessing.rescale, replicas,
             [&](const data::Batch& batch) {
               if (batch.y.size() == 0)
                 throw ValueError("evaluate: the dataset's samples have no targets (a dataset of inputs only)");
@@ -207,7 +233,7 @@ Logs Trainer::run_test(const data::Dataset& x, Progbar* bar, const std::vector<C
             },
             fn);
       },
-      bar, callbacks, tta);
+      bar, callbacks, replicas, tta);
 }
 
 namespace {
@@ -224,15 +250,18 @@ Logs Trainer::evaluate(std::span<const Inputs> x, const Labels& y, const Evaluat
   check_evaluate_options(model_, options);
   check_data(model_, x, y, "evaluate");
   detail::check_sample_weight(options.sample_weight, x[0].rows(), "evaluate");
-  int64_t steps = (x[0].rows() + options.batch_size - 1) / options.batch_size;
-  for (auto* cb : options.callbacks) {
+  const detail::Replicas replicas(options.distribute.get());
+  const auto share = replicas.share(x[0].rows());
+  const int64_t steps = (share.end - share.begin + options.batch_size - 1) / options.batch_size;
+  const auto callbacks = replicas.callbacks(options.callbacks);
+  for (auto* cb : callbacks) {
     cb->set_model(&model_);
     cb->set_params({1, steps, options.verbose, options.out});
   }
   Progbar bar(steps, options.verbose, *options.out,
               options.out == &std::cout && stdout_is_terminal());
-  return run_test(x, y, options.sample_weight, options.batch_size, options.verbose ? &bar : nullptr,
-                  options.callbacks, options.tta);
+  return run_test(x, y, options.sample_weight, options.batch_size,
+                  options.verbose && replicas.chief() ? &bar : nullptr, callbacks, replicas, options.tta);
 }
 
 Logs Trainer::evaluate(const data::Dataset& x, const EvaluateOptions& options) {
@@ -240,13 +269,15 @@ Logs Trainer::evaluate(const data::Dataset& x, const EvaluateOptions& options) {
   detail::check_batched(x, "evaluate");
   if (!options.sample_weight.empty())
     throw ValueError("evaluate: with a dataset, sample weights come in its samples; received sample_weight");
+  const detail::Replicas replicas(options.distribute.get());
   const int64_t steps = x.cardinality();
-  for (auto* cb : options.callbacks) {
+  const auto callbacks = replicas.callbacks(options.callbacks);
+  for (auto* cb : callbacks) {
     cb->set_model(&model_);
     cb->set_params({1, steps, options.verbose, options.out});
   }
   Progbar bar(steps, options.verbose, *options.out, options.out == &std::cout && stdout_is_terminal());
-  return run_test(x, options.verbose ? &bar : nullptr, options.callbacks, options.tta);
+  return run_test(x, options.verbose && replicas.chief() ? &bar : nullptr, callbacks, replicas, options.tta);
 }
 
 template <typename ForEach>
@@ -304,7 +335,8 @@ std::vector<Tensor> Trainer::predict(const data::Dataset& x, const PredictOption
   return predict_batches(
       [&](auto&& fn) {
         for_each_dataset_batch(
-            x, model_.preprocessing.rescale, [&](const data::Batch& batch) { check_inputs(model_, batch.x, "predict"); },
+            x, model_.preprocessing.rescale, detail::Replicas(nullptr),
+            [&](const data::Batch& batch) { check_inputs(model_, batch.x, "predict"); },
             [&](std::span<const Tensor* const> batch, int64_t b, auto&&...) { fn(batch, b); });
       },
       rows, steps, options);

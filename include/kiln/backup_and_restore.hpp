@@ -29,6 +29,7 @@ struct BackupAndRestoreOptions {
 class BackupAndRestore : public Callback {
  public:
   explicit BackupAndRestore(std::filesystem::path backup_dir, BackupAndRestoreOptions options = {});
+  bool chief_only() const override { return true; }
   void on_train_begin(const Logs& logs) override;
   void on_epoch_end(int epoch, const Logs& logs) override;
   void on_train_end(const Logs& logs) override;

@@ -71,6 +71,9 @@ class Callback {
     std::ostream* out = &std::cout;
   };
   virtual void set_params(const Params& params) { params_ = params; }
+  // Whether the callback writes output (prints, files), which a distributed fit leaves to the
+  // chief process (kiln/distribute.hpp); callbacks that steer training run on every process.
+  virtual bool chief_only() const { return false; }
   virtual void set_model(Model* model) { model_ = model; }
   Model* model() const { return model_; }
   // fit's state (see FitState), for the length of a fit; null in evaluate and predict.
@@ -124,6 +127,7 @@ bool stdout_is_terminal();
 class ProgbarLogger : public Callback {
  public:
   explicit ProgbarLogger(std::ostream& out);
+  bool chief_only() const override { return true; }
   void on_epoch_begin(int epoch, const Logs& logs) override;
   void on_train_batch_end(int64_t batch, const Logs& logs) override;
   void on_epoch_end(int epoch, const Logs& logs) override;
@@ -143,6 +147,7 @@ class ProgbarLogger : public Callback {
 class CSVLogger : public Callback {
  public:
   explicit CSVLogger(std::string filename, char separator = ',', bool append = false);
+  bool chief_only() const override { return true; }
   void on_train_begin(const Logs& logs) override;
   void on_epoch_end(int epoch, const Logs& logs) override;
   void on_train_end(const Logs& logs) override;

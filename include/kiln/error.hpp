@@ -36,4 +36,11 @@ class ConfigError : public Error {
   using Error::Error;
 };
 
+// A collective operation of distributed training did not complete: another process died,
+// stalled or left the run (kiln/distribute.hpp).
+class CommunicationError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace kiln

@@ -39,3 +39,4 @@
 #include "kiln/training_callbacks.hpp"
 #include "kiln/tuner.hpp"
 #include "kiln/backup_and_restore.hpp"
+#include "kiln/distribute.hpp"

@@ -22,8 +22,13 @@ class Metric {
   // for float targets given to a metric of integer labels.
   void update(const Tensor& out, const Targets& y);
   // The mean so far, as the float32 Keras keeps it; 0 before any sample.
-  double result() const;
+  double result() const { return mean(total_, count_); }
   void reset() { total_ = count_ = 0; }
+  // The running sums behind result(): of w_i v_i and of w_i. The processes of a distributed run
+  // add theirs up, and mean() of the sums is the result over all of their samples.
+  double total() const { return total_; }
+  double count() const { return count_; }
+  static double mean(double total, double count);
   // Whether the metric reads integer class labels only.
   virtual bool needs_labels() const { return false; }
 

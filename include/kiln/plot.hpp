@@ -92,6 +92,7 @@ std::vector<Rect> model(const Model& model, const std::filesystem::path& path,
 class LearningCurvesPlotter : public Callback {
  public:
   explicit LearningCurvesPlotter(std::filesystem::path path, CurvesOptions options = {});
+  bool chief_only() const override { return true; }
   void on_train_begin(const Logs& logs) override;
   void on_epoch_end(int epoch, const Logs& logs) override;
 

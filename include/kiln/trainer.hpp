@@ -4,6 +4,7 @@
 
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -21,6 +22,10 @@ class Dataset;
 }
 namespace detail {
 class Feed;
+class Replicas;
+}
+namespace distribute {
+class MultiWorkerMirroredStrategy;
 }
 
 // The targets of a dataset, one per sample: integer class labels, from uint8 (as datasets load
@@ -114,6 +119,8 @@ struct FitOptions {
   std::optional<uint64_t> seed;        // shuffling; unset: drawn from utils::global_rng()
   std::vector<Callback*> callbacks;    // not owned
   std::ostream* out = &std::cout;      // where progress goes
+  // Data-parallel training across processes (kiln/distribute.hpp); unset: this process alone.
+  std::shared_ptr<distribute::MultiWorkerMirroredStrategy> distribute;
 };
 
 // Test-time augmentation in evaluate and predict: "" (none, the default: the model's own forward
@@ -126,6 +133,8 @@ struct EvaluateOptions {
   std::vector<float> sample_weight;  // one per sample, or empty
   std::vector<Callback*> callbacks;  // not owned; their test hooks are called
   std::ostream* out = &std::cout;
+  // The samples split across processes, their results combined (kiln/distribute.hpp).
+  std::shared_ptr<distribute::MultiWorkerMirroredStrategy> distribute;
 };
 
 struct PredictOptions {
@@ -153,16 +162,18 @@ class Trainer {
 
  private:
   History run_fit(detail::Feed& feed, const std::optional<ValidationData>& val, const FitOptions& options);
+  // The loss and metrics over x, y (this process's share of them under a strategy, combined
+  // with the others').
   Logs run_test(std::span<const Inputs> x, const Labels& y, std::span<const float> sample_weight,
                 int64_t batch_size, Progbar* bar, const std::vector<Callback*>& callbacks,
-                const std::string& tta = "");
+                const detail::Replicas& replicas, const std::string& tta = "");
   Logs run_test(const data::Dataset& x, Progbar* bar, const std::vector<Callback*>& callbacks,
-                const std::string& tta = "");
+                const detail::Replicas& replicas, const std::string& tta = "");
   // The loss and metrics over batches: for_each(fn) calls fn(batch, rows, y, weights, first)
   // for each batch, whose targets are y's from sample `first` on.
   template <typename ForEach>
   Logs test_batches(ForEach&& for_each, Progbar* bar, const std::vector<Callback*>& callbacks,
-                    const std::string& tta);
+                    const detail::Replicas& replicas, const std::string& tta);
   // Every output for the batches for_each gives (as in test_batches), rows at most in all.
   template <typename ForEach>
   std::vector<Tensor> predict_batches(ForEach&& for_each, int64_t rows, int64_t steps,

@@ -19,9 +19,9 @@ void Metric::update(const Tensor& out, const Targets& y) {
   for (int64_t r = 0; r < B; ++r) count_ += y.weights[r];
 }
 
-double Metric::result() const {
+double Metric::mean(double total, double count) {
   // Keras keeps metric state in float32; reporting the float32 value keeps logs identical.
-  return count_ != 0 ? static_cast<double>(static_cast<float>(total_ / count_)) : 0.0;
+  return count != 0 ? static_cast<double>(static_cast<float>(total / count)) : 0.0;
 }
 
 namespace metrics {

@@ -65,4 +65,13 @@ bool uses_bf16(const Model& model);
 // (the same results, slower than float32).
 void warn_if_bf16_is_emulated(const Model& model);
 
+// The strategy kiln train runs with: data-parallel over MPI when a launcher started several
+// processes (mpirun -np N kiln train ...), none for a process on its own. Sets the worker threads:
+// `threads` when positive, else the machine's cores shared among the processes on it. Several
+// processes and a kiln built without MPI are an error (each would train alone).
+std::shared_ptr<distribute::MultiWorkerMirroredStrategy> launched_strategy(double timeout_seconds, int threads);
+// After an error: ends every process of a launched run (the others would wait for this one);
+// returns the exit status otherwise.
+int end_after_error();
+
 }  // namespace kiln::cli

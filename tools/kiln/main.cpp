@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "common.hpp"
 #include "kiln/error.hpp"
 
 int main(int argc, char** argv) {
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cout.flush();
     std::cerr << "kiln: error: " << e.what() << '\n';
-    return 1;
+    return kiln::cli::end_after_error();
   }
   return 0;
 }

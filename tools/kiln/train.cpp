@@ -16,7 +16,11 @@ namespace {
 
 void run(const TrainArgs& a) {
   TrainRecipe recipe = resolve_recipe(a);
-  if (a.threads > 0) set_num_threads(a.threads);
+  // Under mpirun every process trains its share of each batch; the first (the chief) alone
+  // prints and writes files.
+  const auto strategy = launched_strategy(a.mpi_timeout, a.threads);
+  const bool chief = !strategy || strategy->is_chief();
+  const int verbose = chief ? a.verbose : 0;
   utils::set_random_seed(recipe.seed);
   // A built-in dataset trains from arrays in memory; a folder through pipelines that decode its
   // images on background threads while the model trains.
@@ -57,23 +61,28 @@ void run(const TrainArgs& a) {
   model.compile({.loss = LossRef(losses::get(recipe.loss)),
                  .optimizer = build_optimizer(recipe, steps_per_epoch),
                  .metrics = recipe.metrics});
-  if (a.verbose) model.summary(std::cout);
-  if (uses_bf16(model) && a.verbose)
+  if (verbose) model.summary(std::cout);
+  if (uses_bf16(model) && verbose)
     std::cout << "Precision: mixed_bfloat16 (bf16 matrix products summed in float32, float32 weights)\n";
-  warn_if_bf16_is_emulated(model);
+  if (chief) warn_if_bf16_is_emulated(model);
+  if (strategy && verbose)
+    std::cout << "Data-parallel over " << strategy->num_replicas_in_sync() << " processes: each takes its share of "
+              << "every batch of " << batch_size << "\n";
 
   std::filesystem::path out = a.output.empty() ? std::filesystem::path("models") / (std::filesystem::path(name).filename().string() + "-" +
                                   std::filesystem::path(recipe.model).stem().string())
                                                : std::filesystem::path(a.output);
-  std::error_code ec;
-  std::filesystem::create_directories(out, ec);
-  if (ec) throw IoError("cannot create output folder '" + out.string() + "': " + ec.message());
-  // Written first, so that a run stopped part way can still be repeated.
-  io::write_file_atomic(out / "recipe.json", recipe.to_json().dump(2) + "\n");
+  if (chief) {
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) throw IoError("cannot create output folder '" + out.string() + "': " + ec.message());
+    // Written first, so that a run stopped part way can still be repeated.
+    io::write_file_atomic(out / "recipe.json", recipe.to_json().dump(2) + "\n");
+  }
   CSVLogger csv((out / "history.csv").string());
   // Redrawn after every epoch, so an image viewer shows the run as it goes.
   plot::LearningCurvesPlotter curves(out / "curves.png", {.title = "Learning curves: " + name});
-  FitOptions fit{.epochs = epochs, .verbose = a.verbose, .seed = recipe.seed};
+  FitOptions fit{.epochs = epochs, .verbose = verbose, .seed = recipe.seed, .distribute = strategy};
   // The backup goes first, so that the others begin with the state it restores.
   std::optional<BackupAndRestore> backup;
   if (a.backup_dir) fit.callbacks.push_back(&backup.emplace(*a.backup_dir));
@@ -92,15 +101,16 @@ void run(const TrainArgs& a) {
     model.fit(x_train, y_train, fit);
   }
 
-  const EvaluateOptions evaluate{.verbose = a.verbose ? 1 : 0};
+  const EvaluateOptions evaluate{.verbose = verbose ? 1 : 0, .distribute = strategy};
   std::optional<Logs> test;
   if (folder && folder->test) {
-    if (a.verbose) std::cout << "Evaluating on the test images\n";
+    if (verbose) std::cout << "Evaluating on the test images\n";
     test = model.evaluate(*folder->test, evaluate);
   } else if (data && data->test.images.dim(0) > 0) {
-    if (a.verbose) std::cout << "Evaluating on the " << data->test.images.dim(0) << " test images\n";
+    if (verbose) std::cout << "Evaluating on the " << data->test.images.dim(0) << " test images\n";
     test = model.evaluate(data->test.images, data->test.labels, evaluate);
   }
+  if (!chief) return;
   if (test)
     std::printf("Test loss: %.4f - test accuracy: %.4f\n", test->at("loss"), test->at("accuracy"));
   else
@@ -197,7 +207,13 @@ void add_train(CLI::App& app) {
                   "(default: fp32, or as the --model file says)")
       ->check(CLI::IsMember({"fp32", "bf16"}));
   cmd->add_option("--seed", a->seed, "Seed for weights and shuffling (default 42)");
-  cmd->add_option("--threads", a->threads, "Worker threads (default: all cores)")->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", a->threads, "Worker threads (default: all cores, shared among the processes mpirun "
+                                           "starts on one machine)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--mpi-timeout", a->mpi_timeout,
+                  "Under mpirun: seconds a process waits for the others before the run stops with an error (a "
+                  "process died or stalled); longer than one process's longest work between two steps (default 300)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--verbose", a->verbose, "0 silent, 1 progress bar, 2 one line per epoch")
       ->check(CLI::Range(0, 2))->capture_default_str();
   cmd->add_option("--output", a->output, "Model folder to write (default: models/<dataset>-<model>)");

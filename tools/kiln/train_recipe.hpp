@@ -29,6 +29,7 @@ struct TrainArgs {
   std::optional<uint64_t> seed;
   std::string output;
   int threads = 0, verbose = 1;
+  double mpi_timeout = 300;  // under mpirun: how long a process waits for the others
 };
 
 // The schedules --schedule names, each worked out from the base rate and the run's length.

@@ -1,0 +1,39 @@
+// kiln under mpirun: the strategy a launched process trains with, its share of the cores, and
+// how an error on one process ends them all.
+#include <thread>
+
+#include "common.hpp"
+#ifdef KILN_HAS_MPI
+#include "kiln/distribute_mpi.hpp"
+#endif
+
+namespace kiln::cli {
+
+std::shared_ptr<distribute::MultiWorkerMirroredStrategy> launched_strategy(double timeout_seconds, int threads) {
+  const int processes = distribute::launched_processes();
+  if (threads > 0) {
+    set_num_threads(threads);
+  } else if (processes > 1) {
+    // The processes on one machine share its cores.
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    set_num_threads(std::max(1, cores / distribute::launched_local_processes()));
+  }
+  if (processes == 1) return nullptr;
+#ifdef KILN_HAS_MPI
+  return distribute::mpi_strategy({}, {.timeout_seconds = timeout_seconds});
+#else
+  (void)timeout_seconds;
+  throw ValueError("this process is one of " + std::to_string(processes) +
+                   " that a launcher started, but this kiln was built without MPI, so each would train alone "
+                   "and write the same files; rebuild with libopenmpi-dev installed (CMake option KILN_MPI)");
+#endif
+}
+
+int end_after_error() {
+#ifdef KILN_HAS_MPI
+  if (distribute::launched_processes() > 1) distribute::mpi_abort(1);
+#endif
+  return 1;
+}
+
+}  // namespace kiln::cli

@@ -20,6 +20,6 @@ ctest --test-dir build-asan --output-on-failure -j 2
 # the harnesses only; each runs for 30 seconds from its seeds and past failures.
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DKILN_WERROR=ON -DKILN_SANITIZE=ON -DKILN_FUZZ=ON \
-  -DKILN_BUILD_TESTS=OFF -DKILN_BUILD_EXTRAS=OFF -DBUILD_SHARED_LIBS=OFF
+  -DKILN_BUILD_TESTS=OFF -DKILN_BUILD_EXTRAS=OFF -DBUILD_SHARED_LIBS=OFF -DKILN_MPI=OFF
 cmake --build build-fuzz --target fuzzers
 scripts/fuzz.sh 30

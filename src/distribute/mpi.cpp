@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -16,6 +17,12 @@ namespace {
 
 // Counts MPI takes as int; larger arrays go in pieces of this many values.
 constexpr int64_t kPiece = 1 << 30;
+
+std::string seconds(double s) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", s);
+  return text;
+}
 
 void finalize_at_exit() {
   int finalized = 0;
@@ -59,8 +66,8 @@ class MpiCommunicator : public Communicator {
       const double waited = std::chrono::duration<double>(Clock::now() - start).count();
       if (waited > options_.timeout_seconds)
         throw CommunicationError("process " + std::to_string(rank_) + " of " + std::to_string(size_) +
-                                 ": the other processes did not answer for " + std::to_string(options_.timeout_seconds) +
-                                 " s while " + what_ + "; one of them has died, stalled or stopped early (its own "
+                                 ": the other processes did not answer for " + seconds(options_.timeout_seconds) +
+                                 " while " + what_ + "; one of them has died, stalled or stopped early (its own "
                                  "error, if any, is above)");
       // Spin for the first millisecond, which a step's sums take; then leave the core to others.
       if (waited > 1e-3) std::this_thread::sleep_for(std::chrono::microseconds(50));

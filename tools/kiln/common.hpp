@@ -66,10 +66,12 @@ bool uses_bf16(const Model& model);
 void warn_if_bf16_is_emulated(const Model& model);
 
 // The strategy kiln train runs with: data-parallel over MPI when a launcher started several
-// processes (mpirun -np N kiln train ...), none for a process on its own. Sets the worker threads:
+// processes (mpirun -np N kiln train ...), none for a process on its own, with the gradient
+// buckets and the timeout (StrategyOptions, MpiOptions). Sets the worker threads:
 // `threads` when positive, else the machine's cores shared among the processes on it. Several
 // processes and a kiln built without MPI are an error (each would train alone).
-std::shared_ptr<distribute::MultiWorkerMirroredStrategy> launched_strategy(double timeout_seconds, int threads);
+std::shared_ptr<distribute::MultiWorkerMirroredStrategy> launched_strategy(double timeout_seconds, int64_t bucket_bytes,
+                                                                      int threads);
 // After an error: ends every process of a launched run (the others would wait for this one);
 // returns the exit status otherwise.
 int end_after_error();

@@ -9,7 +9,8 @@
 
 namespace kiln::cli {
 
-std::shared_ptr<distribute::MultiWorkerMirroredStrategy> launched_strategy(double timeout_seconds, int threads) {
+std::shared_ptr<distribute::MultiWorkerMirroredStrategy> launched_strategy(double timeout_seconds, int64_t bucket_bytes,
+                                                                      int threads) {
   const int processes = distribute::launched_processes();
   if (threads > 0) {
     set_num_threads(threads);
@@ -20,9 +21,10 @@ std::shared_ptr<distribute::MultiWorkerMirroredStrategy> launched_strategy(doubl
   }
   if (processes == 1) return nullptr;
 #ifdef KILN_HAS_MPI
-  return distribute::mpi_strategy({}, {.timeout_seconds = timeout_seconds});
+  return distribute::mpi_strategy({.bucket_bytes = bucket_bytes}, {.timeout_seconds = timeout_seconds});
 #else
   (void)timeout_seconds;
+  (void)bucket_bytes;
   throw ValueError("this process is one of " + std::to_string(processes) +
                    " that a launcher started, but this kiln was built without MPI, so each would train alone "
                    "and write the same files; rebuild with libopenmpi-dev installed (CMake option KILN_MPI)");

@@ -18,7 +18,7 @@ void run(const TrainArgs& a) {
   TrainRecipe recipe = resolve_recipe(a);
   // Under mpirun every process trains its share of each batch; the first (the chief) alone
   // prints and writes files.
-  const auto strategy = launched_strategy(a.mpi_timeout, a.threads);
+  const auto strategy = launched_strategy(a.mpi_timeout, a.bucket_bytes, a.threads);
   const bool chief = !strategy || strategy->is_chief();
   const int verbose = chief ? a.verbose : 0;
   utils::set_random_seed(recipe.seed);
@@ -214,6 +214,10 @@ void add_train(CLI::App& app) {
                   "Under mpirun: seconds a process waits for the others before the run stops with an error (a "
                   "process died or stalled); longer than one process's longest work between two steps (default 300)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--bucket-bytes", a->bucket_bytes,
+                  "Under mpirun: gradients are summed in buckets of about this many bytes, each started as soon as "
+                  "backward has produced it; 0 sums them all after backward (default 1048576)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--verbose", a->verbose, "0 silent, 1 progress bar, 2 one line per epoch")
       ->check(CLI::Range(0, 2))->capture_default_str();
   cmd->add_option("--output", a->output, "Model folder to write (default: models/<dataset>-<model>)");

@@ -30,6 +30,7 @@ struct TrainArgs {
   std::string output;
   int threads = 0, verbose = 1;
   double mpi_timeout = 300;  // under mpirun: how long a process waits for the others
+  int64_t bucket_bytes = 1 << 20;  // under mpirun: the gradient sums' bucket size
 };
 
 // The schedules --schedule names, each worked out from the base rate and the run's length.

@@ -35,13 +35,9 @@ void ArrayFeed::make_views() {
   full_ptrs_.clear();
   last_ptrs_.clear();
   const int64_t last_rows = n_ - (steps_ - 1) * bs_;
-  auto rows_of = [&](int64_t rows) {
-    const auto share = distribute::share_of(rows, rank_, size_);
-    return share.end - share.begin;
-  };
   for (const auto& buffer : buffers_) {
-    full_.push_back(buffer.with_rows(rows_of(std::min(bs_, n_))));
-    last_.push_back(buffer.with_rows(rows_of(last_rows)));
+    full_.push_back(buffer.with_rows(distribute::share_of(std::min(bs_, n_), rank_, size_).rows()));
+    last_.push_back(buffer.with_rows(distribute::share_of(last_rows, rank_, size_).rows()));
   }
   for (size_t k = 0; k < x_.size(); ++k) {
     full_ptrs_.push_back(&full_[k]);
@@ -63,13 +59,13 @@ void ArrayFeed::start_epoch(int epoch, uint64_t seed) {
 int64_t ArrayFeed::next(std::span<const Tensor* const>& x, Targets& y) {
   const int64_t begin = step_ * bs_, b = std::min(bs_, n_ - begin);
   const auto share = distribute::share_of(b, rank_, size_);
-  const int64_t first = begin + share.begin, rows = share.end - share.begin;
+  const int64_t first = begin + share.begin, rows = share.rows();
   const bool full = step_ + 1 < steps_ || b == std::min(bs_, n_);
   for (size_t k = 0; k < x_.size(); ++k) {
     x_[k].gather(order_.data() + first, rows, (full ? full_[k] : last_[k]).data(), scale_);
     if (step_ + 1 < steps_) {
       const auto next = distribute::share_of(std::min(bs_, n_ - begin - bs_), rank_, size_);
-      x_[k].prefetch(order_.data() + begin + bs_ + next.begin, next.end - next.begin);
+      x_[k].prefetch(order_.data() + begin + bs_ + next.begin, next.rows());
     }
   }
   x = full ? full_ptrs_ : last_ptrs_;
@@ -123,8 +119,8 @@ int64_t DatasetFeed::next(std::span<const Tensor* const>& x, Targets& y) {
   x = ptrs_;
   share_y_ = batch_.y.slice(share.begin, share.end);
   const std::span<const float> weights(batch_.sample_weight);
-  y = share_y_.at(0, weights.empty() ? weights : weights.subspan(share.begin, share.end - share.begin));
-  return share.end - share.begin;
+  y = share_y_.at(0, weights.empty() ? weights : weights.subspan(share.begin, share.rows()));
+  return share.rows();
 }
 
 }  // namespace kiln::detail

@@ -178,7 +178,7 @@ Logs Trainer::run_test(std::span<const Inputs> x, const Labels& y, std::span<con
   for (const auto& in : x) mine.push_back(in.slice(share.begin, share.end));
   return test_batches(
       [&](auto&& fn) {
-        if (share.end == share.begin) {
+        if (share.rows() == 0) {
           fn(std::span<const Tensor* const>(), int64_t{0}, y, sample_weight, share.begin, true);
           return;
         }
@@ -212,7 +212,7 @@ void for_each_dataset_batch(const data::Dataset& x, double scale, const detail::
       ptrs.clear();
       for (const Tensor& t : shares) ptrs.push_back(&t);
     }
-    fn(std::span<const Tensor* const>(ptrs), share.end - share.begin, batch.y,
+    fn(std::span<const Tensor* const>(ptrs), share.rows(), batch.y,
        std::span<const float>(batch.sample_weight), share.begin, step + 1 == steps);
   }
 }
@@ -252,7 +252,7 @@ Logs Trainer::evaluate(std::span<const Inputs> x, const Labels& y, const Evaluat
   detail::check_sample_weight(options.sample_weight, x[0].rows(), "evaluate");
   const detail::Replicas replicas(options.distribute.get());
   const auto share = replicas.share(x[0].rows());
-  const int64_t steps = (share.end - share.begin + options.batch_size - 1) / options.batch_size;
+  const int64_t steps = (share.rows() + options.batch_size - 1) / options.batch_size;
   const auto callbacks = replicas.callbacks(options.callbacks);
   for (auto* cb : callbacks) {
     cb->set_model(&model_);

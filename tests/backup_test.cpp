@@ -27,12 +27,7 @@ Model make_model(const OptimizerRef& optimizer) {
 
 struct Data {
   Tensor x = testing::random_tensor({40, 6}, 11);
-  Labels y;
-  Data() {
-    std::vector<int32_t> labels;
-    for (int64_t i = 0; i < 40; ++i) labels.push_back(x[i * 6] > 0 ? (x[i * 6 + 1] > 0 ? 2 : 1) : 0);
-    y = Labels(labels);
-  }
+  Labels y = testing::sign_labels(x);
 };
 
 struct Outcome {

@@ -12,6 +12,13 @@
 
 namespace kiln::testing {
 
+Labels sign_labels(const Tensor& x) {
+  const int64_t n = x.dim(0), f = x.row_size();
+  std::vector<int32_t> labels;
+  for (int64_t i = 0; i < n; ++i) labels.push_back(x[i * f] > 0 ? (x[i * f + 1] > 0 ? 2 : 1) : 0);
+  return Labels(labels);
+}
+
 Tensor random_tensor(const Shape& shape, uint64_t seed, float lo, float hi) {
   Tensor t(shape);
   Rng rng(seed);

@@ -12,6 +12,9 @@
 namespace kiln::testing {
 
 Tensor random_tensor(const Shape& shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f);
+// Class labels for the rows of x (N, F): 2 where the first two features are positive, 1 where
+// only the first is, else 0: a small problem a model learns in a few epochs.
+Labels sign_labels(const Tensor& x);
 
 // A fresh empty folder under the system temp dir, removed when the object dies.
 class TempDir {

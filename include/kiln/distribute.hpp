@@ -70,6 +70,7 @@ class MultiWorkerMirroredStrategy {
 // whose sizes differ by at most one.
 struct Share {
   int64_t begin, end;
+  int64_t rows() const { return end - begin; }
 };
 Share share_of(int64_t rows, int rank, int size);
 

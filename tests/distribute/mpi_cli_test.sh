@@ -27,6 +27,11 @@ check "each epoch is printed once" test "$(grep -c '^100/100' <<<"$out")" -eq 2
 check "the test accuracy is printed once" test "$(grep -c 'Test loss' <<<"$out")" -eq 1
 check "history.csv has both epochs" test "$(wc -l < "$WORK/files/rank0/model/history.csv")" -eq 3
 
+# kiln evaluate under mpirun: the processes split the test set and print the one-process result.
+alone=$("$KILN" evaluate "$WORK/files/rank0/model" --json)
+shared=$("${MPIRUN[@]}" -np 3 "$KILN" evaluate "$WORK/files/rank0/model" --json)
+check "evaluate on three processes prints the one-process result once ($shared)" test "$alone" = "$shared"
+
 # A process killed mid-run: mpirun ends the others and fails.
 start=$(date +%s)
 run_in_own_folders 2 killed "${ARGS[@]}" --epochs 200 --output model --verbose 0 >"$WORK/killed.log" 2>&1 &
@@ -37,6 +42,7 @@ kill -KILL "$(cat "$WORK/killed/rank1/pid")"
 wait $runner
 status=$?
 elapsed=$(( $(date +%s) - start ))
+echo "killed process: the run ended with status $status, ${elapsed} s after it started"
 check "a killed process fails the run (status $status)" test $status -ne 0
 check "within 30 s of starting (took ${elapsed} s)" test $elapsed -lt 30
 check "mpirun names the killed process" grep -q "signal 9" "$WORK/killed.log"
@@ -52,6 +58,7 @@ kill -STOP "$(cat "$WORK/stalled/rank1/pid")"
 wait $runner
 status=$?
 elapsed=$(( $(date +%s) - start ))
+echo "stalled process: the run ended with status $status, ${elapsed} s after it started"
 check "a stalled process fails the run (status $status)" test $status -ne 0
 check "within the timeout and the abort (took ${elapsed} s)" test $elapsed -lt 40
 check "the chief says the others did not answer" grep -q "did not answer for 5 s" "$WORK/stalled.log"

@@ -72,6 +72,8 @@ void warn_if_bf16_is_emulated(const Model& model);
 // processes and a kiln built without MPI are an error (each would train alone).
 std::shared_ptr<distribute::MultiWorkerMirroredStrategy> launched_strategy(double timeout_seconds, int64_t bucket_bytes,
                                                                       int threads);
+// Adds --mpi-timeout (MpiOptions::timeout_seconds) to a subcommand that runs under mpirun.
+void add_mpi_timeout_option(CLI::App* cmd, double& seconds);
 // After an error: ends every process of a launched run (the others would wait for this one);
 // returns the exit status otherwise.
 int end_after_error();

@@ -14,6 +14,7 @@ struct EvaluateArgs {
   std::string dir, dataset, split = "test", report_dir, tta, rescale;
   int64_t batch_size = 32, mistakes = 25;
   bool json = false, report = false;
+  double mpi_timeout = 300;
 };
 
 // The `count` wrong predictions made with the highest confidence, most confident first.
@@ -80,8 +81,13 @@ void run(const EvaluateArgs& a) {
   warn_if_bf16_is_emulated(model);
   datasets::Dataset data = load_dataset_for(model, a.dataset);
   const datasets::Split& split = split_of(data, a.split);
+  // Under mpirun the processes split the samples and combine their sums; the first prints.
+  const auto strategy = launched_strategy(a.mpi_timeout, 0, 0);
+  const bool chief = !strategy || strategy->is_chief();
   Logs logs = model.evaluate(split.images, split.labels,
-                             {.batch_size = a.batch_size, .verbose = a.json ? 0 : 1, .tta = a.tta});
+                             {.batch_size = a.batch_size, .verbose = a.json || !chief ? 0 : 1, .tta = a.tta,
+                              .distribute = strategy});
+  if (!chief) return;
   nlohmann::ordered_json out;
   for (const auto& [k, v] : logs.items()) out[k] = v;
   if (a.report) report(a, model, data, split, out);
@@ -109,6 +115,7 @@ void add_evaluate(CLI::App& app) {
   cmd->add_option("--report-dir", a->report_dir, "Folder for the report's pictures (default: the model folder)");
   cmd->add_option("--mistakes", a->mistakes, "How many wrong images mistakes.png shows")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  add_mpi_timeout_option(cmd, a->mpi_timeout);
   cmd->callback([a] { run(*a); });
 }
 

@@ -31,6 +31,14 @@ std::shared_ptr<distribute::MultiWorkerMirroredStrategy> launched_strategy(doubl
 #endif
 }
 
+void add_mpi_timeout_option(CLI::App* cmd, double& seconds) {
+  cmd->add_option("--mpi-timeout", seconds,
+                  "Under mpirun: seconds a process waits for the others before the run stops with an error (a "
+                  "process died or stalled); longer than one process's longest work between two collective steps "
+                  "(default 300)")
+      ->check(CLI::PositiveNumber);
+}
+
 int end_after_error() {
 #ifdef KILN_HAS_MPI
   if (distribute::launched_processes() > 1) distribute::mpi_abort(1);

@@ -28,8 +28,12 @@ void run(const TrainArgs& a) {
   std::optional<FolderPipelines> folder;
   if (is_folder(recipe.dataset)) {
     FolderSettings settings{recipe.image_size, recipe.color_mode, recipe.interpolation};
+    // A cache file is written by the chief alone; the other processes read it once it exists
+    // and keep their decoded images in memory until then.
+    const bool file_cache = a.cache != "memory" && a.cache != "none";
+    const std::string cache = file_cache && !chief && !std::filesystem::exists(a.cache) ? "memory" : a.cache;
     folder = folder_pipelines(recipe.dataset, settings, static_cast<uint32_t>(recipe.seed), recipe.validation_size,
-                              recipe.batch_size, a.cache);
+                              recipe.batch_size, cache);
     recipe.image_size = settings.image_size;
     recipe.color_mode = settings.color_mode;
   } else {
@@ -210,10 +214,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--threads", a->threads, "Worker threads (default: all cores, shared among the processes mpirun "
                                            "starts on one machine)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--mpi-timeout", a->mpi_timeout,
-                  "Under mpirun: seconds a process waits for the others before the run stops with an error (a "
-                  "process died or stalled); longer than one process's longest work between two steps (default 300)")
-      ->check(CLI::PositiveNumber);
+  add_mpi_timeout_option(cmd, a->mpi_timeout);
   cmd->add_option("--bucket-bytes", a->bucket_bytes,
                   "Under mpirun: gradients are summed in buckets of about this many bytes, each started as soon as "
                   "backward has produced it; 0 sums them all after backward (default 1048576)")

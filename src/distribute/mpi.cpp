@@ -2,7 +2,6 @@
 #include <mpi.h>
 
 #include <chrono>
-#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -40,13 +39,10 @@ class MpiCommunicator : public Communicator {
   int size() const override { return size_; }
 
   void start_sum(float* data, int64_t n) override {
-    for (int64_t at = 0; at < n; at += kPiece) {
-      requests_.emplace_back();
-      check(MPI_Iallreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kPiece, n - at)), MPI_FLOAT, MPI_SUM,
-                           MPI_COMM_WORLD, &requests_.back()),
-            "MPI_Iallreduce");
-    }
-    what_ = "summing gradients";
+    start_pieces(data, n, "MPI_Iallreduce", [](float* piece, int count, MPI_Request* request) {
+      return MPI_Iallreduce(MPI_IN_PLACE, piece, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, request);
+    });
+    what_ = "summing gradients (or moving statistics)";
   }
 
   void progress() override {
@@ -75,12 +71,9 @@ class MpiCommunicator : public Communicator {
   }
 
   void sum(double* data, int64_t n) override {
-    for (int64_t at = 0; at < n; at += kPiece) {
-      requests_.emplace_back();
-      check(MPI_Iallreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kPiece, n - at)), MPI_DOUBLE, MPI_SUM,
-                           MPI_COMM_WORLD, &requests_.back()),
-            "MPI_Iallreduce");
-    }
+    start_pieces(data, n, "MPI_Iallreduce", [](double* piece, int count, MPI_Request* request) {
+      return MPI_Iallreduce(MPI_IN_PLACE, piece, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD, request);
+    });
     what_ = "summing the loss and metrics";
     wait_all();
   }
@@ -92,16 +85,23 @@ class MpiCommunicator : public Communicator {
     what_ = "receiving the chief's training state";
     wait_all();
     bytes.resize(size);
-    for (uint64_t at = 0; at < size; at += kPiece) {
-      requests_.emplace_back();
-      check(MPI_Ibcast(bytes.data() + at, static_cast<int>(std::min<uint64_t>(kPiece, size - at)), MPI_BYTE, root,
-                       MPI_COMM_WORLD, &requests_.back()),
-            "MPI_Ibcast");
-    }
+    start_pieces(bytes.data(), static_cast<int64_t>(size), "MPI_Ibcast",
+                 [root](char* piece, int count, MPI_Request* request) {
+                   return MPI_Ibcast(piece, count, MPI_BYTE, root, MPI_COMM_WORLD, request);
+                 });
     wait_all();
   }
 
  private:
+  // Starts call(piece, count, request) on each piece of at most kPiece values of data[0, n).
+  template <typename T, typename Call>
+  void start_pieces(T* data, int64_t n, const char* name, Call&& call) {
+    for (int64_t at = 0; at < n; at += kPiece) {
+      requests_.emplace_back();
+      check(call(data + at, static_cast<int>(std::min(kPiece, n - at)), &requests_.back()), name);
+    }
+  }
+
   void check(int code, const char* call) const {
     if (code == MPI_SUCCESS) return;
     char text[MPI_MAX_ERROR_STRING];

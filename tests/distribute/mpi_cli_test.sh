@@ -32,33 +32,30 @@ alone=$("$KILN" evaluate "$WORK/files/rank0/model" --json)
 shared=$("${MPIRUN[@]}" -np 3 "$KILN" evaluate "$WORK/files/rank0/model" --json)
 check "evaluate on three processes prints the one-process result once ($shared)" test "$alone" = "$shared"
 
+# Runs a long two-process training in folder NAME, sends SIGNAL to the second process two
+# seconds after it starts, and sets status and elapsed (seconds from the start) when the run ends.
+fault_run() {
+  local name=$1 signal=$2 runner start
+  start=$(date +%s)
+  run_in_own_folders 2 "$name" "${ARGS[@]}" --epochs 200 --output model --verbose 0 "${@:3}" >"$WORK/$name.log" 2>&1 &
+  runner=$!
+  for _ in $(seq 100); do [ -s "$WORK/$name/rank1/pid" ] && break; sleep 0.1; done
+  sleep 2
+  kill "-$signal" "$(cat "$WORK/$name/rank1/pid")"
+  wait $runner
+  status=$?
+  elapsed=$(( $(date +%s) - start ))
+  echo "$name process: the run ended with status $status, ${elapsed} s after it started"
+}
+
 # A process killed mid-run: mpirun ends the others and fails.
-start=$(date +%s)
-run_in_own_folders 2 killed "${ARGS[@]}" --epochs 200 --output model --verbose 0 >"$WORK/killed.log" 2>&1 &
-runner=$!
-for _ in $(seq 100); do [ -s "$WORK/killed/rank1/pid" ] && break; sleep 0.1; done
-sleep 2
-kill -KILL "$(cat "$WORK/killed/rank1/pid")"
-wait $runner
-status=$?
-elapsed=$(( $(date +%s) - start ))
-echo "killed process: the run ended with status $status, ${elapsed} s after it started"
+fault_run killed KILL
 check "a killed process fails the run (status $status)" test $status -ne 0
 check "within 30 s of starting (took ${elapsed} s)" test $elapsed -lt 30
 check "mpirun names the killed process" grep -q "signal 9" "$WORK/killed.log"
 
 # A stalled process (stopped, not dead): the others give up after --mpi-timeout and end the run.
-start=$(date +%s)
-run_in_own_folders 2 stalled "${ARGS[@]}" --epochs 200 --output model --verbose 0 --mpi-timeout 5 \
-  >"$WORK/stalled.log" 2>&1 &
-runner=$!
-for _ in $(seq 100); do [ -s "$WORK/stalled/rank1/pid" ] && break; sleep 0.1; done
-sleep 2
-kill -STOP "$(cat "$WORK/stalled/rank1/pid")"
-wait $runner
-status=$?
-elapsed=$(( $(date +%s) - start ))
-echo "stalled process: the run ended with status $status, ${elapsed} s after it started"
+fault_run stalled STOP --mpi-timeout 5
 check "a stalled process fails the run (status $status)" test $status -ne 0
 check "within the timeout and the abort (took ${elapsed} s)" test $elapsed -lt 40
 check "the chief says the others did not answer" grep -q "did not answer for 5 s" "$WORK/stalled.log"
